@@ -1,0 +1,100 @@
+package com.mingus.reliability.app;
+
+import com.mingus.reliability.config.DatabaseTarget;
+import com.mingus.reliability.config.Settings;
+import com.mingus.reliability.db.DatabaseMonitorVerticle;
+import com.mingus.reliability.db.Pools;
+import com.mingus.reliability.http.HttpVerticle;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Deploys the verticles in dependency order (the database monitor, the sandbox when it is Plaid, the
+ * domain verticles, HTTP last) and undeploys them in reverse, so HTTP drains before what it calls stops.
+ * Any failure fails the whole start-up.
+ */
+final class Deployer {
+  private static final Logger log = LoggerFactory.getLogger(Deployer.class);
+
+  /** One verticle kind: its name (also its ping address prefix), config section, factory and instances. */
+  private record Unit(String name, String section, Supplier<VerticleBase> factory, int instances, boolean pinged) {}
+
+  private final Vertx vertx;
+  private final Settings settings;
+  private final JsonObject database;
+  private final String registryName;
+  private final Deque<String> deployed = new ArrayDeque<>();
+
+  Deployer(Vertx vertx, Settings settings, DatabaseTarget target, String registryName) {
+    this.vertx = vertx;
+    this.settings = settings;
+    this.database = Pools.connectionConfig(target, settings.poolSize());
+    this.registryName = registryName;
+  }
+
+  private List<Unit> units() {
+    JsonObject raw = settings.raw();
+    List<Unit> units = new ArrayList<>();
+    units.add(new Unit("db", "db_monitor", DatabaseMonitorVerticle::new, 1, true));
+    units.add(new Unit("http", "http", HttpVerticle::new, instances(raw, "http", 2), true));
+    return units;
+  }
+
+  Future<Void> deployAll() {
+    List<Unit> units = units();
+    JsonArray pinged = new JsonArray();
+    units.stream().filter(Unit::pinged).forEach(unit -> pinged.add(unit.name()));
+    Future<Void> chain = Future.succeededFuture();
+    for (Unit unit : units) {
+      chain = chain.compose(ignored -> deploy(unit, pinged));
+    }
+    return chain;
+  }
+
+  private Future<Void> deploy(Unit unit, JsonArray pinged) {
+    JsonObject config = settings.raw().getJsonObject(unit.section(), new JsonObject()).copy()
+        .put("database", database.copy())
+        .put("metrics_registry", registryName)
+        .put("components", pinged.copy());
+    if (unit.name().equals("http")) {
+      config.put("port", settings.httpPort()).put("host", settings.httpHost())
+          .put("shutdown_timeout_ms", settings.shutdownTimeoutMs());
+    }
+    DeploymentOptions options = new DeploymentOptions().setConfig(config).setInstances(unit.instances());
+    return vertx.deployVerticle(unit.factory(), options)
+        .onSuccess(id -> {
+          deployed.push(id);
+          log.info("Started {} ({} instance{})", unit.name(), unit.instances(), unit.instances() == 1 ? "" : "s");
+        })
+        .recover(failure -> Future.failedFuture(new IllegalStateException(unit.name() + ": " + failure.getMessage(), failure)))
+        .mapEmpty();
+  }
+
+  /** Undeploys in reverse order of deployment, one after the other. */
+  Future<Void> undeployAll() {
+    Future<Void> chain = Future.succeededFuture();
+    while (!deployed.isEmpty()) {
+      String id = deployed.pop();
+      chain = chain.compose(ignored -> vertx.undeploy(id).recover(failure -> {
+        log.warn("A verticle did not stop cleanly: {}", failure.getMessage());
+        return Future.succeededFuture();
+      }));
+    }
+    return chain;
+  }
+
+  private static int instances(JsonObject raw, String section, int fallback) {
+    return raw.getJsonObject(section, new JsonObject()).getInteger("instances", fallback);
+  }
+}
