@@ -1,0 +1,34 @@
+package com.mingus.reliability.testsupport;
+
+import com.mingus.reliability.app.Application;
+import com.mingus.reliability.config.DatabaseTarget;
+import com.mingus.reliability.config.Settings;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Starts the whole application the way {@code java -jar} does, on free ports, against a fresh test
+ * database, with the demo off. Overrides use the environment variable names of the README.
+ */
+public final class TestApp {
+  private TestApp() {}
+
+  public static Application start(Class<?> testClass) {
+    return start(testClass, Map.of());
+  }
+
+  public static Application start(Class<?> testClass, Map<String, String> overrides) {
+    DatabaseTarget db = TestDatabase.fresh(testClass);
+    return start(db, overrides);
+  }
+
+  public static Application start(DatabaseTarget db, Map<String, String> overrides) {
+    Map<String, String> env = new HashMap<>();
+    env.put("DATABASE_URL", TestDatabase.url(db));
+    env.put("HTTP_PORT", "0");
+    env.put("SANDBOX_PORT", "0");
+    env.put("MINGUS_DEMO", "false");
+    env.putAll(overrides);
+    return Application.start(Settings.fromOverrides(env));
+  }
+}
