@@ -34,6 +34,7 @@ final class Deployer {
   private final Settings settings;
   private final JsonObject database;
   private final String registryName;
+  private final JsonObject plaid;
   private final Deque<String> deployed = new ArrayDeque<>();
 
   Deployer(Vertx vertx, Settings settings, DatabaseTarget target, String registryName) {
@@ -41,12 +42,42 @@ final class Deployer {
     this.settings = settings;
     this.database = Pools.connectionConfig(target, settings.poolSize());
     this.registryName = registryName;
+    this.plaid = plaidConfig(settings);
+  }
+
+  /**
+   * The {@code plaid} section every verticle receives, resolved: with no PLAID_BASE_URL it points at the
+   * sandbox on loopback with the sandbox's own credentials; otherwise at the configured Plaid.
+   */
+  static JsonObject plaidConfig(Settings settings) {
+    JsonObject plaid = settings.raw().getJsonObject("plaid", new JsonObject()).copy();
+    if (settings.useSandbox()) {
+      JsonObject sandbox = settings.raw().getJsonObject("sandbox", new JsonObject());
+      plaid.put("base_url", "http://127.0.0.1:" + settings.sandboxPort())
+          .put("client_id", sandbox.getString("client_id"))
+          .put("secret", sandbox.getString("secret"));
+    } else {
+      plaid.put("base_url", settings.plaidBaseUrl());
+    }
+    return plaid;
   }
 
   private List<Unit> units() {
     JsonObject raw = settings.raw();
     List<Unit> units = new ArrayList<>();
     units.add(new Unit("db", "db_monitor", DatabaseMonitorVerticle::new, 1, true));
+    // the sandbox (when it is our Plaid) goes here, before every verticle that calls Plaid
+
+    // classification
+
+    // rate limiting
+
+    // sync scheduling
+
+    // health tracking
+
+    // notification delivery
+
     units.add(new Unit("http", "http", HttpVerticle::new, instances(raw, "http", 2), true));
     return units;
   }
@@ -66,6 +97,7 @@ final class Deployer {
     JsonObject config = settings.raw().getJsonObject(unit.section(), new JsonObject()).copy()
         .put("database", database.copy())
         .put("metrics_registry", registryName)
+        .put("plaid", plaid.copy())
         .put("components", pinged.copy());
     if (unit.name().equals("http")) {
       config.put("port", settings.httpPort()).put("host", settings.httpHost())
