@@ -15,6 +15,48 @@ public final class Addresses {
   /** Liveness of the HTTP verticle instances. */
   public static final String HTTP_PING = "http" + PING_SUFFIX;
 
+  // sync scheduling: commands (JSON bodies from the HTTP edge, each with the caller's user_id)
+  /** Register a connection from a public token: {user_id, public_token} → the connection. */
+  public static final String SYNC_REGISTER = "sync.register";
+  /** Remove a connection at Plaid and here: {user_id, connection_id} → {removed}. */
+  public static final String SYNC_REMOVE = "sync.remove";
+  /** Queue a sync now at the highest priority: {user_id, connection_id} → {sync_id}. */
+  public static final String SYNC_NOW = "sync.now";
+  /** Re-queue a failed sync (and lift a wait for the user): {user_id, connection_id} → {retry_count, last_retry_attempt}. */
+  public static final String SYNC_RETRY = "sync.retry";
+  /** Sync logs and reliability stats of one connection: {user_id, connection_id, days?}. */
+  public static final String SYNC_STATUS = "sync.status";
+  /** A page of stored transactions: {user_id, connection_id, since?, limit?, cursor?}. */
+  public static final String SYNC_TRANSACTIONS = "sync.transactions";
+  /** The registry: {user_id?} (absent = every connection, for operators and health) → {connections}. */
+  public static final String SYNC_CONNECTIONS = "sync.connections";
+  /** A Link token in update mode for reconnecting: {user_id, connection_id} → {link_token, expiration}. */
+  public static final String SYNC_LINK_TOKEN = "sync.link_token";
+  /** A verified Plaid webhook, as Plaid sent it (webhook_type, webhook_code, item_id, ...). */
+  public static final String SYNC_WEBHOOK = "sync.webhook";
+  /** Health asks sync to leave an institution's connections alone: {institution_id, reason, until?}. */
+  public static final String SYNC_PAUSE_INSTITUTION = "sync.pause_institution";
+  /** Health lets an institution's connections sync again: {institution_id}. */
+  public static final String SYNC_RESUME_INSTITUTION = "sync.resume_institution";
+  /** Health's half-open probe: sync one connection of a paused institution now: {institution_id} → {connection_id}. */
+  public static final String SYNC_PROBE_INSTITUTION = "sync.probe_institution";
+  /** Local to a node: a claimable sync was queued, claim now rather than at the next poll. */
+  public static final String SYNC_WAKE = "sync.wake";
+
+  // sync scheduling: events ({@link SyncEvent} bodies, published)
+  /** A connection was registered. */
+  public static final String CONNECTION_REGISTERED = "connection.registered";
+  /** A connection was removed. */
+  public static final String CONNECTION_REMOVED = "connection.removed";
+  /** A Plaid ITEM webhook about a connection (LOGIN_REPAIRED, PENDING_EXPIRATION, ERROR, ...). */
+  public static final String CONNECTION_ITEM_EVENT = "connection.item_event";
+  /** A sync began. */
+  public static final String SYNC_STARTED = "sync.started";
+  /** A sync finished and its changes are stored. */
+  public static final String SYNC_COMPLETED = "sync.completed";
+  /** A sync failed; the event carries the Plaid failure and its classification. */
+  public static final String SYNC_FAILED = "sync.failed";
+
   /** The ping address of a named component. */
   public static String ping(String component) {
     return component + PING_SUFFIX;

@@ -1,0 +1,53 @@
+package com.mingus.reliability.sync;
+
+import io.vertx.core.json.JsonObject;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The net effect of every page of one /transactions/sync update: the latest state of each transaction
+ * touched (or its removal), the accounts, the cursor to store. Pages are folded in order, so a transaction
+ * added on one page and removed on a later one ends removed, and nothing is applied twice.
+ */
+final class SyncResult {
+  /** transaction_id → the transaction's JSON, or null when it was removed. */
+  final Map<String, JsonObject> changes = new LinkedHashMap<>();
+  final Map<String, JsonObject> accounts = new LinkedHashMap<>();
+  String nextCursor;
+  int pages;
+  int restarts;
+  int added;
+  int modified;
+  int removed;
+
+  void fold(List<JsonObject> addedPage, List<JsonObject> modifiedPage, List<String> removedIds, List<JsonObject> accountsPage) {
+    pages++;
+    for (JsonObject tx : addedPage) {
+      changes.put(tx.getString("transaction_id"), tx);
+      added++;
+    }
+    for (JsonObject tx : modifiedPage) {
+      changes.put(tx.getString("transaction_id"), tx);
+      modified++;
+    }
+    for (String id : removedIds) {
+      changes.put(id, null);
+      removed++;
+    }
+    for (JsonObject account : accountsPage) {
+      accounts.put(account.getString("account_id"), account);
+    }
+  }
+
+  /** Starts over from the update's first cursor (mutation during pagination): nothing of it is kept. */
+  void discard() {
+    changes.clear();
+    accounts.clear();
+    nextCursor = null;
+    added = 0;
+    modified = 0;
+    removed = 0;
+    restarts++;
+  }
+}

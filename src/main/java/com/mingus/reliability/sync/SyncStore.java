@@ -1,0 +1,511 @@
+package com.mingus.reliability.sync;
+
+import com.mingus.reliability.crypto.TokenCipher;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import java.math.BigDecimal;
+import java.time.LocalDate;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Every query of sync scheduling, in one place. Leases are fenced: a write that finishes a sync names the
+ * lease token it claimed with, and changes nothing when the lease has passed to another node.
+ */
+final class SyncStore {
+  private final Pool pool;
+
+  SyncStore(Pool pool) {
+    this.pool = pool;
+  }
+
+  Pool pool() {
+    return pool;
+  }
+
+  /** Thrown inside a transaction when this node no longer holds the lease; the transaction rolls back. */
+  static final class LeaseLost extends RuntimeException {
+    LeaseLost(String connectionId) {
+      super("lease on " + connectionId + " passed to another node", null, false, false);
+    }
+  }
+
+  // --- claiming -------------------------------------------------------------------------------------
+
+  private static final String CLAIM = """
+      WITH due AS (
+        SELECT s.connection_id, s.pending_sync_id
+        FROM sync_schedule s
+        JOIN connections c ON c.connection_id = s.connection_id
+        WHERE s.next_sync_at <= now()
+          AND s.paused IS NULL
+          AND (s.lease_until IS NULL OR s.lease_until < now())
+          AND (s.trigger = 'probe' OR NOT EXISTS (
+                SELECT 1 FROM institution_pauses p
+                WHERE p.institution_id = c.institution_id AND (p.until_at IS NULL OR p.until_at > now())))
+        ORDER BY s.priority, s.next_sync_at
+        LIMIT $2
+        FOR UPDATE OF s SKIP LOCKED
+      )
+      UPDATE sync_schedule s
+      SET lease_owner = $1, lease_token = gen_random_uuid(), lease_until = now() + ($3::bigint * interval '1 millisecond'),
+          claimed_at = now(), last_attempt_at = now(), pending_sync_id = NULL
+      FROM due, connections c
+      WHERE s.connection_id = due.connection_id AND c.connection_id = s.connection_id
+      RETURNING s.connection_id, s.lease_token, COALESCE(due.pending_sync_id, gen_random_uuid()) AS sync_id,
+                s.trigger, s.priority, s.attempt, c.user_id, c.item_id, c.institution_id, c.institution_name,
+                c.token_key_id, c.token_nonce, c.token_ciphertext, c.sync_cursor, s.next_balance_at, s.last_success_at
+      """;
+
+  Future<List<Claim>> claim(String owner, int batch, long leaseMs) {
+    return pool.preparedQuery(CLAIM).execute(Tuple.of(owner, batch, leaseMs)).map(rows -> {
+      List<Claim> claims = new ArrayList<>(rows.size());
+      for (Row row : rows) {
+        claims.add(new Claim(row.getString("connection_id"), row.getUUID("lease_token"), row.getUUID("sync_id"),
+            row.getString("trigger"), row.getInteger("priority"), row.getInteger("attempt"), row.getString("user_id"),
+            row.getString("item_id"), row.getString("institution_id"), row.getString("institution_name"),
+            sealed(row), row.getString("sync_cursor"), row.getOffsetDateTime("next_balance_at"),
+            row.getOffsetDateTime("last_success_at")));
+      }
+      return claims;
+    });
+  }
+
+  Future<Integer> heartbeat(String owner, List<UUID> tokens, long leaseMs) {
+    if (tokens.isEmpty()) {
+      return Future.succeededFuture(0);
+    }
+    return pool.preparedQuery("UPDATE sync_schedule SET lease_until = now() + ($3::bigint * interval '1 millisecond') "
+            + "WHERE lease_owner = $1 AND lease_token = ANY($2)")
+        .execute(Tuple.of(owner, tokens.toArray(new UUID[0]), leaseMs))
+        .map(RowSet::rowCount);
+  }
+
+  /** Gives leases back without a result (this node is stopping): the connections are due again at once. */
+  Future<Integer> release(String owner, List<UUID> tokens) {
+    if (tokens.isEmpty()) {
+      return Future.succeededFuture(0);
+    }
+    return pool.preparedQuery("UPDATE sync_schedule SET lease_owner = NULL, lease_token = NULL, lease_until = NULL "
+            + "WHERE lease_owner = $1 AND lease_token = ANY($2)")
+        .execute(Tuple.of(owner, tokens.toArray(new UUID[0])))
+        .map(RowSet::rowCount);
+  }
+
+  // --- finishing a sync -----------------------------------------------------------------------------
+
+  /** What the schedule becomes after an attempt. */
+  record Next(OffsetDateTime at, String trigger, int priority, String paused, boolean success, boolean countsAsAttempt,
+      OffsetDateTime nextBalanceAt) {}
+
+  /** The sync log row of one attempt. */
+  record Log(UUID syncId, String connectionId, String trigger, String status, OffsetDateTime startedAt, int durationMs,
+      int pages, int restarts, int added, int modified, int removed, String errorType, String errorCode,
+      String category, String message, String nodeId) {}
+
+  private static final String FENCE = """
+      UPDATE sync_schedule SET
+        lease_owner = NULL, lease_token = NULL, lease_until = NULL,
+        next_sync_at = CASE WHEN requested_at > claimed_at THEN LEAST($3, now()) ELSE $3 END,
+        trigger = CASE WHEN requested_at > claimed_at THEN 'webhook' ELSE $4 END,
+        priority = CASE WHEN requested_at > claimed_at THEN LEAST(priority, 1) ELSE $5 END,
+        paused = $6,
+        attempt = CASE WHEN $7 THEN 0 WHEN $8 THEN attempt + 1 ELSE attempt END,
+        last_success_at = CASE WHEN $7 THEN now() ELSE last_success_at END,
+        next_balance_at = COALESCE($9, next_balance_at)
+      WHERE connection_id = $1 AND lease_token = $2
+      RETURNING next_sync_at
+      """;
+
+  /**
+   * Stores one attempt's outcome atomically: the fence (still our lease?), every change of the update,
+   * the accounts, the new cursor and the log row commit together or not at all.
+   */
+  Future<OffsetDateTime> finish(Claim claim, SyncResult result, Next next, Log log) {
+    return pool.withTransaction(conn -> conn.preparedQuery(FENCE)
+        .execute(Tuple.from(new Object[] {claim.connectionId(), claim.leaseToken(), next.at(), next.trigger(),
+            next.priority(), next.paused(), next.success(), next.countsAsAttempt(), next.nextBalanceAt()}))
+        .compose(rows -> {
+          if (rows.rowCount() == 0) {
+            return Future.failedFuture(new LeaseLost(claim.connectionId()));
+          }
+          OffsetDateTime nextAt = rows.iterator().next().getOffsetDateTime("next_sync_at");
+          Future<Void> applied = result == null ? Future.succeededFuture() : apply(conn, claim.connectionId(), result);
+          return applied.compose(v -> insertLog(conn, log)).map(nextAt);
+        }));
+  }
+
+  private Future<Void> apply(SqlConnection conn, String connectionId, SyncResult result) {
+    List<String> removedIds = new ArrayList<>();
+    List<Tuple> upserts = new ArrayList<>();
+    List<String> replacedPending = new ArrayList<>();
+    for (Map.Entry<String, JsonObject> change : result.changes.entrySet()) {
+      JsonObject tx = change.getValue();
+      if (tx == null) {
+        removedIds.add(change.getKey());
+        continue;
+      }
+      String pendingId = tx.getString("pending_transaction_id");
+      if (pendingId != null && !tx.getBoolean("pending", false)) {
+        replacedPending.add(pendingId);
+      }
+      upserts.add(Tuple.from(new Object[] {change.getKey(), connectionId, tx.getString("account_id"), amount(tx),
+          date(tx), tx.getBoolean("pending", false), pendingId, tx.getString("name"), tx}));
+    }
+    // A posted transaction replaces its pending one even if Plaid's removal of it was not seen.
+    removedIds.addAll(replacedPending);
+    Future<Void> chain = Future.succeededFuture();
+    if (!removedIds.isEmpty()) {
+      chain = chain.compose(v -> conn.preparedQuery(
+              "DELETE FROM transactions WHERE connection_id = $1 AND transaction_id = ANY($2)")
+          .execute(Tuple.of(connectionId, removedIds.toArray(new String[0]))).mapEmpty());
+    }
+    if (!upserts.isEmpty()) {
+      chain = chain.compose(v -> conn.preparedQuery("""
+              INSERT INTO transactions (transaction_id, connection_id, account_id, amount, date, pending,
+                                        pending_transaction_id, name, data, updated_at)
+              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now())
+              ON CONFLICT (transaction_id) DO UPDATE SET account_id = EXCLUDED.account_id, amount = EXCLUDED.amount,
+                date = EXCLUDED.date, pending = EXCLUDED.pending, pending_transaction_id = EXCLUDED.pending_transaction_id,
+                name = EXCLUDED.name, data = EXCLUDED.data, updated_at = now()
+              WHERE transactions.connection_id = EXCLUDED.connection_id
+              """).executeBatch(upserts).mapEmpty());
+    }
+    if (!result.accounts.isEmpty()) {
+      List<Tuple> accounts = new ArrayList<>();
+      result.accounts.forEach((id, account) -> accounts.add(Tuple.of(id, connectionId, account,
+          account.getJsonObject("balances"))));
+      chain = chain.compose(v -> conn.preparedQuery("""
+              INSERT INTO accounts (account_id, connection_id, data, balances, balances_at, updated_at)
+              VALUES ($1, $2, $3, $4, now(), now())
+              ON CONFLICT (account_id) DO UPDATE SET data = EXCLUDED.data, balances = EXCLUDED.balances,
+                balances_at = now(), updated_at = now()
+              WHERE accounts.connection_id = EXCLUDED.connection_id
+              """).executeBatch(accounts).mapEmpty());
+    }
+    if (result.nextCursor != null) {
+      chain = chain.compose(v -> conn.preparedQuery(
+              "UPDATE connections SET sync_cursor = $2, updated_at = now() WHERE connection_id = $1")
+          .execute(Tuple.of(connectionId, result.nextCursor)).mapEmpty());
+    }
+    return chain;
+  }
+
+  private Future<Void> insertLog(SqlConnection conn, Log log) {
+    return conn.preparedQuery("""
+            INSERT INTO sync_logs (sync_id, connection_id, trigger, status, started_at, duration_ms, pages, restarts,
+                                   added, modified, removed, error_type, error_code, category, message, node_id)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+            ON CONFLICT (sync_id) DO NOTHING
+            """)
+        .execute(Tuple.from(new Object[] {log.syncId(), log.connectionId(), log.trigger(), log.status(),
+            log.startedAt(), log.durationMs(), log.pages(), log.restarts(), log.added(), log.modified(), log.removed(),
+            log.errorType(), log.errorCode(), log.category(), log.message(), log.nodeId()}))
+        .mapEmpty();
+  }
+
+  /** Stores fresh balances from /accounts/balance/get (outside any sync's transaction). */
+  Future<Void> storeBalances(String connectionId, List<JsonObject> accounts) {
+    List<Tuple> rows = new ArrayList<>();
+    for (JsonObject account : accounts) {
+      rows.add(Tuple.of(account.getString("account_id"), connectionId, account, account.getJsonObject("balances")));
+    }
+    if (rows.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    return pool.preparedQuery("""
+            INSERT INTO accounts (account_id, connection_id, data, balances, balances_at, updated_at)
+            VALUES ($1, $2, $3, $4, now(), now())
+            ON CONFLICT (account_id) DO UPDATE SET balances = EXCLUDED.balances, balances_at = now(), updated_at = now()
+            WHERE accounts.connection_id = EXCLUDED.connection_id
+            """).executeBatch(rows).mapEmpty();
+  }
+
+  // --- registry -------------------------------------------------------------------------------------
+
+  Future<Boolean> insertConnection(String connectionId, String userId, String itemId, String institutionId,
+      String institutionName, TokenCipher.Sealed token, UUID firstSyncId) {
+    return pool.withTransaction(conn -> conn.preparedQuery("""
+            INSERT INTO connections (connection_id, user_id, item_id, institution_id, institution_name,
+                                     token_key_id, token_nonce, token_ciphertext)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+            ON CONFLICT (item_id) DO NOTHING
+            """)
+        .execute(Tuple.from(new Object[] {connectionId, userId, itemId, institutionId, institutionName, token.keyId(),
+            Buffer.buffer(token.nonce()), Buffer.buffer(token.ciphertext())}))
+        .compose(rows -> {
+          if (rows.rowCount() == 0) {
+            return Future.succeededFuture(false);
+          }
+          return conn.preparedQuery("""
+                  INSERT INTO sync_schedule (connection_id, next_sync_at, priority, trigger, pending_sync_id, requested_at)
+                  VALUES ($1, now(), 0, 'initial', $2, now())
+                  """).execute(Tuple.of(connectionId, firstSyncId)).map(true);
+        }));
+  }
+
+  /** One connection of one user (or of anyone when userId is null), or null. */
+  Future<JsonObject> connection(String userId, String connectionId) {
+    return pool.preparedQuery(CONNECTION_VIEW + " WHERE c.connection_id = $1 AND ($2::text IS NULL OR c.user_id = $2)")
+        .execute(Tuple.of(connectionId, userId))
+        .map(rows -> rows.size() == 0 ? null : view(rows.iterator().next()));
+  }
+
+  Future<List<JsonObject>> connections(String userId) {
+    return pool.preparedQuery(CONNECTION_VIEW + " WHERE ($1::text IS NULL OR c.user_id = $1) ORDER BY c.created_at, c.connection_id")
+        .execute(Tuple.of(userId))
+        .map(rows -> {
+          List<JsonObject> out = new ArrayList<>(rows.size());
+          rows.forEach(row -> out.add(view(row)));
+          return out;
+        });
+  }
+
+  private static final String CONNECTION_VIEW = """
+      SELECT c.connection_id, c.user_id, c.item_id, c.institution_id, c.institution_name, c.created_at,
+             s.next_sync_at, s.trigger, s.paused, s.attempt, s.retry_count, s.last_retry_at, s.last_success_at,
+             s.last_attempt_at, s.lease_until > now() AS syncing,
+             EXISTS (SELECT 1 FROM institution_pauses p WHERE p.institution_id = c.institution_id
+                     AND (p.until_at IS NULL OR p.until_at > now())) AS institution_paused
+      FROM connections c JOIN sync_schedule s ON s.connection_id = c.connection_id
+      """;
+
+  private static JsonObject view(Row row) {
+    return new JsonObject()
+        .put("connection_id", row.getString("connection_id"))
+        .put("user_id", row.getString("user_id"))
+        .put("item_id", row.getString("item_id"))
+        .put("institution_id", row.getString("institution_id"))
+        .put("institution_name", row.getString("institution_name"))
+        .put("created_at", text(row.getOffsetDateTime("created_at")))
+        .put("next_sync_at", text(row.getOffsetDateTime("next_sync_at")))
+        .put("trigger", row.getString("trigger"))
+        .put("paused", row.getString("paused"))
+        .put("institution_paused", row.getBoolean("institution_paused"))
+        .put("attempt", row.getInteger("attempt"))
+        .put("retry_count", row.getInteger("retry_count"))
+        .put("last_retry_attempt", text(row.getOffsetDateTime("last_retry_at")))
+        .put("last_successful_sync", text(row.getOffsetDateTime("last_success_at")))
+        .put("last_attempt_at", text(row.getOffsetDateTime("last_attempt_at")))
+        .put("syncing", Boolean.TRUE.equals(row.getBoolean("syncing")));
+  }
+
+  /** The sealed token of a connection the user owns, with its item id; null when there is none. */
+  Future<Row> tokenRow(String userId, String connectionId) {
+    return pool.preparedQuery("SELECT connection_id, user_id, item_id, institution_id, institution_name, token_key_id, "
+            + "token_nonce, token_ciphertext FROM connections WHERE connection_id = $1 AND ($2::text IS NULL OR user_id = $2)")
+        .execute(Tuple.of(connectionId, userId))
+        .map(rows -> rows.size() == 0 ? null : rows.iterator().next());
+  }
+
+  static TokenCipher.Sealed sealed(Row row) {
+    return new TokenCipher.Sealed(row.getString("token_key_id"), row.getBuffer("token_nonce").getBytes(),
+        row.getBuffer("token_ciphertext").getBytes());
+  }
+
+  Future<Boolean> deleteConnection(String connectionId) {
+    return pool.preparedQuery("DELETE FROM connections WHERE connection_id = $1").execute(Tuple.of(connectionId))
+        .map(rows -> rows.rowCount() > 0);
+  }
+
+  // --- requests for a sync --------------------------------------------------------------------------
+
+  /** A user's sync-now: the highest priority, at once; answers the id the sync will log under. */
+  Future<UUID> requestNow(String userId, String connectionId) {
+    return pool.preparedQuery("""
+            UPDATE sync_schedule s SET next_sync_at = now(), priority = 0, trigger = 'manual', requested_at = now(),
+                   pending_sync_id = COALESCE(pending_sync_id, gen_random_uuid())
+            FROM connections c
+            WHERE s.connection_id = c.connection_id AND c.connection_id = $1 AND c.user_id = $2
+            RETURNING s.pending_sync_id
+            """).execute(Tuple.of(connectionId, userId))
+        .map(rows -> rows.size() == 0 ? null : rows.iterator().next().getUUID("pending_sync_id"));
+  }
+
+  /** A manual retry: lifts a wait for the user, counts the retry, and syncs now. */
+  Future<Row> requestRetry(String userId, String connectionId) {
+    return pool.preparedQuery("""
+            UPDATE sync_schedule s SET next_sync_at = now(), priority = 0, trigger = 'retry', requested_at = now(),
+                   paused = NULL, retry_count = retry_count + 1, last_retry_at = now(),
+                   pending_sync_id = COALESCE(pending_sync_id, gen_random_uuid())
+            FROM connections c
+            WHERE s.connection_id = c.connection_id AND c.connection_id = $1 AND c.user_id = $2
+            RETURNING s.pending_sync_id, s.retry_count, s.last_retry_at
+            """).execute(Tuple.of(connectionId, userId))
+        .map(rows -> rows.size() == 0 ? null : rows.iterator().next());
+  }
+
+  /** A webhook said new data is ready: one sync soon, however many webhooks arrive. */
+  Future<String> requestForWebhook(String itemId, long coalesceMs) {
+    return pool.preparedQuery("""
+            UPDATE sync_schedule s SET requested_at = now(),
+                   trigger = CASE WHEN s.next_sync_at > now() + ($2::bigint * interval '1 millisecond') THEN 'webhook' ELSE s.trigger END,
+                   priority = LEAST(s.priority, 1),
+                   next_sync_at = LEAST(s.next_sync_at, now() + ($2::bigint * interval '1 millisecond'))
+            FROM connections c
+            WHERE s.connection_id = c.connection_id AND c.item_id = $1
+            RETURNING s.connection_id
+            """).execute(Tuple.of(itemId, coalesceMs))
+        .map(rows -> rows.size() == 0 ? null : rows.iterator().next().getString("connection_id"));
+  }
+
+  /** Parks or releases a connection by item (ITEM webhooks): paused null resumes with a sync now. */
+  Future<JsonObject> setPausedByItem(String itemId, String paused) {
+    return pool.preparedQuery("""
+            UPDATE sync_schedule s SET paused = $2,
+                   attempt = CASE WHEN $2::text IS NULL THEN 0 ELSE s.attempt END,
+                   next_sync_at = CASE WHEN $2::text IS NULL THEN now() ELSE s.next_sync_at END,
+                   trigger = CASE WHEN $2::text IS NULL THEN 'webhook' ELSE s.trigger END,
+                   priority = CASE WHEN $2::text IS NULL THEN LEAST(s.priority, 1) ELSE s.priority END
+            FROM connections c
+            WHERE s.connection_id = c.connection_id AND c.item_id = $1
+            RETURNING c.connection_id, c.user_id, c.institution_id, c.institution_name
+            """).execute(Tuple.of(itemId, paused))
+        .map(rows -> rows.size() == 0 ? null : rows.iterator().next().toJson());
+  }
+
+  Future<JsonObject> connectionByItem(String itemId) {
+    return pool.preparedQuery("SELECT connection_id, user_id, institution_id, institution_name FROM connections WHERE item_id = $1")
+        .execute(Tuple.of(itemId))
+        .map(rows -> rows.size() == 0 ? null : rows.iterator().next().toJson());
+  }
+
+  // --- institutions ---------------------------------------------------------------------------------
+
+  Future<Void> pauseInstitution(String institutionId, String reason, OffsetDateTime until) {
+    return pool.preparedQuery("""
+            INSERT INTO institution_pauses (institution_id, reason, until_at) VALUES ($1, $2, $3)
+            ON CONFLICT (institution_id) DO UPDATE SET reason = EXCLUDED.reason, until_at = EXCLUDED.until_at
+            """).execute(Tuple.of(institutionId, reason, until)).mapEmpty();
+  }
+
+  /** Lifts a pause and spreads the institution's due connections over a window, so they do not stampede. */
+  Future<Integer> resumeInstitution(String institutionId, long spreadMs) {
+    return pool.withTransaction(conn -> conn.preparedQuery("DELETE FROM institution_pauses WHERE institution_id = $1")
+        .execute(Tuple.of(institutionId))
+        .compose(v -> conn.preparedQuery("""
+                UPDATE sync_schedule s SET next_sync_at = now() + (random() * $2::bigint * interval '1 millisecond'),
+                       trigger = 'resume'
+                FROM connections c
+                WHERE s.connection_id = c.connection_id AND c.institution_id = $1 AND s.paused IS NULL
+                  AND s.next_sync_at < now() + ($2::bigint * interval '1 millisecond')
+                """).execute(Tuple.of(institutionId, spreadMs)))
+        .map(RowSet::rowCount));
+  }
+
+  /** Marks one connection of the institution for a probe sync now; null when it has none to probe. */
+  Future<String> probeInstitution(String institutionId) {
+    return pool.preparedQuery("""
+            UPDATE sync_schedule SET next_sync_at = now(), trigger = 'probe', priority = 0
+            WHERE connection_id = (
+              SELECT s.connection_id FROM sync_schedule s JOIN connections c ON c.connection_id = s.connection_id
+              WHERE c.institution_id = $1 AND s.paused IS NULL AND (s.lease_until IS NULL OR s.lease_until < now())
+              ORDER BY s.last_success_at DESC NULLS LAST LIMIT 1)
+            RETURNING connection_id
+            """).execute(Tuple.of(institutionId))
+        .map(rows -> rows.size() == 0 ? null : rows.iterator().next().getString("connection_id"));
+  }
+
+  // --- reading --------------------------------------------------------------------------------------
+
+  Future<JsonArray> syncLogs(String connectionId, int limit) {
+    return pool.preparedQuery("""
+            SELECT sync_id, trigger, status, started_at, duration_ms, pages, restarts, added, modified, removed,
+                   error_type, error_code, category, message
+            FROM sync_logs WHERE connection_id = $1 ORDER BY started_at DESC LIMIT $2
+            """).execute(Tuple.of(connectionId, limit))
+        .map(rows -> {
+          JsonArray out = new JsonArray();
+          for (Row row : rows) {
+            JsonObject json = row.toJson();
+            json.put("sync_id", row.getUUID("sync_id").toString());
+            json.put("started_at", text(row.getOffsetDateTime("started_at")));
+            out.add(json);
+          }
+          return out;
+        });
+  }
+
+  Future<JsonObject> reliabilityStats(String connectionId, int days) {
+    return pool.preparedQuery("""
+            SELECT count(*) AS total, count(*) FILTER (WHERE status = 'success') AS ok,
+                   COALESCE(avg(duration_ms), 0) AS avg_ms, max(started_at) AS last_at
+            FROM sync_logs WHERE connection_id = $1 AND started_at > now() - ($2::int * interval '1 day')
+            """).execute(Tuple.of(connectionId, days))
+        .map(rows -> {
+          Row row = rows.iterator().next();
+          long total = row.getLong("total");
+          long ok = row.getLong("ok");
+          double rate = total == 0 ? 0.0 : Math.round(ok * 10_000.0 / total) / 100.0;
+          double avgSeconds = Math.round(row.getNumeric("avg_ms").doubleValue() / 10.0) / 100.0;
+          return new JsonObject().put("total_syncs", total).put("successful_syncs", ok).put("failed_syncs", total - ok)
+              .put("success_rate", rate).put("average_duration", avgSeconds).put("period_days", days)
+              .put("last_sync_at", text(row.getOffsetDateTime("last_at")));
+        });
+  }
+
+  /** Keyset page of stored transactions, newest first. */
+  Future<List<JsonObject>> transactions(String connectionId, LocalDate since, LocalDate afterDate, String afterId, int limit) {
+    return pool.preparedQuery("""
+            SELECT transaction_id, date, data FROM transactions
+            WHERE connection_id = $1 AND ($2::date IS NULL OR date >= $2)
+              AND ($3::date IS NULL OR (date, transaction_id) < ($3, $4))
+            ORDER BY date DESC, transaction_id DESC LIMIT $5
+            """).execute(Tuple.of(connectionId, since, afterDate, afterId, limit))
+        .map(rows -> {
+          List<JsonObject> out = new ArrayList<>(rows.size());
+          for (Row row : rows) {
+            out.add(((JsonObject) row.getValue("data")).put("_date", row.getLocalDate("date").toString()));
+          }
+          return out;
+        });
+  }
+
+  // --- key rotation ---------------------------------------------------------------------------------
+
+  Future<RowSet<Row>> tokensNotUnder(String keyId, int limit) {
+    return pool.preparedQuery("SELECT connection_id, user_id, item_id, token_key_id, token_nonce, token_ciphertext "
+            + "FROM connections WHERE token_key_id <> $1 LIMIT $2").execute(Tuple.of(keyId, limit));
+  }
+
+  Future<Integer> replaceToken(String connectionId, String oldKeyId, TokenCipher.Sealed sealed) {
+    return pool.preparedQuery("UPDATE connections SET token_key_id = $3, token_nonce = $4, token_ciphertext = $5, "
+            + "updated_at = now() WHERE connection_id = $1 AND token_key_id = $2")
+        .execute(Tuple.of(connectionId, oldKeyId, sealed.keyId(), Buffer.buffer(sealed.nonce()),
+            Buffer.buffer(sealed.ciphertext())))
+        .map(RowSet::rowCount);
+  }
+
+  // --- helpers --------------------------------------------------------------------------------------
+
+  static String text(OffsetDateTime time) {
+    return time == null ? null : time.toInstant().toString();
+  }
+
+  private static BigDecimal amount(JsonObject tx) {
+    Object value = tx.getValue("amount");
+    if (value instanceof Number number) {
+      return new BigDecimal(number.toString());
+    }
+    return null;
+  }
+
+  private static LocalDate date(JsonObject tx) {
+    String text = tx.getString("date");
+    try {
+      return text == null ? null : LocalDate.parse(text);
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+}
