@@ -1,0 +1,361 @@
+package com.mingus.reliability.plaid;
+
+import com.mingus.reliability.bus.TransportFailure;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.json.Json;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpRequest;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import java.net.URI;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A non-blocking client for the Plaid endpoints MINGUS uses, on Vert.x's WebClient. Every call returns a
+ * typed result or fails with a {@link PlaidException} that says whether Plaid answered with its error
+ * object or why no Plaid answer came ({@link TransportFailure}).
+ *
+ * <p>Credentials travel in the {@code PLAID-CLIENT-ID} / {@code PLAID-SECRET} headers, never in bodies,
+ * so a body captured anywhere holds no secret. Access tokens are in bodies (Plaid requires it) and so
+ * neither bodies nor tokens appear in log lines or exception messages.
+ *
+ * <p>Create one per verticle instance (it belongs to the verticle's context) and close it in {@code stop()}.
+ */
+public final class PlaidClient {
+  private static final Logger log = LoggerFactory.getLogger(PlaidClient.class);
+
+  private final PlaidConfig config;
+  private final WebClient client;
+  private final String host;
+  private final int port;
+  private final boolean ssl;
+  private final String pathPrefix;
+
+  public PlaidClient(Vertx vertx, PlaidConfig config) {
+    this.config = config;
+    URI uri = URI.create(config.baseUrl());
+    this.ssl = "https".equals(uri.getScheme());
+    this.host = uri.getHost();
+    this.port = uri.getPort() > 0 ? uri.getPort() : ssl ? 443 : 80;
+    String path = uri.getRawPath() == null ? "" : uri.getRawPath();
+    this.pathPrefix = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+    WebClientOptions options = new WebClientOptions()
+        .setUserAgent("mingus-reliability")
+        .setDecompressionSupported(true)
+        .setKeepAlive(true)
+        // Below common server idle limits, so we rarely reuse a connection the server is closing.
+        .setKeepAliveTimeout(30)
+        .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, config.connectTimeoutMs()))
+        .setFollowRedirects(false);
+    this.client = WebClient.create(vertx, options, new PoolOptions().setHttp1MaxSize(config.maxConnections()));
+  }
+
+  /** A client from the resolved {@code plaid} config section. */
+  public static PlaidClient create(Vertx vertx, JsonObject plaidSection) {
+    return new PlaidClient(vertx, PlaidConfig.fromJson(plaidSection));
+  }
+
+  public PlaidConfig config() {
+    return config;
+  }
+
+  public void close() {
+    client.close();
+  }
+
+  // ---- Items ----
+
+  /** {@code /item/public_token/exchange}: turns Link's public token into an access token and item id. */
+  public Future<PublicTokenExchange> exchangePublicToken(String publicToken) {
+    JsonObject body = new JsonObject().put("public_token", require(publicToken, "public token"));
+    return call("/item/public_token/exchange", body, publicToken, json -> new PublicTokenExchange(
+        required(json, "access_token"), required(json, "item_id"), LenientJson.text(json, "request_id")));
+  }
+
+  /** {@code /item/get}: the Item, its current error, consent expiry and update status. */
+  public Future<ItemGetResult> getItem(String accessToken) {
+    return call("/item/get", tokenBody(accessToken), accessToken, json -> {
+      PlaidItem item = PlaidItem.fromJson(requiredObject(json, "item"));
+      if (item.itemId() == null) {
+        throw new MissingField("item.item_id");
+      }
+      return new ItemGetResult(item, ItemStatus.fromJson(LenientJson.object(json, "status")),
+          LenientJson.text(json, "request_id"));
+    });
+  }
+
+  /** {@code /item/remove}: ends the Item at Plaid (and its billing). Returns the request id. */
+  public Future<String> removeItem(String accessToken) {
+    return call("/item/remove", tokenBody(accessToken), accessToken, json -> String.valueOf(LenientJson.text(json, "request_id")));
+  }
+
+  // ---- Accounts ----
+
+  /** {@code /accounts/get}: accounts with cached balances. */
+  public Future<AccountsResult> getAccounts(String accessToken) {
+    return call("/accounts/get", tokenBody(accessToken), accessToken, PlaidClient::accounts);
+  }
+
+  /** {@code /accounts/balance/get}: real-time balances, for all accounts or the given ones. */
+  public Future<AccountsResult> getBalances(String accessToken, List<String> accountIds) {
+    JsonObject body = tokenBody(accessToken);
+    if (accountIds != null && !accountIds.isEmpty()) {
+      body.put("options", new JsonObject().put("account_ids", new JsonArray(List.copyOf(accountIds))));
+    }
+    return call("/accounts/balance/get", body, accessToken, PlaidClient::accounts);
+  }
+
+  // ---- Transactions ----
+
+  /** {@code /transactions/sync}: one page of changes after the cursor (null cursor: the whole history). */
+  public Future<SyncPage> syncTransactions(String accessToken, String cursor, int count) {
+    return syncTransactions(new SyncRequest(accessToken, cursor, count));
+  }
+
+  /** {@code /transactions/sync} with every option. */
+  public Future<SyncPage> syncTransactions(SyncRequest request) {
+    return call("/transactions/sync", request.toJson(), request.accessToken(), json -> {
+      requiredArray(json, "added");
+      requiredArray(json, "modified");
+      requiredArray(json, "removed");
+      String nextCursor = LenientJson.text(json, "next_cursor");
+      Boolean hasMore = LenientJson.bool(json, "has_more");
+      if (nextCursor == null) {
+        throw new MissingField("next_cursor");
+      }
+      if (hasMore == null) {
+        throw new MissingField("has_more");
+      }
+      return new SyncPage(
+          LenientJson.objects(json, "added", Transaction::fromJson),
+          LenientJson.objects(json, "modified", Transaction::fromJson),
+          LenientJson.objects(json, "removed", RemovedTransaction::fromJson),
+          LenientJson.objects(json, "accounts", Account::fromJson),
+          nextCursor,
+          hasMore,
+          LenientJson.text(json, "transactions_update_status"),
+          LenientJson.text(json, "request_id"));
+    });
+  }
+
+  /** {@code /transactions/refresh}: asks Plaid to fetch new transactions now. Returns the request id. */
+  public Future<String> refreshTransactions(String accessToken) {
+    return call("/transactions/refresh", tokenBody(accessToken), accessToken,
+        json -> String.valueOf(LenientJson.text(json, "request_id")));
+  }
+
+  // ---- Institutions ----
+
+  /** {@code /institutions/get_by_id} with {@code options.include_status}: the institution and its health. */
+  public Future<Institution> getInstitution(String institutionId, List<String> countryCodes, boolean includeStatus) {
+    JsonObject body = new JsonObject()
+        .put("institution_id", require(institutionId, "institution id"))
+        .put("country_codes", new JsonArray(countryCodes == null || countryCodes.isEmpty() ? List.of("US") : List.copyOf(countryCodes)))
+        .put("options", new JsonObject().put("include_status", includeStatus));
+    return call("/institutions/get_by_id", body, null, json -> {
+      Institution institution = Institution.fromJson(requiredObject(json, "institution"));
+      if (institution.institutionId() == null) {
+        throw new MissingField("institution.institution_id");
+      }
+      return institution;
+    });
+  }
+
+  // ---- Link ----
+
+  /** {@code /link/token/create} in update mode, for an Item whose user must act (ITEM_LOGIN_REQUIRED, ...). */
+  public Future<LinkToken> createUpdateLinkToken(LinkUpdateRequest request) {
+    return call("/link/token/create", request.toJson(), request.accessToken(), json -> new LinkToken(
+        required(json, "link_token"), LenientJson.instant(json, "expiration"), LenientJson.text(json, "request_id")));
+  }
+
+  // ---- Webhooks ----
+
+  /** {@code /webhook_verification_key/get}: the public key with this key id. */
+  public Future<WebhookVerificationKey> getWebhookVerificationKey(String keyId) {
+    JsonObject body = new JsonObject().put("key_id", require(keyId, "key id"));
+    return call("/webhook_verification_key/get", body, null, json -> {
+      JsonObject key = requiredObject(json, "key");
+      WebhookVerificationKey parsed = WebhookVerificationKey.fromJson(key, LenientJson.text(json, "request_id"));
+      if (parsed.kid() == null || parsed.x() == null || parsed.y() == null) {
+        throw new MissingField("key.kid/x/y");
+      }
+      return parsed;
+    });
+  }
+
+  // ---- Sandbox helpers (Plaid's sandbox and ours only) ----
+
+  /** {@code /sandbox/public_token/create}: an Item without Link. */
+  public Future<SandboxPublicToken> createSandboxPublicToken(SandboxPublicTokenRequest request) {
+    return call("/sandbox/public_token/create", request.toJson(), null, json -> new SandboxPublicToken(
+        required(json, "public_token"), LenientJson.text(json, "request_id")));
+  }
+
+  /** {@code /sandbox/item/reset_login}: puts the Item into ITEM_LOGIN_REQUIRED. True when Plaid did. */
+  public Future<Boolean> resetSandboxLogin(String accessToken) {
+    return call("/sandbox/item/reset_login", tokenBody(accessToken), accessToken,
+        json -> LenientJson.bool(json, "reset_login", false));
+  }
+
+  /** {@code /sandbox/item/fire_webhook}: makes Plaid send the Item a webhook. True when it was fired. */
+  public Future<Boolean> fireSandboxWebhook(String accessToken, String webhookType, String webhookCode) {
+    JsonObject body = tokenBody(accessToken).put("webhook_code", require(webhookCode, "webhook code"));
+    if (webhookType != null) {
+      body.put("webhook_type", webhookType);
+    }
+    return call("/sandbox/item/fire_webhook", body, accessToken, json -> LenientJson.bool(json, "webhook_fired", false));
+  }
+
+  // ---- the one place a request is sent and its answer judged ----
+
+  private <T> Future<T> call(String endpoint, JsonObject body, String token, Function<JsonObject, T> mapper) {
+    long started = System.nanoTime();
+    HttpRequest<Buffer> request = client.request(HttpMethod.POST, port, host, pathPrefix + endpoint)
+        .ssl(ssl)
+        .connectTimeout(config.connectTimeoutMs())
+        .idleTimeout(config.idleTimeoutMs())
+        .putHeader("Content-Type", "application/json")
+        .putHeader("Plaid-Version", config.version());
+    if (config.clientId() != null) {
+      request.putHeader("PLAID-CLIENT-ID", config.clientId());
+    }
+    if (config.secret() != null) {
+      request.putHeader("PLAID-SECRET", config.secret());
+    }
+    // The WebClient has no total deadline (its "timeout" is connect + idle), so the deadline is applied to
+    // the future; a request still trickling in after it is ended by the idle timeout or by its completion.
+    Future<HttpResponse<Buffer>> sent = request.as(new CappedBodyCodec(config.maxResponseBytes()))
+        .sendBuffer(body.toBuffer())
+        .timeout(config.totalTimeoutMs(), TimeUnit.MILLISECONDS);
+    return sent.transform(done -> {
+      long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+      Future<T> outcome;
+      if (done.succeeded()) {
+        outcome = judge(endpoint, done.result(), token, mapper);
+      } else {
+        TransportFailure kind = TransportErrors.classify(done.cause());
+        outcome = Future.failedFuture(new PlaidException(endpoint, 0, null, kind, null, null, null,
+            describe(done.cause(), token), done.cause()));
+      }
+      if (outcome.succeeded()) {
+        log.debug("POST {} -> {} in {} ms", endpoint, done.result().statusCode(), elapsedMs);
+      } else {
+        log.debug("POST {} failed in {} ms: {}", endpoint, elapsedMs, outcome.cause().getMessage());
+      }
+      return outcome;
+    });
+  }
+
+  private <T> Future<T> judge(String endpoint, HttpResponse<Buffer> response, String token, Function<JsonObject, T> mapper) {
+    int status = response.statusCode();
+    String retryAfter = response.getHeader("Retry-After");
+    Long retryAfterSeconds = TransportErrors.retryAfterSeconds(retryAfter, Instant.now());
+    JsonObject json = parseObject(response.body());
+    if (status >= 200 && status < 300) {
+      if (json == null) {
+        return fail(endpoint, status, TransportFailure.NOT_JSON, json, retryAfter, retryAfterSeconds, "body is not a JSON object");
+      }
+      try {
+        return Future.succeededFuture(mapper.apply(json));
+      } catch (MissingField missing) {
+        return fail(endpoint, status, TransportFailure.BAD_RESPONSE, json, retryAfter, retryAfterSeconds,
+            "answer lacks " + missing.getMessage());
+      } catch (RuntimeException unreadable) {
+        // Lenient readers should make this unreachable; a hostile body must still not escape as a crash.
+        return fail(endpoint, status, TransportFailure.BAD_RESPONSE, json, retryAfter, retryAfterSeconds,
+            "answer unreadable: " + unreadable.getClass().getSimpleName());
+      }
+    }
+    if (PlaidError.isPlaidError(json)) {
+      PlaidError error = PlaidError.fromJson(json).withMasked(token);
+      return Future.failedFuture(new PlaidException(endpoint, status, error, null, error.requestId(), retryAfter,
+          retryAfterSeconds, null, null));
+    }
+    return fail(endpoint, status, TransportFailure.HTTP_STATUS, json, retryAfter, retryAfterSeconds,
+        json == null ? "error body is not a JSON object" : "error body is not a Plaid error");
+  }
+
+  private static <T> Future<T> fail(String endpoint, int status, TransportFailure kind, JsonObject json,
+      String retryAfter, Long retryAfterSeconds, String detail) {
+    return Future.failedFuture(new PlaidException(endpoint, status, null, kind, LenientJson.text(json, "request_id"),
+        retryAfter, retryAfterSeconds, detail, null));
+  }
+
+  /** The body as a JSON object, or null when it is empty, not JSON, or JSON of another kind. Never throws. */
+  static JsonObject parseObject(Buffer body) {
+    if (body == null || body.length() == 0) {
+      return null;
+    }
+    try {
+      return Json.decodeValue(body) instanceof JsonObject object ? object : null;
+    } catch (RuntimeException notJson) {
+      return null;
+    }
+  }
+
+  /** The I/O failure's class and message, with the token masked should any layer ever echo it. */
+  private static String describe(Throwable failure, String token) {
+    String text = failure.getClass().getSimpleName() + (failure.getMessage() == null ? "" : ": " + failure.getMessage());
+    return token == null || token.isEmpty() ? text : text.replace(token, "[redacted]");
+  }
+
+  private static JsonObject tokenBody(String accessToken) {
+    return new JsonObject().put("access_token", require(accessToken, "access token"));
+  }
+
+  private static String require(String value, String what) {
+    if (value == null || value.isEmpty()) {
+      throw new IllegalArgumentException(what + " required");
+    }
+    return value;
+  }
+
+  private static AccountsResult accounts(JsonObject json) {
+    requiredArray(json, "accounts");
+    return new AccountsResult(LenientJson.objects(json, "accounts", Account::fromJson),
+        PlaidItem.fromJson(LenientJson.object(json, "item")), LenientJson.text(json, "request_id"));
+  }
+
+  private static String required(JsonObject json, String key) {
+    String value = LenientJson.text(json, key);
+    if (value == null) {
+      throw new MissingField(key);
+    }
+    return value;
+  }
+
+  private static JsonObject requiredObject(JsonObject json, String key) {
+    JsonObject value = LenientJson.object(json, key);
+    if (value == null) {
+      throw new MissingField(key);
+    }
+    return value;
+  }
+
+  private static JsonArray requiredArray(JsonObject json, String key) {
+    JsonArray value = LenientJson.array(json, key);
+    if (value == null) {
+      throw new MissingField(key);
+    }
+    return value;
+  }
+
+  /** A success answer without a field the endpoint must return. */
+  private static final class MissingField extends RuntimeException {
+    MissingField(String field) {
+      super(field, null, false, false);
+    }
+  }
+}
