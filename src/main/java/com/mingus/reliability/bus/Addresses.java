@@ -15,6 +15,14 @@ public final class Addresses {
   /** Liveness of the HTTP verticle instances. */
   public static final String HTTP_PING = "http" + PING_SUFFIX;
 
+  // rate limiting: one budget per Plaid endpoint (client-wide) and per Item
+  /** Asks for a permit to call Plaid: {@link PermitRequest} answered by {@link PermitReply}. */
+  public static final String RATELIMIT_ACQUIRE = "ratelimit.acquire";
+  /** Tells the limiter Plaid answered 429: {@link RateLimitReport} answered by {@link RateLimitReportReply}. */
+  public static final String RATELIMIT_REPORT = "ratelimit.report";
+  /** Budgets, use and cool-downs: {@link RateLimitStatusRequest} answered by {@link RateLimitStatus}. */
+  public static final String RATELIMIT_STATUS = "ratelimit.status";
+
   /** The ping address of a named component. */
   public static String ping(String component) {
     return component + PING_SUFFIX;
