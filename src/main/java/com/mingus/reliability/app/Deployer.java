@@ -5,6 +5,7 @@ import com.mingus.reliability.config.Settings;
 import com.mingus.reliability.db.DatabaseMonitorVerticle;
 import com.mingus.reliability.db.Pools;
 import com.mingus.reliability.http.HttpVerticle;
+import com.mingus.reliability.ratelimit.RateLimitVerticle;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -71,6 +72,7 @@ final class Deployer {
     // classification
 
     // rate limiting
+    units.add(new Unit("ratelimit", "ratelimit", RateLimitVerticle::new, instances(raw, "ratelimit", 2), true));
 
     // sync scheduling
 

@@ -57,6 +57,14 @@ public final class Addresses {
   /** A sync failed; the event carries the Plaid failure and its classification. */
   public static final String SYNC_FAILED = "sync.failed";
 
+  // rate limiting: one budget per Plaid endpoint (client-wide) and per Item
+  /** Asks for a permit to call Plaid: {@link PermitRequest} answered by {@link PermitReply}. */
+  public static final String RATELIMIT_ACQUIRE = "ratelimit.acquire";
+  /** Tells the limiter Plaid answered 429: {@link RateLimitReport} answered by {@link RateLimitReportReply}. */
+  public static final String RATELIMIT_REPORT = "ratelimit.report";
+  /** Budgets, use and cool-downs: {@link RateLimitStatusRequest} answered by {@link RateLimitStatus}. */
+  public static final String RATELIMIT_STATUS = "ratelimit.status";
+
   /** The ping address of a named component. */
   public static String ping(String component) {
     return component + PING_SUFFIX;

@@ -1,0 +1,56 @@
+package com.mingus.reliability.bus;
+
+import io.vertx.core.json.JsonObject;
+
+/**
+ * Body of {@code ratelimit.acquire}: may a call to {@code endpoint} (a Plaid path with a leading slash) for
+ * Item {@code itemId} (null for calls without an Item) go now? With {@code maxWaitMs} 0 the limiter answers
+ * at once; above 0 it holds the request until a permit frees up or the wait runs out (bounded by the
+ * limiter's own {@code max_wait_ms}). The caller's send timeout must exceed the wait.
+ */
+public record PermitRequest(String endpoint, String itemId, PermitPriority priority, long maxWaitMs)
+    implements BusMessage {
+
+  public PermitRequest {
+    if (endpoint == null || endpoint.isBlank()) {
+      throw new IllegalArgumentException("endpoint is required");
+    }
+    if (!endpoint.startsWith("/")) {
+      endpoint = "/" + endpoint;
+    }
+    if (itemId != null && itemId.isBlank()) {
+      itemId = null;
+    }
+    priority = priority == null ? PermitPriority.PERIODIC : priority;
+    if (maxWaitMs < 0) {
+      throw new IllegalArgumentException("max_wait_ms must not be negative");
+    }
+  }
+
+  /** An answer-at-once request. */
+  public static PermitRequest now(String endpoint, String itemId, PermitPriority priority) {
+    return new PermitRequest(endpoint, itemId, priority, 0);
+  }
+
+  @Override
+  public JsonObject toJson() {
+    return new JsonObject().put("endpoint", endpoint).put("item_id", itemId).put("priority", priority.wire())
+        .put("max_wait_ms", maxWaitMs);
+  }
+
+  public static PermitRequest fromJson(JsonObject json) {
+    Object wait = json.getValue("max_wait_ms", 0L);
+    if (!(wait instanceof Number)) {
+      throw new IllegalArgumentException("max_wait_ms must be a number");
+    }
+    Object endpoint = json.getValue("endpoint");
+    Object item = json.getValue("item_id");
+    Object priority = json.getValue("priority");
+    if (!(endpoint instanceof String) || (item != null && !(item instanceof String))
+        || (priority != null && !(priority instanceof String))) {
+      throw new IllegalArgumentException("endpoint, item_id and priority must be strings");
+    }
+    return new PermitRequest((String) endpoint, (String) item, PermitPriority.parse((String) priority),
+        ((Number) wait).longValue());
+  }
+}
