@@ -1,0 +1,353 @@
+package com.mingus.reliability.sync;
+
+import com.mingus.reliability.bus.Addresses;
+import com.mingus.reliability.bus.Bus;
+import com.mingus.reliability.bus.Classification;
+import com.mingus.reliability.bus.ClassifyOutcome;
+import com.mingus.reliability.bus.ClassifyRequest;
+import com.mingus.reliability.bus.ErrorCategory;
+import com.mingus.reliability.bus.PermitPriority;
+import com.mingus.reliability.bus.PermitReply;
+import com.mingus.reliability.bus.PermitRequest;
+import com.mingus.reliability.bus.PlaidFailure;
+import com.mingus.reliability.bus.RateLimitReport;
+import com.mingus.reliability.bus.RecoveryStep;
+import com.mingus.reliability.bus.SyncEvent;
+import com.mingus.reliability.crypto.TokenCipher;
+import com.mingus.reliability.plaid.Account;
+import com.mingus.reliability.plaid.PlaidClient;
+import com.mingus.reliability.plaid.PlaidException;
+import com.mingus.reliability.plaid.SyncPage;
+import com.mingus.reliability.plaid.Transaction;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one claimed sync: a permit before every Plaid call, /transactions/sync from the stored cursor to
+ * the last page (restarting from the update's first cursor when Plaid reports a mutation during
+ * pagination), balances when they are due, then one fenced transaction that stores every change, the
+ * cursor and the log row. A failure is classified and its plan decides when the connection syncs next.
+ */
+final class SyncRunner {
+  private static final Logger log = LoggerFactory.getLogger(SyncRunner.class);
+  static final String SYNC = "/transactions/sync";
+  static final String BALANCE = "/accounts/balance/get";
+
+  private final Vertx vertx;
+  private final SyncStore store;
+  private final PlaidClient plaid;
+  private final TokenCipher cipher;
+  private final SyncSettings settings;
+  private final String nodeId;
+
+  SyncRunner(Vertx vertx, SyncStore store, PlaidClient plaid, TokenCipher cipher, SyncSettings settings, String nodeId) {
+    this.vertx = vertx;
+    this.store = store;
+    this.plaid = plaid;
+    this.cipher = cipher;
+    this.settings = settings;
+    this.nodeId = nodeId;
+  }
+
+  /** Our own limiter said "not yet": nothing was sent to Plaid. */
+  static final class Throttled extends RuntimeException {
+    final long notBefore;
+    final String blockedBy;
+
+    Throttled(long notBefore, String blockedBy) {
+      super("rate limit: not before " + Instant.ofEpochMilli(notBefore) + " (" + blockedBy + ")", null, false, false);
+      this.notBefore = notBefore;
+      this.blockedBy = blockedBy;
+    }
+  }
+
+  Future<Void> run(Claim claim) {
+    long startedNanos = System.nanoTime();
+    OffsetDateTime startedAt = OffsetDateTime.now(ZoneOffset.UTC);
+    publish(Addresses.SYNC_STARTED, event(SyncEvent.STARTED, claim, null, startedAt, null, null, null, null, null));
+    String token;
+    try {
+      token = cipher.open(claim.token(), claim.userId(), claim.itemId());
+    } catch (RuntimeException e) {
+      log.error("Connection {}: its access token cannot be decrypted ({}); parked", claim.connectionId(), e.getMessage());
+      return finishFailure(claim, new SyncResult(), startedAt, startedNanos, null, null, e.getMessage(), "stopped",
+          OffsetDateTime.now(ZoneOffset.UTC).plusHours(1), "failed");
+    }
+    PermitPriority priority = priorityOf(claim.trigger());
+    SyncResult result = new SyncResult();
+    return page(claim, token, priority, claim.cursor(), result)
+        .compose(done -> balances(claim, token))
+        .compose(balancesOk -> finishSuccess(claim, result, startedAt, startedNanos, balancesOk))
+        .recover(failure -> failed(claim, result, startedAt, startedNanos, failure));
+  }
+
+  // --- transactions ----------------------------------------------------------------------------------
+
+  private Future<SyncResult> page(Claim claim, String token, PermitPriority priority, String cursor, SyncResult result) {
+    String from = cursor == null || cursor.isEmpty() ? null : cursor;
+    return call(SYNC, claim, priority, () -> plaid.syncTransactions(token, from, settings.pageCount()))
+        .compose(page -> {
+          fold(result, page);
+          if (page.hasMore()) {
+            return page(claim, token, priority, page.nextCursor(), result);
+          }
+          return Future.succeededFuture(result);
+        }, failure -> {
+          if (!(failure instanceof PlaidException plaidFailure)) {
+            return Future.failedFuture(failure);
+          }
+          return classify(claim, plaidFailure).compose(plan -> {
+            if (plan.nextStep() == RecoveryStep.RESTART_PAGINATION && result.restarts < settings.maxPaginationRestarts()) {
+              log.debug("Connection {}: data changed during pagination; restarting from the update's first cursor",
+                  claim.connectionId());
+              result.discard();
+              return page(claim, token, priority, claim.cursor(), result);
+            }
+            return Future.failedFuture(new Classified(plaidFailure, plan));
+          });
+        });
+  }
+
+  private static void fold(SyncResult result, SyncPage page) {
+    result.fold(
+        page.added().stream().map(Transaction::json).toList(),
+        page.modified().stream().map(Transaction::json).toList(),
+        page.removed().stream().map(removed -> removed.transactionId()).toList(),
+        page.accounts().stream().map(Account::raw).toList());
+    result.nextCursor = page.nextCursor() == null || page.nextCursor().isEmpty() ? null : page.nextCursor();
+  }
+
+  /** Balances on their own schedule and under their own stricter limit: never waited for, never fatal. */
+  private Future<Boolean> balances(Claim claim, String token) {
+    if (claim.nextBalanceAt() != null && claim.nextBalanceAt().isAfter(OffsetDateTime.now(ZoneOffset.UTC))) {
+      return Future.succeededFuture(null);
+    }
+    return acquire(BALANCE, claim.itemId(), PermitPriority.BACKGROUND, 0)
+        .compose(permit -> {
+          if (!permit.granted()) {
+            return Future.succeededFuture((Boolean) null);
+          }
+          return plaid.getBalances(token, null)
+              .compose(accounts -> store.storeBalances(claim.connectionId(),
+                  accounts.accounts().stream().map(Account::raw).toList()))
+              .map(true);
+        })
+        .recover(failure -> {
+          if (failure instanceof PlaidException plaidFailure && plaidFailure.httpStatus() == 429) {
+            report(BALANCE, claim.itemId(), plaidFailure);
+          }
+          log.debug("Connection {}: balances not refreshed: {}", claim.connectionId(), failure.getMessage());
+          return Future.succeededFuture(false);
+        });
+  }
+
+  // --- Plaid calls under permits ----------------------------------------------------------------------
+
+  private <T> Future<T> call(String endpoint, Claim claim, PermitPriority priority, Supplier<Future<T>> request) {
+    return acquire(endpoint, claim.itemId(), priority, settings.permitWaitMs()).compose(permit -> {
+      if (!permit.granted()) {
+        return Future.failedFuture(new Throttled(permit.notBefore(), permit.blockedBy()));
+      }
+      return request.get()
+          .onSuccess(ok -> vertx.eventBus().send(Addresses.CLASSIFY_OUTCOME,
+              new ClassifyOutcome(claim.institutionId(), endpoint, claim.attempt() + 1)))
+          .onFailure(failure -> {
+            if (failure instanceof PlaidException plaidFailure && plaidFailure.httpStatus() == 429) {
+              report(endpoint, claim.itemId(), plaidFailure);
+            }
+          });
+    });
+  }
+
+  private Future<PermitReply> acquire(String endpoint, String itemId, PermitPriority priority, long waitMs) {
+    return Bus.<PermitReply>request(vertx, Addresses.RATELIMIT_ACQUIRE,
+            new PermitRequest(endpoint, itemId, priority, waitMs), waitMs + settings.requestTimeoutMs())
+        // No permit, no call: when the limiter cannot answer, wait rather than risk Plaid's limits.
+        .recover(failure -> Future.succeededFuture(
+            PermitReply.deny(System.currentTimeMillis() + 5_000, "limiter_unavailable", 0)));
+  }
+
+  private void report(String endpoint, String itemId, PlaidException failure) {
+    String code = failure.error() == null ? null : failure.error().errorCode();
+    vertx.eventBus().send(Addresses.RATELIMIT_REPORT, new RateLimitReport(endpoint, itemId, code, failure.retryAfter()));
+  }
+
+  // --- classification ----------------------------------------------------------------------------------
+
+  /** A Plaid failure with the classifier's plan for it. */
+  static final class Classified extends RuntimeException {
+    final PlaidException failure;
+    final Classification plan;
+
+    Classified(PlaidException failure, Classification plan) {
+      super(failure.getMessage(), null, false, false);
+      this.failure = failure;
+      this.plan = plan;
+    }
+  }
+
+  private Future<Classification> classify(Claim claim, PlaidException failure) {
+    JsonObject request = failure.toFailure().toJson()
+        .put("attempt", claim.attempt() + 1)
+        .put("institution_id", claim.institutionId())
+        .put("item_id", claim.itemId())
+        .put("connection_id", claim.connectionId());
+    return Bus.<Classification>request(vertx, Addresses.CLASSIFY_ERROR, ClassifyRequest.fromJson(request),
+        settings.requestTimeoutMs());
+  }
+
+  // --- finishing ---------------------------------------------------------------------------------------
+
+  private Future<Void> finishSuccess(Claim claim, SyncResult result, OffsetDateTime startedAt, long startedNanos,
+      Boolean balancesOk) {
+    OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
+    long interval = Math.min(jittered(settings.periodicIntervalMs()), settings.stalenessMs());
+    OffsetDateTime nextBalance = balancesOk == null ? null : now.plusNanos(settings.balanceIntervalMs() * 1_000_000);
+    String status = Boolean.FALSE.equals(balancesOk) ? "partial" : "success";
+    SyncStore.Next next = new SyncStore.Next(now.plusNanos(interval * 1_000_000), "periodic", 2, null, true, false,
+        nextBalance);
+    SyncStore.Log row = new SyncStore.Log(claim.syncId(), claim.connectionId(), claim.trigger(), status, startedAt,
+        elapsedMs(startedNanos), result.pages, result.restarts, result.added, result.modified, result.removed, null,
+        null, null, Boolean.FALSE.equals(balancesOk) ? "transactions stored; balances could not be refreshed" : null,
+        nodeId);
+    return store.finish(claim, result, next, row).map(nextAt -> {
+      SyncEvent completed = new SyncEvent(SyncEvent.COMPLETED, claim.connectionId(), claim.userId(), claim.itemId(),
+          claim.institutionId(), claim.institutionName(), claim.syncId().toString(), claim.trigger(), status,
+          startedAt.toInstant().toString(), (long) row.durationMs(), result.added, result.modified, result.removed,
+          SyncStore.text(nextAt), null, null, null, null, new JsonObject().put("pages", result.pages)
+              .put("restarts", result.restarts));
+      publish(Addresses.SYNC_COMPLETED, completed);
+      return null;
+    });
+  }
+
+  private Future<Void> failed(Claim claim, SyncResult result, OffsetDateTime startedAt, long startedNanos,
+      Throwable failure) {
+    if (failure instanceof SyncStore.LeaseLost) {
+      log.info("Connection {}: another node took the lease over; this attempt's result is dropped", claim.connectionId());
+      return Future.succeededFuture();
+    }
+    if (failure instanceof Throttled throttled) {
+      OffsetDateTime at = OffsetDateTime.ofInstant(Instant.ofEpochMilli(throttled.notBefore), ZoneOffset.UTC);
+      return finish(claim, result, startedAt, startedNanos, null, null, throttled.getMessage(), null, at,
+          "rate_limited", false, null);
+    }
+    if (failure instanceof Classified classified) {
+      return finishClassified(claim, result, startedAt, startedNanos, classified.failure, classified.plan);
+    }
+    if (failure instanceof PlaidException plaidFailure) {
+      return classify(claim, plaidFailure)
+          .recover(classifierDown -> Future.succeededFuture((Classification) null))
+          .compose(plan -> finishClassified(claim, result, startedAt, startedNanos, plaidFailure, plan));
+    }
+    // Our own failure (the database, a bug): retry with a plain backoff, nothing was applied.
+    log.warn("Connection {}: sync failed locally: {}", claim.connectionId(), failure.getMessage());
+    return finishFailure(claim, result, startedAt, startedNanos, null, null, failure.getMessage(), null,
+        OffsetDateTime.now(ZoneOffset.UTC).plusNanos(backoffMs(claim.attempt()) * 1_000_000), "failed");
+  }
+
+  private Future<Void> finishClassified(Claim claim, SyncResult result, OffsetDateTime startedAt, long startedNanos,
+      PlaidException failure, Classification plan) {
+    OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
+    PlaidFailure plaidFailure = failure.toFailure();
+    if (plan == null) {
+      // The classifier did not answer: a conservative backoff, never a fast retry.
+      return finish(claim, result, startedAt, startedNanos, plaidFailure, null, failure.getMessage(), null,
+          now.plusNanos(backoffMs(claim.attempt()) * 1_000_000), "failed", true, null);
+    }
+    String paused = switch (plan.nextStep()) {
+      case WAIT_FOR_USER -> "needs_user";
+      case STOP -> "stopped";
+      default -> null;
+    };
+    OffsetDateTime at = plan.nextRetryAt() != null
+        ? OffsetDateTime.ofInstant(plan.nextRetryAt(), ZoneOffset.UTC)
+        : now.plusNanos(Math.max(plan.delayMs(), 1_000) * 1_000_000);
+    String status = plan.category() == ErrorCategory.RATE_LIMIT_EXCEEDED ? "rate_limited"
+        : plan.category() == ErrorCategory.BANK_MAINTENANCE ? "maintenance"
+        : plan.retryable() ? "retrying" : "failed";
+    return finish(claim, result, startedAt, startedNanos, plaidFailure, plan, plan.message(), paused, at, status, true,
+        plan.category().wire());
+  }
+
+  private Future<Void> finishFailure(Claim claim, SyncResult result, OffsetDateTime startedAt, long startedNanos,
+      PlaidFailure failure, Classification plan, String message, String paused, OffsetDateTime at, String status) {
+    return finish(claim, result, startedAt, startedNanos, failure, plan, message, paused, at, status, true, null);
+  }
+
+  private Future<Void> finish(Claim claim, SyncResult result, OffsetDateTime startedAt, long startedNanos,
+      PlaidFailure failure, Classification plan, String message, String paused, OffsetDateTime at, String status,
+      boolean countsAsAttempt, String category) {
+    String trigger = paused == null && countsAsAttempt ? "retry" : claim.trigger();
+    int priority = countsAsAttempt ? 2 : claim.priority();
+    SyncStore.Next next = new SyncStore.Next(at, trigger, priority, paused, false, countsAsAttempt, null);
+    SyncStore.Log row = new SyncStore.Log(claim.syncId(), claim.connectionId(), claim.trigger(), status, startedAt,
+        elapsedMs(startedNanos), result.pages, result.restarts, 0, 0, 0,
+        failure == null ? null : failure.errorType(), failure == null ? null : failure.errorCode(), category,
+        message == null ? null : message.length() > 500 ? message.substring(0, 500) : message, nodeId);
+    return store.finish(claim, null, next, row)
+        .map(nextAt -> {
+          JsonObject detail = new JsonObject().put("pages", result.pages).put("restarts", result.restarts);
+          publish(Addresses.SYNC_FAILED, new SyncEvent(SyncEvent.FAILED, claim.connectionId(), claim.userId(),
+              claim.itemId(), claim.institutionId(), claim.institutionName(), claim.syncId().toString(),
+              claim.trigger(), status, startedAt.toInstant().toString(), (long) row.durationMs(), 0, 0, 0,
+              SyncStore.text(nextAt), paused, null, failure == null ? null : failure.toJson(),
+              plan == null ? null : plan.toJson(), detail.put("message", row.message())));
+          return (Void) null;
+        })
+        .recover(lost -> {
+          if (lost instanceof SyncStore.LeaseLost) {
+            return Future.succeededFuture();
+          }
+          return Future.failedFuture(lost);
+        });
+  }
+
+  // --- helpers -----------------------------------------------------------------------------------------
+
+  static PermitPriority priorityOf(String trigger) {
+    return switch (trigger == null ? "" : trigger) {
+      case "manual", "initial", "probe" -> PermitPriority.MANUAL;
+      case "webhook" -> PermitPriority.WEBHOOK;
+      default -> PermitPriority.PERIODIC;
+    };
+  }
+
+  private long jittered(long intervalMs) {
+    double spread = settings.periodicJitter();
+    return (long) (intervalMs * (1 - spread + 2 * spread * ThreadLocalRandom.current().nextDouble()));
+  }
+
+  /** For failures the classifier never saw: 30 s doubling per attempt, at most an hour. */
+  private static long backoffMs(int attempt) {
+    return Math.min(3_600_000L, 30_000L << Math.min(attempt, 7));
+  }
+
+  private static int elapsedMs(long startedNanos) {
+    return (int) ((System.nanoTime() - startedNanos) / 1_000_000);
+  }
+
+  private SyncEvent event(String kind, Claim claim, String status, OffsetDateTime at, Long duration, Integer added,
+      Integer modified, Integer removed, String nextSyncAt) {
+    return new SyncEvent(kind, claim.connectionId(), claim.userId(), claim.itemId(), claim.institutionId(),
+        claim.institutionName(), claim.syncId().toString(), claim.trigger(), status, at.toInstant().toString(), duration,
+        added, modified, removed, nextSyncAt, null, null, null, null, null);
+  }
+
+  private void publish(String address, SyncEvent event) {
+    vertx.eventBus().publish(address, event);
+  }
+
+  static List<String> ids(List<JsonObject> rows, String key) {
+    return rows.stream().map(row -> row.getString(key)).toList();
+  }
+}

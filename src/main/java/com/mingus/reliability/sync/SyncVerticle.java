@@ -1,0 +1,547 @@
+package com.mingus.reliability.sync;
+
+import com.mingus.reliability.bus.Addresses;
+import com.mingus.reliability.bus.Bus;
+import com.mingus.reliability.bus.FailureCodes;
+import com.mingus.reliability.bus.PermitPriority;
+import com.mingus.reliability.bus.PermitReply;
+import com.mingus.reliability.bus.PermitRequest;
+import com.mingus.reliability.bus.PingReply;
+import com.mingus.reliability.bus.SyncEvent;
+import com.mingus.reliability.crypto.TokenCipher;
+import com.mingus.reliability.db.Pools;
+import com.mingus.reliability.plaid.LinkUpdateRequest;
+import com.mingus.reliability.plaid.PlaidClient;
+import com.mingus.reliability.plaid.PlaidException;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.LocalDate;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sync scheduling: the connection registry, when each connection syncs, leases so that one sync per
+ * connection runs at a time across every instance and node, and the syncs themselves ({@link SyncRunner}).
+ *
+ * <p>Each instance polls for due connections (and is woken at once by {@code sync.wake} after a sync-now
+ * or a webhook), claims a batch with {@code FOR UPDATE SKIP LOCKED}, renews its leases by heartbeat, and
+ * lets leases of a dead node expire so another node takes the connections over within one lease period.
+ */
+public final class SyncVerticle extends VerticleBase {
+  private static final Logger log = LoggerFactory.getLogger(SyncVerticle.class);
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private Pool pool;
+  private SyncStore store;
+  private SyncRunner runner;
+  private PlaidClient plaid;
+  private TokenCipher cipher;
+  private SyncSettings settings;
+  private String nodeId;
+  private final Map<UUID, Claim> inFlight = new ConcurrentHashMap<>();
+  private long pollTimer = -1;
+  private long heartbeatTimer = -1;
+  private boolean claiming;
+  private boolean stopping;
+
+  @Override
+  public Future<?> start() {
+    JsonObject config = config();
+    settings = SyncSettings.from(config);
+    nodeId = config.getString("node_id", "node") + "-" + UUID.randomUUID().toString().substring(0, 8);
+    cipher = TokenCipher.fromConfig(config.getJsonObject("crypto", new JsonObject()));
+    pool = Pools.create(vertx, config.getJsonObject("database"), "sync");
+    store = new SyncStore(pool);
+    plaid = PlaidClient.create(vertx, config.getJsonObject("plaid"));
+    runner = new SyncRunner(vertx, store, plaid, cipher, settings, nodeId);
+
+    List<Future<?>> consumers = List.of(
+        handle(Addresses.SYNC_REGISTER, this::register),
+        handle(Addresses.SYNC_REMOVE, this::remove),
+        handle(Addresses.SYNC_NOW, this::syncNow),
+        handle(Addresses.SYNC_RETRY, this::retry),
+        handle(Addresses.SYNC_STATUS, this::status),
+        handle(Addresses.SYNC_TRANSACTIONS, this::transactions),
+        handle(Addresses.SYNC_CONNECTIONS, this::connections),
+        handle(Addresses.SYNC_LINK_TOKEN, this::linkToken),
+        handle(Addresses.SYNC_WEBHOOK, this::webhook),
+        handle(Addresses.SYNC_PAUSE_INSTITUTION, this::pauseInstitution),
+        handle(Addresses.SYNC_RESUME_INSTITUTION, this::resumeInstitution),
+        handle(Addresses.SYNC_PROBE_INSTITUTION, this::probeInstitution),
+        vertx.eventBus().localConsumer(Addresses.SYNC_WAKE, message -> claimDue()).completion(),
+        Bus.answerPing(vertx, "sync", () -> pool.query("SELECT 1").execute().map(rows -> PingReply.up("sync")))
+            .completion());
+    return Future.all(consumers).onSuccess(ok -> {
+      pollTimer = vertx.setPeriodic(settings.pollMs(), id -> claimDue());
+      heartbeatTimer = vertx.setPeriodic(settings.heartbeatMs(), id -> heartbeat());
+      vertx.setTimer(1_000, id -> rotateKeys());
+    });
+  }
+
+  @Override
+  public Future<?> stop() {
+    stopping = true;
+    vertx.cancelTimer(pollTimer);
+    vertx.cancelTimer(heartbeatTimer);
+    // Leases still held are handed back; a result that arrives later is fenced out.
+    List<UUID> held = List.copyOf(inFlight.keySet());
+    return store.release(nodeId, held)
+        .otherwise(0)
+        .compose(released -> {
+          plaid.close();
+          return pool.close();
+        });
+  }
+
+  // --- the claim loop ---------------------------------------------------------------------------------
+
+  private void claimDue() {
+    if (claiming || stopping) {
+      return;
+    }
+    int room = settings.maxConcurrent() - inFlight.size();
+    if (room <= 0) {
+      return;
+    }
+    claiming = true;
+    store.claim(nodeId, Math.min(room, settings.claimBatch()), settings.leaseMs())
+        .onComplete(result -> {
+          claiming = false;
+          if (result.failed()) {
+            log.warn("Claiming due syncs failed: {}", result.cause().getMessage());
+            return;
+          }
+          List<Claim> claims = result.result();
+          for (Claim claim : claims) {
+            inFlight.put(claim.leaseToken(), claim);
+            runner.run(claim)
+                .onFailure(failure -> log.warn("Connection {}: sync ended with {}", claim.connectionId(), failure.getMessage()))
+                .onComplete(done -> {
+                  inFlight.remove(claim.leaseToken());
+                  if (!stopping) {
+                    claimDue();
+                  }
+                });
+          }
+          if (claims.size() == Math.min(room, settings.claimBatch())) {
+            vertx.runOnContext(v -> claimDue());
+          }
+        });
+  }
+
+  private void heartbeat() {
+    List<UUID> held = List.copyOf(inFlight.keySet());
+    store.heartbeat(nodeId, held, settings.leaseMs())
+        .onFailure(failure -> log.warn("Lease heartbeat failed: {}", failure.getMessage()));
+  }
+
+  /** Re-encrypts tokens sealed under an older key with the current one, a batch at a time, in the background. */
+  private void rotateKeys() {
+    if (stopping) {
+      return;
+    }
+    store.tokensNotUnder(cipher.primaryKeyId(), 200).compose(rows -> {
+      Future<Integer> chain = Future.succeededFuture(0);
+      for (Row row : rows) {
+        if (!cipher.knows(row.getString("token_key_id"))) {
+          continue;
+        }
+        chain = chain.compose(count -> {
+          String plain = cipher.open(SyncStore.sealed(row), row.getString("user_id"), row.getString("item_id"));
+          return store.replaceToken(row.getString("connection_id"), row.getString("token_key_id"),
+              cipher.seal(plain, row.getString("user_id"), row.getString("item_id"))).map(n -> count + n);
+        });
+      }
+      return chain.map(count -> rows.size() == 0 ? -1 : count);
+    }).onComplete(done -> {
+      if (done.succeeded() && done.result() > 0) {
+        log.info("Re-encrypted {} access token(s) under key {}", done.result(), cipher.primaryKeyId());
+        vertx.runOnContext(v -> rotateKeys());
+      } else if (done.failed()) {
+        log.warn("Token re-encryption paused: {}", done.cause().getMessage());
+        vertx.setTimer(60_000, id -> rotateKeys());
+      }
+    });
+  }
+
+  // --- commands ---------------------------------------------------------------------------------------
+
+  private Future<?> handle(String address, Function<JsonObject, Future<Object>> handler) {
+    return vertx.eventBus().<Object>consumer(address, message -> {
+      JsonObject body;
+      try {
+        body = message.body() instanceof JsonObject json ? json : null;
+      } catch (RuntimeException e) {
+        body = null;
+      }
+      if (body == null) {
+        message.fail(FailureCodes.INVALID_REQUEST, "the request body must be a JSON object");
+        return;
+      }
+      Future<Object> answer;
+      try {
+        answer = handler.apply(body);
+      } catch (IllegalArgumentException e) {
+        message.fail(FailureCodes.INVALID_REQUEST, e.getMessage());
+        return;
+      }
+      answer.onSuccess(message::reply).onFailure(failure -> fail(message, failure));
+    }).completion();
+  }
+
+  private static void fail(Message<?> message, Throwable failure) {
+    if (failure instanceof CommandFailure command) {
+      message.fail(command.code, command.getMessage());
+    } else if (failure instanceof PlaidException plaidFailure) {
+      String display = plaidFailure.error() != null && plaidFailure.error().displayMessage() != null
+          ? plaidFailure.error().displayMessage() : plaidFailure.getMessage();
+      message.fail(FailureCodes.UPSTREAM, display);
+    } else {
+      log.warn("Sync command failed: {}", failure.getMessage());
+      message.fail(FailureCodes.INTERNAL, "the sync service failed to answer");
+    }
+  }
+
+  /** A deliberate failure of a command, with its bus failure code. */
+  static final class CommandFailure extends RuntimeException {
+    final int code;
+
+    CommandFailure(int code, String message) {
+      super(message, null, false, false);
+      this.code = code;
+    }
+  }
+
+  private static String required(JsonObject body, String key) {
+    Object value = body.getValue(key);
+    if (!(value instanceof String text) || text.isBlank()) {
+      throw new IllegalArgumentException(key + " is required");
+    }
+    if (text.length() > 256) {
+      throw new IllegalArgumentException(key + " is too long");
+    }
+    return text;
+  }
+
+  private static final String NOT_FOUND = "no such connection";
+
+  private Future<Object> register(JsonObject body) {
+    String userId = required(body, "user_id");
+    String publicToken = required(body, "public_token");
+    UUID firstSync = UUID.randomUUID();
+    return permit("/item/public_token/exchange", null)
+        .compose(v -> plaid.exchangePublicToken(publicToken))
+        .compose(exchange -> permit("/item/get", exchange.itemId())
+            .compose(v -> plaid.getItem(exchange.accessToken()))
+            .compose(item -> institutionName(item.item().institutionId(), item.item().institutionName())
+                .compose(name -> {
+                  String connectionId = "conn_" + randomId();
+                  TokenCipher.Sealed sealed = cipher.seal(exchange.accessToken(), userId, exchange.itemId());
+                  return store.insertConnection(connectionId, userId, exchange.itemId(), item.item().institutionId(),
+                      name, sealed, firstSync).compose(inserted -> {
+                        if (!inserted) {
+                          return Future.failedFuture(new CommandFailure(FailureCodes.CONFLICT,
+                              "this bank connection is already registered"));
+                        }
+                        return store.connection(userId, connectionId);
+                      });
+                })))
+        .map(view -> {
+          vertx.eventBus().publish(Addresses.CONNECTION_REGISTERED, itemEvent(SyncEvent.REGISTERED, view, null, null));
+          vertx.eventBus().send(Addresses.SYNC_WAKE, new JsonObject());
+          return (Object) view.put("first_sync_id", firstSync.toString()).put("status", "active");
+        });
+  }
+
+  private Future<String> institutionName(String institutionId, String known) {
+    if (known != null || institutionId == null) {
+      return Future.succeededFuture(known);
+    }
+    return permit("/institutions/get_by_id", null)
+        .compose(v -> plaid.getInstitution(institutionId, List.of("US"), false))
+        .map(institution -> institution.name())
+        .otherwise(institutionId);
+  }
+
+  private Future<Object> remove(JsonObject body) {
+    String userId = required(body, "user_id");
+    String connectionId = required(body, "connection_id");
+    return store.tokenRow(userId, connectionId).compose(row -> {
+      if (row == null) {
+        return Future.failedFuture(new CommandFailure(FailureCodes.NOT_FOUND, NOT_FOUND));
+      }
+      String itemId = row.getString("item_id");
+      String token = cipher.open(SyncStore.sealed(row), row.getString("user_id"), itemId);
+      JsonObject view = row.toJson();
+      view.remove("token_nonce");
+      view.remove("token_ciphertext");
+      view.remove("token_key_id");
+      return permit("/item/remove", itemId)
+          .compose(v -> plaid.removeItem(token))
+          .recover(failure -> {
+            // Already gone at Plaid: removing it here is all that is left to do.
+            if (failure instanceof PlaidException plaidFailure
+                && (plaidFailure.hasErrorCode("ITEM_NOT_FOUND") || plaidFailure.hasErrorCode("INVALID_ACCESS_TOKEN"))) {
+              return Future.succeededFuture("");
+            }
+            return Future.failedFuture(failure);
+          })
+          .compose(v -> store.deleteConnection(connectionId))
+          .map(deleted -> {
+            vertx.eventBus().publish(Addresses.CONNECTION_REMOVED, itemEvent(SyncEvent.REMOVED, view, null, null));
+            return (Object) new JsonObject().put("connection_id", connectionId).put("removed", true);
+          });
+    });
+  }
+
+  /** A permit for a registry call (answered for a person waiting, so the highest priority). */
+  private Future<Void> permit(String endpoint, String itemId) {
+    return Bus.<PermitReply>request(vertx, Addresses.RATELIMIT_ACQUIRE,
+            new PermitRequest(endpoint, itemId, PermitPriority.MANUAL, settings.permitWaitMs()),
+            settings.permitWaitMs() + settings.requestTimeoutMs())
+        .compose(reply -> reply.granted() ? Future.<Void>succeededFuture()
+            : Future.failedFuture(new CommandFailure(FailureCodes.RATE_LIMITED,
+                "Plaid's rate limit is reached; try again in a moment")));
+  }
+
+  private Future<Object> syncNow(JsonObject body) {
+    String userId = required(body, "user_id");
+    String connectionId = required(body, "connection_id");
+    return store.requestNow(userId, connectionId).map(syncId -> {
+      if (syncId == null) {
+        throw new CommandFailure(FailureCodes.NOT_FOUND, NOT_FOUND);
+      }
+      vertx.eventBus().publish(Addresses.SYNC_WAKE, new JsonObject());
+      return new JsonObject().put("connection_id", connectionId).put("sync_id", syncId.toString())
+          .put("queued_at", OffsetDateTime.now().toInstant().toString());
+    });
+  }
+
+  private Future<Object> retry(JsonObject body) {
+    String userId = required(body, "user_id");
+    String connectionId = required(body, "connection_id");
+    return store.requestRetry(userId, connectionId).map(row -> {
+      if (row == null) {
+        throw new CommandFailure(FailureCodes.NOT_FOUND, NOT_FOUND);
+      }
+      vertx.eventBus().publish(Addresses.SYNC_WAKE, new JsonObject());
+      return new JsonObject().put("connection_id", connectionId)
+          .put("sync_id", row.getUUID("pending_sync_id").toString())
+          .put("retry_count", row.getInteger("retry_count"))
+          .put("last_retry_attempt", SyncStore.text(row.getOffsetDateTime("last_retry_at")));
+    });
+  }
+
+  private Future<Object> status(JsonObject body) {
+    String userId = body.getString("user_id");
+    String connectionId = required(body, "connection_id");
+    int days = Math.max(1, Math.min(365, body.getInteger("days", 30)));
+    int limit = Math.max(1, Math.min(200, body.getInteger("limit", 20)));
+    return store.connection(userId, connectionId).compose(view -> {
+      if (view == null) {
+        return Future.failedFuture(new CommandFailure(FailureCodes.NOT_FOUND, NOT_FOUND));
+      }
+      return Future.all(store.syncLogs(connectionId, limit), store.reliabilityStats(connectionId, days))
+          .map(all -> {
+            JsonArray logs = all.resultAt(0);
+            JsonObject stats = all.resultAt(1);
+            return (Object) new JsonObject()
+                .put("connection", view)
+                .put("last_sync_at", stats.remove("last_sync_at"))
+                .put("sync_logs", logs)
+                .put("reliability_stats", stats);
+          });
+    });
+  }
+
+  private Future<Object> transactions(JsonObject body) {
+    String userId = required(body, "user_id");
+    String connectionId = required(body, "connection_id");
+    int limit = body.getValue("limit") == null ? 100 : body.getInteger("limit");
+    if (limit < 1 || limit > 500) {
+      throw new IllegalArgumentException("limit must be between 1 and 500");
+    }
+    LocalDate since = parseDate(body.getString("since"), "since");
+    LocalDate afterDate = null;
+    String afterId = null;
+    String cursor = body.getString("cursor");
+    if (cursor != null && !cursor.isEmpty()) {
+      try {
+        String decoded = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
+        int bar = decoded.indexOf('|');
+        afterDate = LocalDate.parse(decoded.substring(0, bar));
+        afterId = decoded.substring(bar + 1);
+      } catch (RuntimeException e) {
+        throw new IllegalArgumentException("cursor is not one this server issued");
+      }
+    }
+    LocalDate fromDate = afterDate;
+    String fromId = afterId;
+    return store.connection(userId, connectionId).compose(view -> {
+      if (view == null) {
+        return Future.failedFuture(new CommandFailure(FailureCodes.NOT_FOUND, NOT_FOUND));
+      }
+      return store.transactions(connectionId, since, fromDate, fromId, limit + 1).map(rows -> {
+        boolean hasMore = rows.size() > limit;
+        List<JsonObject> page = hasMore ? rows.subList(0, limit) : rows;
+        JsonArray out = new JsonArray();
+        String next = null;
+        for (JsonObject tx : page) {
+          String date = (String) tx.remove("_date");
+          out.add(tx);
+          next = Base64.getUrlEncoder().withoutPadding().encodeToString(
+              (date + "|" + tx.getString("transaction_id")).getBytes(StandardCharsets.UTF_8));
+        }
+        return (Object) new JsonObject().put("transactions", out).put("next_cursor", hasMore ? next : null)
+            .put("has_more", hasMore);
+      });
+    });
+  }
+
+  private static LocalDate parseDate(String text, String field) {
+    if (text == null || text.isBlank()) {
+      return null;
+    }
+    try {
+      return LocalDate.parse(text);
+    } catch (DateTimeParseException e) {
+      throw new IllegalArgumentException(field + " must be a date like 2025-01-27");
+    }
+  }
+
+  private Future<Object> connections(JsonObject body) {
+    String userId = body.getString("user_id");
+    return store.connections(userId).map(list -> new JsonObject().put("connections", new JsonArray(list)));
+  }
+
+  private Future<Object> linkToken(JsonObject body) {
+    String userId = required(body, "user_id");
+    String connectionId = required(body, "connection_id");
+    return store.tokenRow(userId, connectionId).compose(row -> {
+      if (row == null) {
+        return Future.failedFuture(new CommandFailure(FailureCodes.NOT_FOUND, NOT_FOUND));
+      }
+      String token = cipher.open(SyncStore.sealed(row), row.getString("user_id"), row.getString("item_id"));
+      return permit("/link/token/create", null)
+          .compose(v -> plaid.createUpdateLinkToken(LinkUpdateRequest.of(token, settings.clientName(), userId)))
+          .map(link -> (Object) new JsonObject().put("connection_id", connectionId).put("link_token", link.linkToken())
+              .put("expiration", link.expiration() == null ? null : link.expiration().toString())
+              .put("mode", "update"));
+    });
+  }
+
+  // --- Plaid webhooks ---------------------------------------------------------------------------------
+
+  private Future<Object> webhook(JsonObject body) {
+    String type = required(body, "webhook_type");
+    String code = required(body, "webhook_code");
+    String itemId = body.getString("item_id");
+    if (itemId == null) {
+      return Future.succeededFuture(new JsonObject().put("handled", false).put("reason", "no item_id"));
+    }
+    Future<JsonObject> handled;
+    if ("TRANSACTIONS".equals(type)) {
+      handled = store.requestForWebhook(itemId, settings.webhookCoalesceMs()).map(connectionId -> {
+        if (connectionId != null) {
+          vertx.setTimer(settings.webhookCoalesceMs() + 10, id -> vertx.eventBus().publish(Addresses.SYNC_WAKE, new JsonObject()));
+        }
+        return new JsonObject().put("connection_id", connectionId);
+      });
+    } else if ("ITEM".equals(type)) {
+      handled = itemWebhook(itemId, code, body);
+    } else {
+      handled = Future.succeededFuture(new JsonObject());
+    }
+    return handled.map(result -> (Object) result.put("handled", result.getString("connection_id") != null));
+  }
+
+  private Future<JsonObject> itemWebhook(String itemId, String code, JsonObject body) {
+    JsonObject error = body.getJsonObject("error");
+    String errorCode = error == null ? null : error.getString("error_code");
+    Future<JsonObject> connection;
+    switch (code) {
+      case "LOGIN_REPAIRED" -> connection = store.setPausedByItem(itemId, null);
+      case "USER_PERMISSION_REVOKED", "USER_ACCOUNT_REVOKED" -> connection = store.setPausedByItem(itemId, "stopped");
+      case "ERROR" -> connection = "ITEM_LOGIN_REQUIRED".equals(errorCode)
+          ? store.setPausedByItem(itemId, "needs_user") : store.connectionByItem(itemId);
+      default -> connection = store.connectionByItem(itemId);
+    }
+    return connection.map(row -> {
+      if (row == null) {
+        return new JsonObject();
+      }
+      JsonObject detail = body.copy();
+      detail.remove("item_id");
+      vertx.eventBus().publish(Addresses.CONNECTION_ITEM_EVENT, itemEvent(SyncEvent.ITEM, row.put("item_id", itemId), code, detail));
+      if ("LOGIN_REPAIRED".equals(code)) {
+        vertx.eventBus().publish(Addresses.SYNC_WAKE, new JsonObject());
+      }
+      return new JsonObject().put("connection_id", row.getString("connection_id"));
+    });
+  }
+
+  private static SyncEvent itemEvent(String kind, JsonObject view, String webhookCode, JsonObject detail) {
+    return new SyncEvent(kind, view.getString("connection_id"), view.getString("user_id"), view.getString("item_id"),
+        view.getString("institution_id"), view.getString("institution_name"), null, null, null,
+        OffsetDateTime.now().toInstant().toString(), null, null, null, null, null, view.getString("paused"), webhookCode,
+        null, null, detail);
+  }
+
+  // --- institutions (asked by health tracking) -----------------------------------------------------------
+
+  private Future<Object> pauseInstitution(JsonObject body) {
+    String institutionId = required(body, "institution_id");
+    String reason = body.getString("reason", "down");
+    OffsetDateTime until = null;
+    if (body.getString("until") != null) {
+      try {
+        until = OffsetDateTime.parse(body.getString("until"));
+      } catch (DateTimeParseException e) {
+        throw new IllegalArgumentException("until must be an ISO-8601 time with an offset");
+      }
+    }
+    return store.pauseInstitution(institutionId, reason, until)
+        .map(v -> new JsonObject().put("institution_id", institutionId).put("paused", true));
+  }
+
+  private Future<Object> resumeInstitution(JsonObject body) {
+    String institutionId = required(body, "institution_id");
+    return store.resumeInstitution(institutionId, settings.resumeSpreadMs()).map(count -> {
+      vertx.eventBus().publish(Addresses.SYNC_WAKE, new JsonObject());
+      return new JsonObject().put("institution_id", institutionId).put("resumed", count);
+    });
+  }
+
+  private Future<Object> probeInstitution(JsonObject body) {
+    String institutionId = required(body, "institution_id");
+    return store.probeInstitution(institutionId).map(connectionId -> {
+      vertx.eventBus().publish(Addresses.SYNC_WAKE, new JsonObject());
+      return new JsonObject().put("institution_id", institutionId).put("connection_id", connectionId);
+    });
+  }
+
+  private static String randomId() {
+    byte[] bytes = new byte[12];
+    RANDOM.nextBytes(bytes);
+    StringBuilder out = new StringBuilder();
+    for (byte b : bytes) {
+      out.append(String.format("%02x", b));
+    }
+    return out.toString();
+  }
+}
