@@ -2,6 +2,9 @@ package com.mingus.reliability.app;
 
 import com.mingus.reliability.bus.MessageCodecs;
 import com.mingus.reliability.config.ConfigException;
+import com.mingus.reliability.config.ConfigLoader;
+import com.mingus.reliability.crypto.TokenCipher;
+import io.vertx.core.json.JsonObject;
 import com.mingus.reliability.config.DatabaseTarget;
 import com.mingus.reliability.config.Settings;
 import com.mingus.reliability.db.EmbeddedDatabase;
@@ -79,6 +82,9 @@ public final class Application implements AutoCloseable {
         effective.useSandbox() ? "sandbox on port " + effective.sandboxPort() : effective.plaidBaseUrl(),
         effective.demo() ? "on" : "off", effective.cluster() ? "on" : "off");
 
+    TokenCipher cipher = TokenCipher.load((String) ConfigLoader.get(effective.raw(), "crypto.token_encryption_keys"),
+        effective.dataDir());
+    cipher.toConfig().getJsonArray("keys").forEach(key -> Redactor.registerSecret(((JsonObject) key).getString("key")));
     EmbeddedDatabase embedded = null;
     DatabaseTarget target;
     if (effective.embeddedDatabase()) {
@@ -106,7 +112,7 @@ public final class Application implements AutoCloseable {
       MessageCodecs.register(vertx.eventBus());
       log.info("Vert.x started (node {})", nodeId);
 
-      Deployer deployer = new Deployer(vertx, effective, target, registryName);
+      Deployer deployer = new Deployer(vertx, effective, target, registryName, cipher.toConfig(), nodeId);
       await(deployer.deployAll(), Duration.ofSeconds(60), "deploying the verticles");
       Application app = new Application(effective, embedded, target, vertx, deployer, nodeId, registryName);
       log.info("MINGUS Reliability {} is up in {} ms: dashboard and API at http://localhost:{}/",

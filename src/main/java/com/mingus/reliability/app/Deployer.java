@@ -6,6 +6,8 @@ import com.mingus.reliability.db.DatabaseMonitorVerticle;
 import com.mingus.reliability.db.Pools;
 import com.mingus.reliability.http.HttpVerticle;
 import com.mingus.reliability.ratelimit.RateLimitVerticle;
+import com.mingus.reliability.sandbox.SandboxVerticle;
+import com.mingus.reliability.sync.SyncVerticle;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -36,9 +38,13 @@ final class Deployer {
   private final JsonObject database;
   private final String registryName;
   private final JsonObject plaid;
+  private final JsonObject crypto;
+  private final String nodeId;
   private final Deque<String> deployed = new ArrayDeque<>();
 
-  Deployer(Vertx vertx, Settings settings, DatabaseTarget target, String registryName) {
+  Deployer(Vertx vertx, Settings settings, DatabaseTarget target, String registryName, JsonObject crypto, String nodeId) {
+    this.crypto = crypto;
+    this.nodeId = nodeId;
     this.vertx = vertx;
     this.settings = settings;
     this.database = Pools.connectionConfig(target, settings.poolSize());
@@ -68,6 +74,10 @@ final class Deployer {
     List<Unit> units = new ArrayList<>();
     units.add(new Unit("db", "db_monitor", DatabaseMonitorVerticle::new, 1, true));
     // the sandbox (when it is our Plaid) goes here, before every verticle that calls Plaid
+    if (settings.useSandbox()) {
+      // one instance: its state is in memory and must be one state
+      units.add(new Unit("sandbox", "sandbox", SandboxVerticle::new, 1, true));
+    }
 
     // classification
 
@@ -75,6 +85,7 @@ final class Deployer {
     units.add(new Unit("ratelimit", "ratelimit", RateLimitVerticle::new, instances(raw, "ratelimit", 2), true));
 
     // sync scheduling
+    units.add(new Unit("sync", "sync", SyncVerticle::new, instances(raw, "sync", 1), true));
 
     // health tracking
 
@@ -101,6 +112,10 @@ final class Deployer {
         .put("metrics_registry", registryName)
         .put("plaid", plaid.copy())
         .put("components", pinged.copy());
+    config.put("node_id", nodeId);
+    if (unit.name().equals("sync")) {
+      config.put("crypto", crypto.copy());
+    }
     if (unit.name().equals("http")) {
       config.put("port", settings.httpPort()).put("host", settings.httpHost())
           .put("shutdown_timeout_ms", settings.shutdownTimeoutMs());

@@ -11,6 +11,10 @@ import java.util.Map;
  * database, with the demo off. Overrides use the environment variable names of the README.
  */
 public final class TestApp {
+  /** A fixed test key, so tests never write a key file into the working directory. */
+  public static final String TEST_KEYS = "test1:" + java.util.Base64.getEncoder().encodeToString(
+      "mingus-test-token-key-32-bytes!!".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+
   private TestApp() {}
 
   public static Application start(Class<?> testClass) {
@@ -28,6 +32,7 @@ public final class TestApp {
     env.put("HTTP_PORT", "0");
     env.put("SANDBOX_PORT", "0");
     env.put("MINGUS_DEMO", "false");
+    env.put("TOKEN_ENCRYPTION_KEYS", TEST_KEYS);
     env.putAll(overrides);
     return Application.start(Settings.fromOverrides(env));
   }
