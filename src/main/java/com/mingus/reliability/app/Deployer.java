@@ -1,5 +1,6 @@
 package com.mingus.reliability.app;
 
+import com.mingus.reliability.classify.ClassifyVerticle;
 import com.mingus.reliability.config.DatabaseTarget;
 import com.mingus.reliability.config.Settings;
 import com.mingus.reliability.db.DatabaseMonitorVerticle;
@@ -69,6 +70,7 @@ final class Deployer {
     // the sandbox (when it is our Plaid) goes here, before every verticle that calls Plaid
 
     // classification
+    units.add(new Unit("classify", "classify", ClassifyVerticle::new, instances(raw, "classify", 1), true));
 
     // rate limiting
 

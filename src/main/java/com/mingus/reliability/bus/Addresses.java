@@ -15,6 +15,14 @@ public final class Addresses {
   /** Liveness of the HTTP verticle instances. */
   public static final String HTTP_PING = "http" + PING_SUFFIX;
 
+  // error classification
+  /** Classify a failed Plaid call: a {@link ClassifyRequest} is answered with a {@link Classification}. */
+  public static final String CLASSIFY_ERROR = "classify.error";
+  /** Report a successful Plaid call ({@link ClassifyOutcome}, send, no reply) so the retry budget counts it. */
+  public static final String CLASSIFY_OUTCOME = "classify.outcome";
+  /** Liveness of the classification verticle. */
+  public static final String CLASSIFY_PING = "classify" + PING_SUFFIX;
+
   /** The ping address of a named component. */
   public static String ping(String component) {
     return component + PING_SUFFIX;
