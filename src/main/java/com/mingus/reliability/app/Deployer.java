@@ -1,5 +1,6 @@
 package com.mingus.reliability.app;
 
+import com.mingus.reliability.classify.ClassifyVerticle;
 import com.mingus.reliability.config.DatabaseTarget;
 import com.mingus.reliability.config.Settings;
 import com.mingus.reliability.db.DatabaseMonitorVerticle;
@@ -80,6 +81,7 @@ final class Deployer {
     }
 
     // classification
+    units.add(new Unit("classify", "classify", ClassifyVerticle::new, instances(raw, "classify", 1), true));
 
     // rate limiting
     units.add(new Unit("ratelimit", "ratelimit", RateLimitVerticle::new, instances(raw, "ratelimit", 2), true));

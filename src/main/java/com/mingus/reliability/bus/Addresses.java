@@ -65,6 +65,14 @@ public final class Addresses {
   /** Budgets, use and cool-downs: {@link RateLimitStatusRequest} answered by {@link RateLimitStatus}. */
   public static final String RATELIMIT_STATUS = "ratelimit.status";
 
+  // error classification
+  /** Classify a failed Plaid call: a {@link ClassifyRequest} is answered with a {@link Classification}. */
+  public static final String CLASSIFY_ERROR = "classify.error";
+  /** Report a successful Plaid call ({@link ClassifyOutcome}, send, no reply) so the retry budget counts it. */
+  public static final String CLASSIFY_OUTCOME = "classify.outcome";
+  /** Liveness of the classification verticle. */
+  public static final String CLASSIFY_PING = "classify" + PING_SUFFIX;
+
   /** The ping address of a named component. */
   public static String ping(String component) {
     return component + PING_SUFFIX;
