@@ -98,7 +98,7 @@ final class SyncStore {
     }
     return pool.preparedQuery("UPDATE sync_schedule SET lease_owner = NULL, lease_token = NULL, lease_until = NULL "
             + "WHERE lease_owner = $1 AND lease_token = ANY($2)")
-        .execute(Tuple.of(owner, tokens.toArray(new UUID[0])))
+        .execute(Tuple.of(owner, (Object) tokens.toArray(new UUID[0])))
         .map(RowSet::rowCount);
   }
 
@@ -168,7 +168,7 @@ final class SyncStore {
     if (!removedIds.isEmpty()) {
       chain = chain.compose(v -> conn.preparedQuery(
               "DELETE FROM transactions WHERE connection_id = $1 AND transaction_id = ANY($2)")
-          .execute(Tuple.of(connectionId, removedIds.toArray(new String[0]))).mapEmpty());
+          .execute(Tuple.of(connectionId, (Object) removedIds.toArray(new String[0]))).mapEmpty());
     }
     if (!upserts.isEmpty()) {
       chain = chain.compose(v -> conn.preparedQuery("""

@@ -26,7 +26,21 @@ public final class TestApp {
     return start(db, overrides);
   }
 
+  /** As {@link #start(DatabaseTarget, Map)}, with configuration paths (e.g. {@code sync.poll_interval_ms}) set too. */
+  public static Application start(DatabaseTarget db, Map<String, String> overrides, Map<String, Object> config) {
+    Map<String, String> env = environment(db, overrides);
+    Settings settings = Settings.fromOverrides(env);
+    for (Map.Entry<String, Object> entry : config.entrySet()) {
+      settings = settings.with(entry.getKey(), entry.getValue());
+    }
+    return Application.start(settings);
+  }
+
   public static Application start(DatabaseTarget db, Map<String, String> overrides) {
+    return Application.start(Settings.fromOverrides(environment(db, overrides)));
+  }
+
+  private static Map<String, String> environment(DatabaseTarget db, Map<String, String> overrides) {
     Map<String, String> env = new HashMap<>();
     env.put("DATABASE_URL", TestDatabase.url(db));
     env.put("HTTP_PORT", "0");
@@ -34,6 +48,6 @@ public final class TestApp {
     env.put("MINGUS_DEMO", "false");
     env.put("TOKEN_ENCRYPTION_KEYS", TEST_KEYS);
     env.putAll(overrides);
-    return Application.start(Settings.fromOverrides(env));
+    return env;
   }
 }

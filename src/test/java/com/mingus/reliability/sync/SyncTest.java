@@ -1,0 +1,154 @@
+package com.mingus.reliability.sync;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.mingus.reliability.app.Application;
+import com.mingus.reliability.bus.Addresses;
+import com.mingus.reliability.bus.Bus;
+import com.mingus.reliability.bus.SyncEvent;
+import com.mingus.reliability.config.DatabaseTarget;
+import com.mingus.reliability.testsupport.Await;
+import com.mingus.reliability.testsupport.SandboxControl;
+import com.mingus.reliability.testsupport.Sql;
+import com.mingus.reliability.testsupport.TestApp;
+import com.mingus.reliability.testsupport.TestDatabase;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Sync scheduling end to end: the whole application against the Plaid sandbox over real HTTP. */
+class SyncTest {
+  private static DatabaseTarget db;
+  private static Application app;
+  private static SandboxControl sandbox;
+  private static final List<SyncEvent> events = new CopyOnWriteArrayList<>();
+
+  @BeforeAll
+  static void start() {
+    db = TestDatabase.fresh(SyncTest.class);
+    app = TestApp.start(db, Map.of(), Map.of(
+        "sync.page_count", 100,
+        "sync.poll_interval_ms", 200,
+        "sync.webhook_coalesce_ms", 500,
+        "plaid.timeouts.total_ms", 3000));
+    sandbox = new SandboxControl(app.sandboxPort());
+    sandbox.institution("ins_sync_test", "Sync Test Bank");
+    for (String address : List.of(Addresses.SYNC_COMPLETED, Addresses.SYNC_FAILED, Addresses.SYNC_STARTED)) {
+      app.vertx().eventBus().<SyncEvent>consumer(address, message -> events.add(message.body()));
+    }
+  }
+
+  @AfterAll
+  static void stop() {
+    app.close();
+  }
+
+  private static JsonObject register(String userId, int transactions) {
+    JsonObject item = sandbox.item("ins_sync_test", userId, transactions);
+    JsonObject connection = Await.result(Bus.request(app.vertx(), Addresses.SYNC_REGISTER,
+        new JsonObject().put("user_id", userId).put("public_token", item.getString("public_token")), 15_000));
+    return connection.put("item_id", item.getString("item_id"));
+  }
+
+  private static List<SyncEvent> completed(String connectionId) {
+    return events.stream().filter(e -> e.kind().equals(SyncEvent.COMPLETED) && e.connectionId().equals(connectionId)).toList();
+  }
+
+  private static HashSet<String> storedIds(String connectionId) {
+    return new HashSet<>(Sql.strings(db, "SELECT transaction_id FROM transactions WHERE connection_id = ?", connectionId));
+  }
+
+  @Test
+  void aRegisteredConnectionSyncsEveryPageToTheSandboxGroundTruth() {
+    JsonObject connection = register("user-a", 350);
+    String id = connection.getString("connection_id");
+    assertThat(id).startsWith("conn_");
+    assertThat(connection.getString("institution_name")).isEqualTo("Sync Test Bank");
+    assertThat(connection.encode()).doesNotContain("access-");
+
+    Await.until(() -> !completed(id).isEmpty(), Duration.ofSeconds(20), "the first sync completes");
+    SyncEvent first = completed(id).get(0);
+    assertThat(first.syncId()).isEqualTo(connection.getString("first_sync_id"));
+    assertThat(first.detail().getInteger("pages")).isGreaterThanOrEqualTo(4);
+    assertThat(storedIds(id)).isEqualTo(sandbox.truthIds(connection.getString("item_id")));
+    assertThat(Sql.number(db, "SELECT count(*) FROM accounts WHERE connection_id = ?", id)).isPositive();
+    assertThat(Sql.strings(db, "SELECT encode(token_ciphertext, 'escape') FROM connections WHERE connection_id = ?", id).get(0))
+        .doesNotContain("access-");
+  }
+
+  @Test
+  void aBurstOfTenWebhooksMakesOneSync() {
+    JsonObject connection = register("user-b", 50);
+    String id = connection.getString("connection_id");
+    String itemId = connection.getString("item_id");
+    Await.until(() -> completed(id).size() == 1, Duration.ofSeconds(20), "the first sync completes");
+
+    sandbox.mutate(itemId, 5, 2, 1);
+    for (int i = 0; i < 10; i++) {
+      app.vertx().eventBus().request(Addresses.SYNC_WEBHOOK, new JsonObject().put("webhook_type", "TRANSACTIONS")
+          .put("webhook_code", "SYNC_UPDATES_AVAILABLE").put("item_id", itemId));
+    }
+    Await.until(() -> completed(id).size() >= 2, Duration.ofSeconds(20), "the webhook sync completes");
+    Await.until(() -> false || sleepFor(1500), Duration.ofSeconds(5), "settle");
+    assertThat(completed(id)).hasSize(2);
+    assertThat(completed(id).get(1).trigger()).isEqualTo("webhook");
+    assertThat(storedIds(id)).isEqualTo(sandbox.truthIds(itemId));
+  }
+
+  @Test
+  void itemLoginRequiredParksTheConnectionUntilTheUserReconnects() {
+    JsonObject connection = register("user-c", 20);
+    String id = connection.getString("connection_id");
+    String itemId = connection.getString("item_id");
+    Await.until(() -> completed(id).size() == 1, Duration.ofSeconds(20), "the first sync completes");
+
+    sandbox.post("/__control/items/" + itemId + "/reset-login", new JsonObject());
+    JsonObject now = Await.result(Bus.request(app.vertx(), Addresses.SYNC_NOW,
+        new JsonObject().put("user_id", "user-c").put("connection_id", id), 5_000));
+    assertThat(now.getString("sync_id")).isNotBlank();
+    Await.until(() -> events.stream().anyMatch(e -> e.kind().equals(SyncEvent.FAILED) && e.connectionId().equals(id)),
+        Duration.ofSeconds(20), "the sync fails with ITEM_LOGIN_REQUIRED");
+    SyncEvent failed = events.stream().filter(e -> e.kind().equals(SyncEvent.FAILED) && e.connectionId().equals(id))
+        .findFirst().orElseThrow();
+    assertThat(failed.paused()).isEqualTo("needs_user");
+    assertThat(failed.classification().getString("user_action")).isEqualTo("reconnect");
+    assertThat(failed.failure().getString("error_code")).isEqualTo("ITEM_LOGIN_REQUIRED");
+
+    long requestsWhileParked = sandbox.itemRequests(itemId);
+    Await.result(Bus.request(app.vertx(), Addresses.SYNC_NOW,
+        new JsonObject().put("user_id", "user-c").put("connection_id", id), 5_000));
+    sleepFor(2_000);
+    assertThat(sandbox.itemRequests(itemId)).as("no Plaid call while the user must act").isEqualTo(requestsWhileParked);
+
+    sandbox.post("/__control/items/" + itemId + "/repair-login", new JsonObject());
+    Await.result(Bus.request(app.vertx(), Addresses.SYNC_WEBHOOK, new JsonObject().put("webhook_type", "ITEM")
+        .put("webhook_code", "LOGIN_REPAIRED").put("item_id", itemId), 5_000));
+    Await.until(() -> completed(id).size() == 2, Duration.ofSeconds(20), "a sync succeeds after LOGIN_REPAIRED");
+  }
+
+  @Test
+  void anotherUsersConnectionIsNotFound() {
+    JsonObject connection = register("user-d", 5);
+    String id = connection.getString("connection_id");
+    Throwable failure = Await.result(Bus.request(app.vertx(), Addresses.SYNC_NOW,
+            new JsonObject().put("user_id", "someone-else").put("connection_id", id), 5_000)
+        .map(ok -> (Throwable) null).recover(f -> io.vertx.core.Future.succeededFuture(f)));
+    assertThat(failure).isInstanceOf(Bus.BusException.class);
+    assertThat(((Bus.BusException) failure).failure().code()).isEqualTo(com.mingus.reliability.bus.FailureCodes.NOT_FOUND);
+  }
+
+  private static boolean sleepFor(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return true;
+  }
+}
