@@ -47,6 +47,16 @@ public final class SandboxVerticle extends VerticleBase {
     new ControlApi(sandbox).mount(router);
     router.route().last().handler(ctx -> ctx.response().setStatusCode(404).putHeader("Content-Type", "application/json")
         .end(PlaidFailure.notFound().toResponse(sandbox.world.requestId()).toBuffer()));
+    // what the router itself rejects (a body over the limit) still gets Plaid's error object
+    router.route().failureHandler(ctx -> {
+      PlaidFailure failure = ctx.statusCode() == 413 || ctx.statusCode() == 400 ? PlaidFailure.invalidBody()
+          : PlaidFailure.internal();
+      if (ctx.failure() != null && failure.status == 500) {
+        log.error("Sandbox request to {} failed", ctx.normalizedPath(), ctx.failure());
+      }
+      ctx.response().setStatusCode(failure.status).putHeader("Content-Type", "application/json")
+          .end(failure.toResponse(sandbox.world.requestId()).toBuffer());
+    });
 
     Bus.answerPing(vertx, "sandbox", () -> Future.succeededFuture(PingReply.up("sandbox")));
     HttpServerOptions options = new HttpServerOptions()
