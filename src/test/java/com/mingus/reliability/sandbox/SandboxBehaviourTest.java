@@ -22,6 +22,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /** The sandbox's Plaid behaviours: seeds, rate-limit windows, faults, maintenance, login repair, webhooks. */
 @ExtendWith(VertxExtension.class)
 class SandboxBehaviourTest {
+  private static final long WINDOW_MS = 2_000;
   private Vertx vertx;
   private SandboxHarness sandbox;
   private SandboxHarness.Receiver receiver;
@@ -65,13 +66,13 @@ class SandboxBehaviourTest {
 
   @Test
   void rateLimitsCountPerItemAndPerClientInAConfigurableWindowAndShowInStats() throws Exception {
-    sandbox.control(HttpMethod.PUT, "/__control/rate-limits", new JsonObject().put("window_ms", 1_500)
+    sandbox.control(HttpMethod.PUT, "/__control/rate-limits", new JsonObject().put("window_ms", WINDOW_MS)
         .put("/item/get", new JsonObject().put("per_minute", 5).put("per_item_per_minute", 3)));
     JsonObject a = sandbox.newItem(1, null);
     JsonObject b = sandbox.newItem(1, null);
     sandbox.control(HttpMethod.DELETE, "/__control/stats", null);
     // align to the start of a window so all six calls fall into one
-    Thread.sleep(1_500 - System.currentTimeMillis() % 1_500 + 20);
+    Thread.sleep(WINDOW_MS - System.currentTimeMillis() % WINDOW_MS + 20);
     int[] statuses = new int[5];
     statuses[0] = sandbox.plaid("/item/get", token(a)).status();
     statuses[1] = sandbox.plaid("/item/get", token(a)).status();
@@ -93,7 +94,7 @@ class SandboxBehaviourTest {
     assertThat(stats.getJsonObject("items").getJsonObject(a.getString("item_id")))
         .isEqualTo(new JsonObject().put("requests", 4).put("rate_limited", 1));
 
-    Thread.sleep(1_600);
+    Thread.sleep(WINDOW_MS - System.currentTimeMillis() % WINDOW_MS + 20);
     assertThat(sandbox.plaid("/item/get", token(a)).status()).isEqualTo(200);
   }
 
@@ -160,7 +161,7 @@ class SandboxBehaviourTest {
     JsonObject item = sandbox.newItem(5, null);
     JsonObject byId = new JsonObject().put("institution_id", "ins_109508").put("country_codes", new JsonArray().add("US"))
         .put("options", new JsonObject().put("include_status", true));
-    Instant from = Instant.now().plusMillis(1_200);
+    Instant from = Instant.now().plusMillis(2_000);
     sandbox.control(HttpMethod.POST, "/__control/institutions/ins_109508/maintenance", new JsonObject()
         .put("from", from.toString()).put("until", from.plusMillis(1_000).toString()));
 
