@@ -218,6 +218,10 @@ final class ControlApi {
     Instant now = Instant.now();
     Item item = sandbox.world.createItem(institutionId, body.getString("user_id"), body.getString("webhook"), templates,
         accountCount, transactions, now);
+    long readyAfter = body.getLong("ready_after_ms", 0L);
+    if (readyAfter > 0) {
+      sandbox.readyLater(item, readyAfter);
+    }
     return new JsonObject()
         .put("public_token", sandbox.world.publicTokenFor(item, now.toEpochMilli()))
         .put("item_id", item.id);

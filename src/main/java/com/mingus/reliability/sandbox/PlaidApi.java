@@ -381,7 +381,10 @@ final class PlaidApi {
     }
     object(body, "options");
     Item item = call.item();
-    Item.Page page = item.sync(cursor, count);
+    // before the initial pull Plaid answers empty pages, an empty cursor and NOT_READY, never an error
+    boolean ready = call.nowMs() >= item.readyAtMs;
+    Item.Page page = ready ? item.sync(cursor, count) : new Item.Page(List.of(), List.of(), List.of(), "", false);
+    String updateStatus = ready ? "HISTORICAL_UPDATE_COMPLETE" : "NOT_READY";
     item.syncCalled = true;
     Buffer accounts = item.accountsJson(null).toBuffer();
     return (Encoded) requestId -> {
@@ -400,7 +403,8 @@ final class PlaidApi {
       }
       return out.appendString("],\"next_cursor\":").appendString(Json.encode(page.nextCursor()))
           .appendString(",\"has_more\":").appendString(String.valueOf(page.hasMore()))
-          .appendString(",\"transactions_update_status\":\"HISTORICAL_UPDATE_COMPLETE\",\"request_id\":")
+          .appendString(",\"transactions_update_status\":\"").appendString(updateStatus)
+          .appendString("\",\"request_id\":")
           .appendString(Json.encode(requestId)).appendString("}");
     };
   }

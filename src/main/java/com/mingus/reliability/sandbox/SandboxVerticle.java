@@ -39,7 +39,7 @@ public final class SandboxVerticle extends VerticleBase {
         .setConnectTimeout(5_000));
     Webhooks webhooks = new Webhooks(vertx, client, new WebhookSigner(Instant.now().getEpochSecond()),
         config.getDouble("webhook_time_scale", 1.0), config.getLong("webhook_timeout_ms", 10_000L));
-    Sandbox sandbox = new Sandbox(config, webhooks);
+    Sandbox sandbox = new Sandbox(vertx, config, webhooks);
 
     Router router = Router.router(vertx);
     router.route().handler(BodyHandler.create(false).setBodyLimit(config.getLong("body_limit_bytes", 1_048_576L)));

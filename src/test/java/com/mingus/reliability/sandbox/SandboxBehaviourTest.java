@@ -253,4 +253,21 @@ class SandboxBehaviourTest {
     assertThat(delivery.getJsonArray("attempts")).hasSize(4);
     assertThat(delivery.getJsonArray("attempts").getJsonObject(0).getInteger("status")).isEqualTo(500);
   }
+
+  @Test
+  void beforeTheInitialPullSyncAnswersNotReadyThenAWebhookSaysTheDataAreThere() {
+    JsonObject item = sandbox.newItem(new JsonObject().put("institution_id", "ins_109510").put("transactions", 40)
+        .put("webhook", receiver.url()).put("ready_after_ms", 400));
+    Response early = sandbox.plaid("/transactions/sync", token(item));
+    assertThat(early.status()).isEqualTo(200);
+    com.mingus.reliability.testsupport.PlaidSchema.assertValid("TransactionsSyncResponse", early.raw());
+    assertThat(early.json().getString("transactions_update_status")).isEqualTo("NOT_READY");
+    assertThat(early.json().getJsonArray("added")).isEmpty();
+    assertThat(early.json().getString("next_cursor")).isEmpty();
+
+    assertThat(receiver.next().json().getString("webhook_code")).isEqualTo("SYNC_UPDATES_AVAILABLE");
+    JsonObject ready = sandbox.sync(item.getString("access_token"), early.json().getString("next_cursor"), 100);
+    assertThat(ready.getString("transactions_update_status")).isEqualTo("HISTORICAL_UPDATE_COMPLETE");
+    assertThat(ready.getJsonArray("added")).hasSize(40);
+  }
 }
