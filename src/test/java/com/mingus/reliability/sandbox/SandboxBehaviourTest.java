@@ -270,4 +270,37 @@ class SandboxBehaviourTest {
     assertThat(ready.getString("transactions_update_status")).isEqualTo("HISTORICAL_UPDATE_COMPLETE");
     assertThat(ready.getJsonArray("added")).hasSize(40);
   }
+
+  @Test
+  void aReceiverThatNeverAnswers200IsGivenUpAfterPlaidsTwentyFourHoursOfRetries() throws Exception {
+    // at 1/100,000 of real time, 24 hours are 864 ms: 30 s, 2, 8, 32, 128 and 512 min fit, 2,048 min does not
+    sandbox.control(HttpMethod.PUT, "/__control/webhooks", new JsonObject().put("time_scale", 0.00001));
+    receiver.failuresLeft.set(1_000);
+    JsonObject item = sandbox.newItem(1, receiver.url());
+    sandbox.plaid("/sandbox/item/fire_webhook", token(item).put("webhook_code", "NEW_ACCOUNTS_AVAILABLE"));
+    JsonObject delivery = null;
+    for (int i = 0; i < 50; i++) {
+      Thread.sleep(100);
+      delivery = sandbox.control(HttpMethod.GET, "/__control/items/" + item.getString("item_id") + "/webhooks", null)
+          .json().getJsonArray("webhooks").getJsonObject(0);
+      if (!"pending".equals(delivery.getString("state"))) {
+        break;
+      }
+    }
+    assertThat(delivery.getString("state")).isEqualTo("failed");
+    assertThat(delivery.getJsonArray("attempts")).hasSize(7);
+  }
+
+  @Test
+  void aFaultScopedToABankShowsItDegradedInItsStatus() {
+    JsonObject byId = new JsonObject().put("institution_id", "ins_109512").put("country_codes", new JsonArray().add("US"))
+        .put("options", new JsonObject().put("include_status", true));
+    sandbox.control(HttpMethod.POST, "/__control/faults", new JsonObject().put("scope", new JsonObject()
+        .put("institution_id", "ins_109512")).put("error_type", "INSTITUTION_ERROR").put("error_code", "INSTITUTION_NOT_RESPONDING"));
+    JsonObject status = sandbox.plaid("/institutions/get_by_id", byId).json().getJsonObject("institution").getJsonObject("status");
+    assertThat(status.getJsonObject("item_logins").getString("status")).isEqualTo("DEGRADED");
+    sandbox.control(HttpMethod.DELETE, "/__control/faults", null);
+    status = sandbox.plaid("/institutions/get_by_id", byId).json().getJsonObject("institution").getJsonObject("status");
+    assertThat(status.getJsonObject("item_logins").getString("status")).isEqualTo("HEALTHY");
+  }
 }
