@@ -467,7 +467,7 @@ final class PlaidApi {
     }
     Instant expiration = Instant.ofEpochMilli(call.nowMs()).plus(4, ChronoUnit.HOURS).truncatedTo(ChronoUnit.SECONDS);
     return new JsonObject()
-        .put("link_token", sandbox.world.linkToken(item == null ? null : item.id))
+        .put("link_token", sandbox.world.linkToken())
         .put("expiration", expiration.toString());
   }
 

@@ -27,6 +27,7 @@ final class Sandbox {
     this.world = new World(seed, today(config), Instant.now());
     this.faults = new Faults(seed);
     this.limits = new RateLimits(config.getJsonObject("rate_limits", new JsonObject()), windowMs(config));
+    limits.sliding("sliding".equals(config.getString("rate_limit_window_kind", "fixed")));
     this.webhooks = webhooks;
   }
 
@@ -44,6 +45,7 @@ final class Sandbox {
     world = new World(seed, today(config), Instant.now());
     faults.reset(seed);
     limits.reset(config.getJsonObject("rate_limits", new JsonObject()), windowMs(config));
+    limits.sliding("sliding".equals(config.getString("rate_limit_window_kind", "fixed")));
     stats.clear();
     webhooks.reset();
   }

@@ -303,4 +303,22 @@ class SandboxBehaviourTest {
     status = sandbox.plaid("/institutions/get_by_id", byId).json().getJsonObject("institution").getJsonObject("status");
     assertThat(status.getJsonObject("item_logins").getString("status")).isEqualTo("HEALTHY");
   }
+
+  @Test
+  void aSlidingWindowAllowsNoMoreThanTheLimitInAnyWindowLongInterval() throws Exception {
+    Response limits = sandbox.control(HttpMethod.PUT, "/__control/rate-limits", new JsonObject().put("window_ms", 1_000)
+        .put("window_kind", "sliding").put("/item/get", new JsonObject().put("per_minute", 3).putNull("per_item_per_minute")));
+    assertThat(limits.json().getString("window_kind")).isEqualTo("sliding");
+    JsonObject item = sandbox.newItem(1, null);
+    long first = System.currentTimeMillis();
+    for (int i = 0; i < 3; i++) {
+      assertThat(sandbox.plaid("/item/get", token(item)).status()).isEqualTo(200);
+    }
+    assertThat(sandbox.plaid("/item/get", token(item)).status()).isEqualTo(429);
+    // past any fixed boundary, but still within one window of the first three calls
+    Thread.sleep(600);
+    assertThat(sandbox.plaid("/item/get", token(item)).status()).isEqualTo(429);
+    Thread.sleep(Math.max(0, first + 1_100 - System.currentTimeMillis()));
+    assertThat(sandbox.plaid("/item/get", token(item)).status()).isEqualTo(200);
+  }
 }
