@@ -125,6 +125,17 @@ class SandboxBehaviourTest {
     sandbox.control(HttpMethod.DELETE, "/__control/faults", null);
     assertThat(sandbox.plaid("/item/get", token(b)).status()).isEqualTo(200);
 
+    sandbox.control(HttpMethod.POST, "/__control/faults", new JsonObject().put("duration_ms", 400)
+        .put("scope", new JsonObject().put("endpoint", "/item/get"))
+        .put("error_type", "API_ERROR").put("error_code", "PLANNED_MAINTENANCE"));
+    assertThat(sandbox.plaid("/item/get", token(b)).status()).isEqualTo(503);
+    try {
+      Thread.sleep(450);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    assertThat(sandbox.plaid("/item/get", token(b)).status()).isEqualTo(200);
+
     Response invalid = sandbox.control(HttpMethod.POST, "/__control/faults", new JsonObject().put("error_type", "API_ERROR"));
     assertThat(invalid.status()).isEqualTo(400);
     assertThat(invalid.json().getBoolean("success")).isFalse();
