@@ -366,10 +366,11 @@ final class PlaidApi {
 
   private Object sync(Call call) {
     JsonObject body = call.body();
-    String cursor = body.getValue("cursor") == null ? null : body.getValue("cursor") instanceof String text ? text : null;
-    if (body.getValue("cursor") != null && cursor == null) {
+    Object cursorValue = body.getValue("cursor");
+    if (cursorValue != null && !(cursorValue instanceof String)) {
       throw PlaidFailure.invalidField("cursor must be a string");
     }
+    String cursor = (String) cursorValue;
     Object countValue = body.getValue("count");
     int count = 100;
     if (countValue != null) {
