@@ -5,6 +5,7 @@ import com.mingus.reliability.config.Settings;
 import com.mingus.reliability.db.DatabaseMonitorVerticle;
 import com.mingus.reliability.db.Pools;
 import com.mingus.reliability.http.HttpVerticle;
+import com.mingus.reliability.notify.NotifyVerticle;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -77,6 +78,7 @@ final class Deployer {
     // health tracking
 
     // notification delivery
+    units.add(new Unit("notify", "notify", NotifyVerticle::new, instances(raw, "notify", 1), true));
 
     units.add(new Unit("http", "http", HttpVerticle::new, instances(raw, "http", 2), true));
     return units;
@@ -99,6 +101,10 @@ final class Deployer {
         .put("metrics_registry", registryName)
         .put("plaid", plaid.copy())
         .put("components", pinged.copy());
+    if (unit.name().equals("notify")) {
+      // the mail server is a top-level section (SMTP_* variables); notification delivery is its only user
+      config.put("smtp", settings.raw().getJsonObject("smtp", new JsonObject()).copy());
+    }
     if (unit.name().equals("http")) {
       config.put("port", settings.httpPort()).put("host", settings.httpHost())
           .put("shutdown_timeout_ms", settings.shutdownTimeoutMs());
