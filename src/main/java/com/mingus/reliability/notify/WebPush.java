@@ -90,21 +90,23 @@ final class WebPush {
    * The salt and the ephemeral key are fresh each call, as RFC 8291 requires.
    */
   static byte[] encrypt(byte[] plaintext, String p256dh, String auth) {
+    byte[] salt = new byte[16];
+    RANDOM.nextBytes(salt);
+    return encrypt(plaintext, decode(p256dh), decode(auth), newKeyPair(), salt);
+  }
+
+  /** The deterministic core, given the ephemeral key pair and the salt (RFC 8291 Appendix A tests it). */
+  static byte[] encrypt(byte[] plaintext, byte[] uaPublic, byte[] authSecret, KeyPair ephemeral, byte[] salt) {
     try {
-      byte[] uaPublic = decode(p256dh);
-      byte[] authSecret = decode(auth);
       if (authSecret.length != 16) {
         throw new IllegalArgumentException("keys.auth must be 16 bytes");
       }
       ECPublicKey uaKey = decodePoint(uaPublic);
-      KeyPair ephemeral = newKeyPair();
       byte[] asPublic = encodePoint((ECPublicKey) ephemeral.getPublic());
       KeyAgreement agreement = KeyAgreement.getInstance("ECDH");
       agreement.init(ephemeral.getPrivate());
       agreement.doPhase(uaKey, true);
       byte[] ecdhSecret = agreement.generateSecret();
-      byte[] salt = new byte[16];
-      RANDOM.nextBytes(salt);
       byte[][] keys = deriveKeys(ecdhSecret, authSecret, uaPublic, asPublic, salt);
       if (plaintext.length + 1 + 16 > RECORD_SIZE) {
         throw new IllegalArgumentException("payload too large for one record");
@@ -119,6 +121,15 @@ final class WebPush {
       return out.array();
     } catch (GeneralSecurityException e) {
       throw new IllegalArgumentException("cannot encrypt for this subscription: " + e.getMessage(), e);
+    }
+  }
+
+  /** A P-256 private key from its 32-byte scalar. */
+  static ECPrivateKey privateKey(byte[] scalar) {
+    try {
+      return (ECPrivateKey) KeyFactory.getInstance("EC").generatePrivate(new ECPrivateKeySpec(new BigInteger(1, scalar), P256));
+    } catch (GeneralSecurityException e) {
+      throw new IllegalArgumentException("not a P-256 private key", e);
     }
   }
 
