@@ -23,6 +23,7 @@ import com.mingus.reliability.bus.NotifyTestResult;
 import com.mingus.reliability.bus.PingReply;
 import com.mingus.reliability.bus.PushSubscription;
 import com.mingus.reliability.db.Pools;
+import com.mingus.reliability.logging.Redactor;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -126,6 +127,7 @@ public final class NotifyVerticle extends VerticleBase {
     }
     webhook = new WebhookChannel(vertx, httpClient, guard, webhookConfig.getLong("timeout_ms", httpTimeoutMs));
     JsonObject smsConfig = config.getJsonObject("sms", new JsonObject());
+    Redactor.registerSecret(smsConfig.getString("auth_token"));
     if (smsConfig.getString("base_url") != null && smsConfig.getString("account_sid") != null) {
       sms = new SmsChannel(httpClient, smsConfig.getString("base_url"), smsConfig.getString("account_sid"),
           smsConfig.getString("auth_token", ""), smsConfig.getString("from", "MINGUS"), httpTimeoutMs);
@@ -153,6 +155,7 @@ public final class NotifyVerticle extends VerticleBase {
     String publicKey = pushConfig.getString("vapid_public_key");
     String privateKey = pushConfig.getString("vapid_private_key");
     if (publicKey != null && privateKey != null) {
+      Redactor.registerSecret(privateKey);
       return Future.succeededFuture(WebPush.Vapid.parse(publicKey, privateKey, subject));
     }
     // the embedded default: one generated pair shared by every node through the database
@@ -160,6 +163,7 @@ public final class NotifyVerticle extends VerticleBase {
     String text = new JsonObject().put("public", candidate.publicKeyText()).put("private", candidate.privateKeyText()).encode();
     return store.settingOrInsert("vapid", text).map(stored -> {
       JsonObject keys = new JsonObject(stored);
+      Redactor.registerSecret(keys.getString("private"));
       return WebPush.Vapid.parse(keys.getString("public"), keys.getString("private"), subject);
     });
   }
