@@ -87,4 +87,30 @@ class NotifyFormatsTest {
     assertThat(maintenance.inApp()).isEqualTo(
         "Bank maintenance in progress for {institution_name}. Expected completion: {completion_time}");
   }
+
+  @Test
+  void quietHoursAcrossMidnightEndAtTheNextMorningInTheUsersZone() {
+    java.time.ZoneId zone = java.time.ZoneId.of("Europe/Berlin");
+    Preferences prefs = new Preferences("u", zone, java.time.LocalTime.of(22, 0), java.time.LocalTime.of(7, 0),
+        new JsonObject(), null, null, java.util.List.of(), null, null, null);
+    java.time.Instant lateEvening = java.time.ZonedDateTime.of(2026, 3, 28, 23, 30, 0, 0, zone).toInstant();
+    // the night the clocks go forward: 07:00 local on the 29th is 05:00 UTC
+    assertThat(prefs.quietUntil(lateEvening)).isEqualTo(java.time.Instant.parse("2026-03-29T05:00:00Z"));
+    java.time.Instant earlyMorning = java.time.ZonedDateTime.of(2026, 3, 29, 6, 0, 0, 0, zone).toInstant();
+    assertThat(prefs.quietUntil(earlyMorning)).isEqualTo(java.time.Instant.parse("2026-03-29T05:00:00Z"));
+    assertThat(prefs.quietUntil(java.time.ZonedDateTime.of(2026, 3, 29, 12, 0, 0, 0, zone).toInstant())).isNull();
+  }
+
+  @Test
+  void webhooksRetryOnTheStandardWebhooksScheduleScaledByTheTimeScale() {
+    RetrySchedule schedule = new RetrySchedule(new JsonObject().put("time_scale", 0.001));
+    com.mingus.reliability.bus.NotificationChannel webhook = com.mingus.reliability.bus.NotificationChannel.WEBHOOK;
+    assertThat(schedule.maxAttempts(webhook)).isEqualTo(8);
+    long[] delays = new long[9];
+    for (int i = 0; i < 9; i++) {
+      delays[i] = schedule.delayMs(webhook, i);
+    }
+    // immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h; then the dead letter
+    assertThat(delays).containsExactly(0, 5, 300, 1_800, 7_200, 18_000, 36_000, 36_000, -1);
+  }
 }
