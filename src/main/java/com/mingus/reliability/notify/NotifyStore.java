@@ -13,7 +13,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
-import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -171,57 +170,70 @@ final class NotifyStore {
   record Created(UUID notificationId, boolean merged, OffsetDateTime createdAt) {}
 
   /**
-   * Writes a notification and its deliveries in one transaction. With a dedupe key, the key's row is taken
-   * first: inside its cooldown the request merges into the earlier notification and nothing new is written.
+   * Writes a notification and its deliveries in one statement, so one round trip makes them durable
+   * together. With a dedupe key the key's row is taken first (the primary key serialises concurrent
+   * requests): inside its cooldown nothing is inserted and the request merges into the earlier notification.
    */
   Future<Created> create(NewNotification n, List<NewDelivery> deliveries, double cooldownSeconds) {
-    return pool.withTransaction(connection -> {
-      Future<UUID> claim = n.dedupeKey() == null ? Future.succeededFuture(n.id()) : connection.preparedQuery(
-          "INSERT INTO notify_dedupe (user_id, dedupe_key, notification_id, expires_at) "
-              + "VALUES ($1, $2, $3, now() + make_interval(secs => $4)) ON CONFLICT (user_id, dedupe_key) DO UPDATE "
-              + "SET notification_id = EXCLUDED.notification_id, expires_at = EXCLUDED.expires_at "
-              + "WHERE notify_dedupe.expires_at <= now() RETURNING notification_id")
-          .execute(Tuple.of(n.userId(), n.dedupeKey(), n.id(), cooldownSeconds))
-          .map(rows -> rows.size() == 0 ? null : n.id());
-      return claim.compose(id -> id == null ? merge(connection, n) : insert(connection, n, deliveries));
+    int size = deliveries.size();
+    UUID[] ids = new UUID[size];
+    String[] channels = new String[size];
+    String[] targets = new String[size];
+    String[] keys = new String[size];
+    String[] statuses = new String[size];
+    String[] reasons = new String[size];
+    String[] subjects = new String[size];
+    String[] bodies = new String[size];
+    String[] htmls = new String[size];
+    OffsetDateTime[] notBefore = new OffsetDateTime[size];
+    for (int i = 0; i < size; i++) {
+      NewDelivery d = deliveries.get(i);
+      ids[i] = d.id();
+      channels[i] = d.channel().wire();
+      targets[i] = d.target();
+      keys[i] = d.idempotencyKey();
+      statuses[i] = d.status();
+      reasons[i] = d.reason();
+      subjects[i] = d.subject();
+      bodies[i] = d.body();
+      htmls[i] = d.bodyHtml();
+      notBefore[i] = d.notBefore() == null ? null : d.notBefore().atOffset(ZoneOffset.UTC);
+    }
+    Tuple params = Tuple.tuple(Arrays.asList(n.id(), n.userId(), n.type().wire(), n.priority().wire(), n.title(),
+        n.message(), n.connectionId(), n.dedupeKey(), n.data(), n.inApp(), n.test(), cooldownSeconds, ids, channels,
+        targets, keys, statuses, reasons, subjects, bodies, htmls, notBefore));
+    return pool.preparedQuery(CREATE).execute(params).compose(rows -> {
+      if (rows.size() > 0) {
+        return Future.succeededFuture(new Created(n.id(), false, rows.iterator().next().getOffsetDateTime("created_at")));
+      }
+      // the key was taken within its cooldown: merge, in a statement of its own so it sees the earlier commit
+      return pool.preparedQuery("UPDATE notifications SET occurrences = occurrences + 1, last_seen_at = now() "
+          + "FROM notify_dedupe d WHERE d.user_id = $1 AND d.dedupe_key = $2 AND notifications.id = d.notification_id "
+          + "RETURNING notifications.id, notifications.created_at")
+          .execute(Tuple.of(n.userId(), n.dedupeKey()))
+          .compose(merged -> merged.size() == 0
+              ? Future.failedFuture(new IllegalStateException("dedupe key held by a notification that is gone"))
+              : Future.succeededFuture(new Created(merged.iterator().next().getUUID("id"), true,
+                  merged.iterator().next().getOffsetDateTime("created_at"))));
     });
   }
 
-  private static Future<Created> merge(SqlConnection connection, NewNotification n) {
-    return connection.preparedQuery("UPDATE notifications SET occurrences = occurrences + 1, last_seen_at = now() "
-        + "FROM notify_dedupe d WHERE d.user_id = $1 AND d.dedupe_key = $2 AND notifications.id = d.notification_id "
-        + "RETURNING notifications.id, notifications.created_at")
-        .execute(Tuple.of(n.userId(), n.dedupeKey()))
-        .map(rows -> {
-          Row row = rows.iterator().next();
-          return new Created(row.getUUID("id"), true, row.getOffsetDateTime("created_at"));
-        });
-  }
-
-  private static Future<Created> insert(SqlConnection connection, NewNotification n, List<NewDelivery> deliveries) {
-    Future<RowSet<Row>> notification = connection.preparedQuery("INSERT INTO notifications (id, user_id, type, priority, "
-        + "title, message, connection_id, dedupe_key, data, in_app, test) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
-        + "RETURNING created_at")
-        .execute(Tuple.tuple(Arrays.asList(n.id(), n.userId(), n.type().wire(), n.priority().wire(), n.title(),
-            n.message(), n.connectionId(), n.dedupeKey(), n.data(), n.inApp(), n.test())));
-    return notification.compose(rows -> {
-      OffsetDateTime createdAt = rows.iterator().next().getOffsetDateTime("created_at");
-      if (deliveries.isEmpty()) {
-        return Future.succeededFuture(new Created(n.id(), false, createdAt));
-      }
-      List<Tuple> batch = new ArrayList<>();
-      for (NewDelivery d : deliveries) {
-        batch.add(Tuple.tuple(Arrays.asList(d.id(), n.id(), n.userId(), d.channel().wire(), d.target(),
-            d.idempotencyKey(), d.status(), d.reason(), d.subject(), d.body(), d.bodyHtml(), n.priority().wire(),
-            d.notBefore() == null ? null : d.notBefore().atOffset(ZoneOffset.UTC))));
-      }
-      return connection.preparedQuery("INSERT INTO notify_deliveries (id, notification_id, user_id, channel, target, "
-          + "idempotency_key, status, reason, subject, body, body_html, priority, next_attempt_at) "
-          + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, COALESCE($13, now())) "
-          + "ON CONFLICT (idempotency_key) DO NOTHING")
-          .executeBatch(batch).map(ignored -> new Created(n.id(), false, createdAt));
-    });
-  }
+  private static final String CREATE = "WITH dd AS ("
+      + "INSERT INTO notify_dedupe (user_id, dedupe_key, notification_id, expires_at) "
+      + "SELECT $2, $8, $1, now() + make_interval(secs => $12) WHERE $8::text IS NOT NULL "
+      + "ON CONFLICT (user_id, dedupe_key) DO UPDATE SET notification_id = EXCLUDED.notification_id, "
+      + "expires_at = EXCLUDED.expires_at WHERE notify_dedupe.expires_at <= now() RETURNING notification_id), "
+      + "n AS (INSERT INTO notifications (id, user_id, type, priority, title, message, connection_id, dedupe_key, data, "
+      + "in_app, test) SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 "
+      + "WHERE $8::text IS NULL OR EXISTS (SELECT 1 FROM dd) RETURNING id, created_at), "
+      + "d AS (INSERT INTO notify_deliveries (id, notification_id, user_id, channel, target, idempotency_key, status, "
+      + "reason, subject, body, body_html, priority, next_attempt_at) "
+      + "SELECT u.id, $1, $2, u.channel, u.target, u.key, u.status, u.reason, u.subject, u.body, u.html, $4, "
+      + "COALESCE(u.not_before, now()) FROM unnest($13::uuid[], $14::text[], $15::text[], $16::text[], $17::text[], "
+      + "$18::text[], $19::text[], $20::text[], $21::text[], $22::timestamptz[]) "
+      + "AS u(id, channel, target, key, status, reason, subject, body, html, not_before) "
+      + "WHERE EXISTS (SELECT 1 FROM n) ON CONFLICT (idempotency_key) DO NOTHING) "
+      + "SELECT id, created_at FROM n";
 
   /**
    * Takes up to {@code limit} due deliveries for this owner: rows another instance holds are skipped, and

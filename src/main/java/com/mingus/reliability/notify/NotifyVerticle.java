@@ -529,7 +529,7 @@ public final class NotifyVerticle extends VerticleBase {
       return;
     }
     int room = Math.min(claimBatch, concurrency - inFlight);
-    if (room <= 0) {
+    if (room <= 0 || (inFlight > concurrency / 2 && room < claimBatch)) {
       pollAgain = true;
       return;
     }
@@ -574,7 +574,8 @@ public final class NotifyVerticle extends VerticleBase {
                 done.cause().getMessage());
           }
           inFlight--;
-          if (pollAgain) {
+          // refill in batches once half the window is free, rather than one claim per finished delivery
+          if (pollAgain && inFlight <= concurrency / 2) {
             poll();
           }
         });
