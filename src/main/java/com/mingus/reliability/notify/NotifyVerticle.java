@@ -121,9 +121,11 @@ public final class NotifyVerticle extends VerticleBase {
     JsonObject webhookConfig = config.getJsonObject("webhook", new JsonObject());
     Set<String> allowedTargets = new HashSet<>();
     webhookConfig.getJsonArray("allowed_test_targets", new JsonArray()).forEach(t -> allowedTargets.add(String.valueOf(t)));
-    SsrfGuard guard = new SsrfGuard(webhookConfig.getBoolean("allow_loopback", false), allowedTargets);
-    if (guard.forbidden(java.net.InetAddress.getLoopbackAddress(), 1) == null) {
-      log.warn("notify.webhook.allow_loopback is on: webhooks and push endpoints may reach this machine (development only)");
+    boolean allowLoopback = webhookConfig.getBoolean("allow_loopback", false);
+    SsrfGuard guard = new SsrfGuard(allowLoopback, allowedTargets);
+    if (allowLoopback || !allowedTargets.isEmpty()) {
+      log.warn("notify.webhook.allow_loopback or allowed_test_targets is set: webhooks and push endpoints may reach "
+          + "this machine (development and tests only)");
     }
     webhook = new WebhookChannel(vertx, httpClient, guard, webhookConfig.getLong("timeout_ms", httpTimeoutMs));
     JsonObject smsConfig = config.getJsonObject("sms", new JsonObject());
@@ -197,7 +199,7 @@ public final class NotifyVerticle extends VerticleBase {
   private Future<Void> registerConsumers() {
     var bus = vertx.eventBus();
     List<Future<Void>> registered = new ArrayList<>();
-    registered.add(bus.<NotifySend>consumer(Addresses.NOTIFY_SEND, m -> answer(m, send(m.body(), false))).completion());
+    registered.add(bus.<NotifySend>consumer(Addresses.NOTIFY_SEND, m -> answer(m, send(m.body()))).completion());
     registered.add(bus.<NotifySendTest>consumer(Addresses.NOTIFY_SEND_TEST, m -> answer(m, sendTest(m.body()))).completion());
     registered.add(bus.<NotifyList>consumer(Addresses.NOTIFY_LIST, m -> answer(m, list(m.body()))).completion());
     registered.add(bus.<NotifyMarkRead>consumer(Addresses.NOTIFY_MARK_READ, m -> answer(m, markRead(m.body()))).completion());
@@ -252,7 +254,7 @@ public final class NotifyVerticle extends VerticleBase {
 
   // ---- send
 
-  private Future<NotifySendResult> send(NotifySend request, boolean internal) {
+  private Future<NotifySendResult> send(NotifySend request) {
     if (request == null || blank(request.userId())) {
       return Future.failedFuture(invalid("user_id is required"));
     }
@@ -678,7 +680,7 @@ public final class NotifyVerticle extends VerticleBase {
           .put("action_required_text", "To receive webhooks again, set a new endpoint in your notification settings.");
       NotifySend notice = new NotifySend(delivery.userId(), NotificationType.ACCOUNT_UPDATE.wire(), null,
           "webhook_gone:" + delivery.target(), data, List.of("email", "in_app", "push", "sms"), null, null, null);
-      return send(notice, true).mapEmpty();
+      return send(notice).mapEmpty();
     });
   }
 
@@ -959,10 +961,31 @@ public final class NotifyVerticle extends VerticleBase {
     return Math.max(min, Math.min(max, value));
   }
 
+  /**
+   * Stops claiming, then lets the deliveries in flight finish and record their outcome (for at most
+   * {@code drain_ms}) before the pool closes: an outcome not recorded would be sent again when its lease expires.
+   */
   @Override
   public Future<?> stop() {
     stopping = true;
     timers.forEach(vertx::cancelTimer);
+    long deadline = System.currentTimeMillis() + config().getLong("drain_ms", 5_000L);
+    return drained(deadline).compose(ignored -> close());
+  }
+
+  private Future<Void> drained(long deadline) {
+    if (inFlight == 0 || System.currentTimeMillis() >= deadline) {
+      if (inFlight > 0) {
+        log.warn("Stopping with {} deliveries in flight; they will be retried when their lease expires", inFlight);
+      }
+      return Future.succeededFuture();
+    }
+    Promise<Void> later = Promise.promise();
+    vertx.setTimer(20, id -> later.complete());
+    return later.future().compose(ignored -> drained(deadline));
+  }
+
+  private Future<?> close() {
     List<Future<?>> closing = new ArrayList<>();
     if (email != null) {
       closing.add(email.close());

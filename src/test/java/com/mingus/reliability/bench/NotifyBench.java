@@ -57,8 +57,12 @@ public final class NotifyBench {
     try {
       JsonObject config = new JsonObject()
           .put("database", Pools.connectionConfig(TestDatabase.fresh("notify_bench"), 8))
-          .put("smtp", new JsonObject().put("host", "127.0.0.1").put("port", smtpPort).put("starttls", "DISABLED"));
-      await(vertx.deployVerticle(NotifyVerticle::new, new DeploymentOptions().setConfig(config)));
+          .put("smtp", new JsonObject().put("host", "127.0.0.1").put("port", smtpPort).put("starttls", "DISABLED")
+              .put("max_pool_size", Integer.getInteger("bench.smtp_pool", 8)))
+          .put("concurrency", Integer.getInteger("bench.concurrency", 64))
+          .put("claim_batch", Integer.getInteger("bench.claim_batch", 50));
+      await(vertx.deployVerticle(NotifyVerticle::new, new DeploymentOptions().setConfig(config)
+          .setInstances(Integer.getInteger("bench.instances", 1))));
       await(Bus.request(vertx, Addresses.NOTIFY_PREFERENCES_PUT, new NotifyPreferences("bench-mail", "UTC", null, null,
           null, "bench@example.com", null, List.of(), null, null, false, null), 10_000));
 
@@ -69,6 +73,9 @@ public final class NotifyBench {
       run(vertx, 500, i -> NotifySend.of("warm", NotificationType.DATA_SYNC_STATUS, null, null, new JsonObject()));
       waitFor(() -> announced.get() >= 500, 60);
       announced.set(0);
+      run(vertx, 500, i -> new NotifySend("bench-mail", "account_update", null, null, new JsonObject(), List.of("email"),
+          null, null, null));
+      waitFor(() -> greenMail.getReceivedMessages().length >= 500, 60);
 
       long start = System.nanoTime();
       run(vertx, inAppCount, i -> NotifySend.of("bench-user-" + (i % 100), NotificationType.DATA_SYNC_STATUS,

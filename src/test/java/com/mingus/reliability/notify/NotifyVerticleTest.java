@@ -325,6 +325,7 @@ class NotifyVerticleTest {
     List<Receivers.Received> mine = webhooks.received.stream().filter(r -> r.path().endsWith(user)).toList();
     assertThat(mine).hasSize(3).allMatch(Receivers.Received::verified);
     assertThat(mine.stream().map(r -> r.headers().get("webhook-id")).distinct()).hasSize(1);
+    assertThat(mine.get(0).headers().getAll("Host")).containsExactly("127.0.0.1:" + webhooks.server.actualPort());
     JsonObject body = new JsonObject(mine.get(2).plaintext());
     assertThat(body.getString("type")).isEqualTo("notification.plaid_connection_issue");
     assertThat(body.getJsonObject("data").getString("notification_id")).isEqualTo(result.notificationId());
