@@ -39,7 +39,7 @@ public final class Addresses {
   public static final String NOTIFY_DEAD_LETTERS_LIST = "notify.dead_letters.list";
   /** Operator command: {"delivery_id"} or {"all": true} → {"redriven": n}; dead letters go back to the outbox. */
   public static final String NOTIFY_DEAD_LETTERS_REDRIVE = "notify.dead_letters.redrive";
-  /** Command: {"limit"} → {"messages": [{subject, to, from, received_at}]}; the embedded SMTP sink's last mails. */
+  /** Command: {"limit"} → {"messages": [{subject, to, from, message_id, received_at}], "enabled"}; the embedded SMTP sink's last mails. */
   public static final String NOTIFY_SINK_MESSAGES = "notify.sink.messages";
   /** Command: {} → {"public_key"}; the VAPID application server key browsers subscribe with. */
   public static final String NOTIFY_VAPID_KEY = "notify.push.vapid_key";

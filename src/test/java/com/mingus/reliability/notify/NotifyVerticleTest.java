@@ -474,6 +474,8 @@ class NotifyVerticleTest {
 
   @Test
   void operatorsEditTemplatesWithoutARebuildAndUnknownPlaceholdersAreRefused() throws Exception {
+    JsonObject sink = ask(Addresses.NOTIFY_SINK_MESSAGES, new JsonObject());
+    assertThat(sink.getBoolean("enabled")).isFalse();
     JsonObject list = ask(Addresses.NOTIFY_TEMPLATES_LIST, new JsonObject());
     assertThat(list.getJsonArray("templates")).hasSize(8);
     assertThatThrownBy(() -> ask(Addresses.NOTIFY_TEMPLATES_PUT, new JsonObject().put("type", "feature_update")
