@@ -217,6 +217,10 @@ public final class NotifyVerticle extends VerticleBase {
             .map(list -> new JsonObject().put("dead_letters", list)))).completion());
     registered.add(bus.<JsonObject>consumer(Addresses.NOTIFY_DEAD_LETTERS_REDRIVE, m -> answer(m, redrive(json(m.body()))))
         .completion());
+    registered.add(bus.<JsonObject>consumer(Addresses.NOTIFY_PUSH_SUBSCRIBE, m -> answer(m, subscribe(json(m.body()), true)))
+        .completion());
+    registered.add(bus.<JsonObject>consumer(Addresses.NOTIFY_PUSH_UNSUBSCRIBE, m -> answer(m, subscribe(json(m.body()), false)))
+        .completion());
     registered.add(bus.<Object>consumer(Addresses.NOTIFY_VAPID_KEY,
         m -> m.reply(new JsonObject().put("public_key", vapid.publicKeyText()))).completion());
     registered.add(Bus.answerPing(vertx, "notify", () -> pool.query("SELECT 1").execute()
@@ -786,6 +790,41 @@ public final class NotifyVerticle extends VerticleBase {
           wanted.channels(), wanted.email(), wanted.phone(), wanted.push(), url, secret, disabled);
       boolean showSecret = show;
       return store.savePreferences(next).map(ignored -> view(next, showSecret));
+    });
+  }
+
+  /**
+   * Adds or removes one push subscription, leaving the rest of the preferences as they are: a browser's
+   * service worker subscribes on its own, without knowing the user's other settings.
+   */
+  private Future<NotifyPreferences> subscribe(JsonObject body, boolean add) {
+    String userId = body.getString("user_id");
+    if (blank(userId)) {
+      return Future.failedFuture(invalid("user_id is required"));
+    }
+    JsonObject subscription = body.getJsonObject("subscription");
+    String endpoint = add ? (subscription == null ? null : subscription.getString("endpoint")) : body.getString("endpoint");
+    if (blank(endpoint)) {
+      return Future.failedFuture(invalid(add ? "subscription.endpoint is required" : "endpoint is required"));
+    }
+    return store.preferences(userId).compose(stored -> {
+      List<PushSubscription> push = new ArrayList<>(stored.push().stream().filter(s -> !s.endpoint().equals(endpoint)).toList());
+      if (add) {
+        push.add(PushSubscription.fromJson(subscription));
+      }
+      NotifyPreferences merged = view(new Preferences(stored.userId(), stored.zone(), stored.quietStart(),
+          stored.quietEnd(), stored.channels(), stored.email(), stored.phone(), List.copyOf(push), stored.webhookUrl(),
+          null, null), false);
+      Preferences checked;
+      try {
+        checked = validate(merged);
+      } catch (Invalid e) {
+        return Future.failedFuture(e);
+      }
+      Preferences next = new Preferences(stored.userId(), checked.zone(), checked.quietStart(), checked.quietEnd(),
+          checked.channels(), checked.email(), checked.phone(), checked.push(), stored.webhookUrl(),
+          stored.webhookSecret(), stored.webhookDisabled());
+      return store.savePreferences(next).map(ignored -> view(next, false));
     });
   }
 
