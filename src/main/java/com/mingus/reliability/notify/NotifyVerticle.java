@@ -95,6 +95,8 @@ public final class NotifyVerticle extends VerticleBase {
   private boolean polling;
   private boolean pollAgain;
   private boolean stopping;
+  private final List<QueuedOutcome> outcomes = new ArrayList<>();
+  private boolean flushScheduled;
   private final List<Long> timers = new ArrayList<>();
 
   @Override
@@ -652,9 +654,9 @@ public final class NotifyVerticle extends VerticleBase {
       log.info("Delivery {} ({}) attempt {}: {} {}", delivery.id(), delivery.channel(), delivery.attempt(), status,
           outcome.error() == null ? "" : outcome.error());
     }
-    Future<Boolean> written = store.complete(delivery.id(), owner, delivery.attempt(), status, reason,
+    Future<Boolean> written = recordLater(new NotifyStore.Outcome(delivery.id(), delivery.attempt(), status, reason,
         outcome.providerMessageId(), "sent".equals(status) || "skipped".equals(status) ? null : outcome.error(), next,
-        deadLetter, started);
+        deadLetter, started));
     return written.compose(kept -> {
       if (!kept) {
         log.warn("Delivery {} was re-claimed after its lease expired; this outcome ({}) was not recorded",
@@ -666,6 +668,34 @@ public final class NotifyVerticle extends VerticleBase {
       }
       return Future.succeededFuture();
     });
+  }
+
+  /**
+   * Queues an outcome and writes every outcome queued in the same turn of the event loop with one statement:
+   * under load many sends finish together, and one round trip records them all.
+   */
+  private Future<Boolean> recordLater(NotifyStore.Outcome outcome) {
+    Promise<Boolean> recorded = Promise.promise();
+    outcomes.add(new QueuedOutcome(outcome, recorded));
+    if (!flushScheduled) {
+      flushScheduled = true;
+      vertx.runOnContext(ignored -> flushOutcomes());
+    }
+    return recorded.future();
+  }
+
+  private record QueuedOutcome(NotifyStore.Outcome outcome, Promise<Boolean> recorded) {}
+
+  private void flushOutcomes() {
+    flushScheduled = false;
+    List<QueuedOutcome> batch = new ArrayList<>(outcomes);
+    outcomes.clear();
+    if (batch.isEmpty()) {
+      return;
+    }
+    store.complete(owner, batch.stream().map(QueuedOutcome::outcome).toList())
+        .onSuccess(kept -> batch.forEach(q -> q.recorded().complete(kept.contains(q.outcome().deliveryId()))))
+        .onFailure(failure -> batch.forEach(q -> q.recorded().fail(failure)));
   }
 
   /** A push subscription that is gone is forgotten; a webhook that answered 410 is turned off and the user told. */
