@@ -429,6 +429,18 @@ final class NotifyStore {
         });
   }
 
+  /**
+   * Deletes notifications older than the retention (their deliveries and attempts go with them), except
+   * those with a delivery still to send, and dedupe keys whose cooldown ended; answers how many notifications.
+   */
+  Future<Integer> purge(double retentionDays) {
+    return pool.preparedQuery("DELETE FROM notifications n WHERE n.created_at < now() - make_interval(secs => $1) "
+        + "AND NOT EXISTS (SELECT 1 FROM notify_deliveries d WHERE d.notification_id = n.id "
+        + "AND d.status IN ('pending', 'retrying'))").execute(Tuple.of(retentionDays * 86_400))
+        .compose(deleted -> pool.query("DELETE FROM notify_dedupe WHERE expires_at < now()").execute()
+            .map(ignored -> deleted.rowCount()));
+  }
+
   // ---- shared settings
 
   /** The value stored under key, storing {@code candidate} first if there is none (so every node agrees). */

@@ -150,6 +150,14 @@ public final class NotifyVerticle extends VerticleBase {
         .onSuccess(ignored -> {
           timers.add(vertx.setPeriodic(pollIntervalMs, id -> poll()));
           timers.add(vertx.setPeriodic(config.getLong("template_refresh_ms", 10_000L), id -> reloadTemplates()));
+          double retentionDays = config.getDouble("retention_days", 90.0);
+          timers.add(vertx.setPeriodic(config.getLong("cleanup_interval_ms", 3_600_000L), id -> store.purge(retentionDays)
+              .onSuccess(count -> {
+                if (count > 0) {
+                  log.info("Removed {} notifications older than {} days", count, retentionDays);
+                }
+              })
+              .onFailure(failure -> log.warn("Notification cleanup failed: {}", failure.getMessage()))));
           poll();
         });
   }

@@ -61,6 +61,7 @@ class NotifyVerticleTest {
   private static Receivers.SmsApi smsApi;
   private static Receivers.WebhookEndpoint webhooks;
   private static JsonObject config;
+  private static com.mingus.reliability.config.DatabaseTarget db;
   private static final List<NotificationCreated> created = new CopyOnWriteArrayList<>();
 
   @BeforeAll
@@ -75,7 +76,9 @@ class NotifyVerticleTest {
     smsApi = new Receivers.SmsApi(vertx, "AC123", "token-xyz");
     webhooks = new Receivers.WebhookEndpoint(vertx);
     config = new JsonObject()
-        .put("database", Pools.connectionConfig(TestDatabase.fresh(NotifyVerticleTest.class), 4))
+        .put("database", Pools.connectionConfig(db = TestDatabase.fresh(NotifyVerticleTest.class), 4))
+        .put("retention_days", 30)
+        .put("cleanup_interval_ms", 200)
         .put("smtp", new JsonObject().put("host", "127.0.0.1").put("port", smtpPort).put("from", "MINGUS <no-reply@mingus.test>")
             .put("starttls", "DISABLED"))
         .put("poll_interval_ms", 50)
@@ -527,5 +530,27 @@ class NotifyVerticleTest {
     } finally {
       await(vertx.undeploy(id));
     }
+  }
+
+  @Test
+  void notificationsPastTheRetentionAreRemovedUnlessADeliveryIsStillToSend() throws Exception {
+    String user = "retention-user";
+    NotifySendResult old = ask(Addresses.NOTIFY_SEND, NotifySend.of(user, NotificationType.FEATURE_UPDATE, null, null,
+        new JsonObject()));
+    NotifySendResult waiting = ask(Addresses.NOTIFY_SEND, NotifySend.of(user, NotificationType.FEATURE_UPDATE, null, null,
+        new JsonObject()));
+    NotifySendResult recent = ask(Addresses.NOTIFY_SEND, NotifySend.of(user, NotificationType.FEATURE_UPDATE, null, null,
+        new JsonObject()));
+    eventually("in-app sent", () -> delivery(old.notificationId(), "in_app").status().equals("sent")
+        && delivery(waiting.notificationId(), "in_app").status().equals("sent"), Duration.ofSeconds(5));
+    TestDatabase.execute(db, "UPDATE notifications SET created_at = now() - interval '40 days' WHERE id IN ('"
+        + old.notificationId() + "', '" + waiting.notificationId() + "')");
+    TestDatabase.execute(db, "UPDATE notify_deliveries SET status = 'retrying', next_attempt_at = now() + interval '1 day' "
+        + "WHERE notification_id = '" + waiting.notificationId() + "'");
+    eventually("old one removed", () -> ((NotificationPage) ask(Addresses.NOTIFY_LIST, new NotifyList(user, 10, 0, false)))
+        .notifications().size() == 2, Duration.ofSeconds(5));
+    NotificationPage page = ask(Addresses.NOTIFY_LIST, new NotifyList(user, 10, 0, false));
+    assertThat(page.notifications()).extracting(NotificationView::id)
+        .containsExactlyInAnyOrder(waiting.notificationId(), recent.notificationId());
   }
 }
