@@ -232,6 +232,16 @@ public final class NotifyVerticle extends VerticleBase {
     return Future.all(registered).mapEmpty();
   }
 
+  /**
+   * True unless the failure is a fault of ours (a programming error, or an SQL error PostgreSQL answered):
+   * connection refusals, closed connections and timeouts of all kinds mean the database is unavailable.
+   */
+  private static boolean unreachable(Throwable failure) {
+    return !(failure instanceof io.vertx.pgclient.PgException || failure instanceof NullPointerException
+        || failure instanceof IllegalStateException || failure instanceof IllegalArgumentException
+        || failure instanceof ClassCastException || failure instanceof IndexOutOfBoundsException);
+  }
+
   private static JsonObject json(Object body) {
     return body instanceof JsonObject object ? object : new JsonObject();
   }
@@ -241,9 +251,12 @@ public final class NotifyVerticle extends VerticleBase {
     result.onSuccess(message::reply).onFailure(failure -> {
       if (failure instanceof Refusal refusal) {
         message.fail(refusal.code, refusal.getMessage());
-      } else {
+      } else if (unreachable(failure)) {
         log.warn("notify request on {} failed: {}", message.address(), failure.getMessage());
         message.fail(FailureCodes.UNAVAILABLE, "notification store unavailable: " + EmailChannel.oneLine(failure.getMessage()));
+      } else {
+        log.error("notify request on {} failed", message.address(), failure);
+        message.fail(FailureCodes.INTERNAL, "notification delivery failed internally");
       }
     });
   }
