@@ -7,6 +7,8 @@ import com.mingus.reliability.bus.PermitPriority;
 import com.mingus.reliability.bus.PermitReply;
 import com.mingus.reliability.bus.PermitRequest;
 import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.util.concurrent.TimeUnit;
@@ -27,7 +29,7 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * {@code ratelimit.acquire} over the event bus, request to reply, as a caller sees it (p50 and p99 from
- * JMH's sampling mode), beside a bare bus echo of the same record as the floor. With 2 instances half the
+ * JMH's sampling mode), beside a bare bus echo of the same record, answered by a verticle on its own event loop, as the floor. With 2 instances half the
  * requests land on the instance that does not own the endpoint and are forwarded once.
  */
 @BenchmarkMode(Mode.SampleTime)
@@ -56,8 +58,15 @@ public class AcquireRoundTripBenchmark {
             .put("per_item_per_minute", 1_000_000))));
     vertx.deployVerticle(RateLimitVerticle::new, new DeploymentOptions().setConfig(config).setInstances(instances))
         .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    vertx.eventBus().localConsumer(ECHO, message -> message.reply(PermitReply.grant(0)))
-        .completion().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    vertx.deployVerticle(new Echo()).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  /** The floor: a verticle on its own event loop that answers at once, as the limiter's owner does. */
+  public static final class Echo extends VerticleBase {
+    @Override
+    public Future<?> start() {
+      return vertx.eventBus().localConsumer(ECHO, message -> message.reply(PermitReply.grant(0))).completion();
+    }
   }
 
   @TearDown(Level.Trial)
