@@ -77,7 +77,7 @@ final class Deployer {
     // classification
 
     // rate limiting
-    units.add(new Unit("ratelimit", "ratelimit", RateLimitVerticle::new, instances(raw, "ratelimit", 2), true));
+    units.add(new Unit("ratelimit", "ratelimit", RateLimitVerticle::new, instances(raw, "ratelimit", 1), true));
 
     // sync scheduling
 
