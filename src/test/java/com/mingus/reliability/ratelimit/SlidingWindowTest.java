@@ -77,6 +77,37 @@ class SlidingWindowTest {
   }
 
   @Test
+  void aRestartThatForgotTheWindowCostsOneCutNotACollapse() {
+    SlidingWindow window = new SlidingWindow("minute", 1_000, 0, 100, LEARNING);
+    // the previous process spent this window: Plaid refuses everything the new one sends
+    for (int i = 0; i < 100; i++) {
+      window.record(0);
+    }
+    for (int i = 0; i < 100; i++) {
+      window.onRejected(5 + i);
+    }
+    assertThat(window.effective(200)).isEqualTo(80);
+  }
+
+  @Test
+  void aLimitHalfOfOursIsReachedWindowByWindow() {
+    SlidingWindow window = new SlidingWindow("minute", 1_000, 0, 40, LEARNING);
+    long now = 0;
+    for (int round = 0; round < 6; round++) {
+      int granted = 0;
+      while (window.nextFree(now) <= now) {
+        window.record(now);
+        granted++;
+      }
+      for (int i = 20; i < granted; i++) {
+        window.onRejected(now + 1);
+      }
+      now += 1_000;
+    }
+    assertThat(window.effective(now)).isEqualTo(20);
+  }
+
+  @Test
   void theBudgetNeverFallsBelowItsFloor() {
     SlidingWindow window = new SlidingWindow("minute", 1_000, 0, 100, LEARNING);
     for (int i = 0; i < 50; i++) {
