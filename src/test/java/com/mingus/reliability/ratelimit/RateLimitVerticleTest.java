@@ -52,12 +52,17 @@ class RateLimitVerticleTest {
   }
 
   private static Future<String> deploy(Vertx vertx, int instances) {
+    return deploy(vertx, instances, config());
+  }
+
+  private static Future<String> deploy(Vertx vertx, int instances, JsonObject config) {
     MessageCodecs.register(vertx.eventBus());
-    return vertx.deployVerticle(RateLimitVerticle::new, new DeploymentOptions().setConfig(config()).setInstances(instances));
+    return vertx.deployVerticle(RateLimitVerticle::new, new DeploymentOptions().setConfig(config).setInstances(instances));
   }
 
   private static Future<PermitReply> acquire(Vertx vertx, String endpoint, String item, PermitPriority priority, long waitMs) {
-    return Bus.request(vertx, Addresses.RATELIMIT_ACQUIRE, new PermitRequest(endpoint, item, priority, waitMs), waitMs + 5_000);
+    PermitRequest request = new PermitRequest(endpoint, item, priority, waitMs);
+    return Bus.request(vertx, Addresses.RATELIMIT_ACQUIRE, request, request.sendTimeoutMs());
   }
 
   /** Uses up the client-wide minute of an endpoint with answer-at-once requests, one Item each. */
@@ -315,6 +320,54 @@ class RateLimitVerticleTest {
         .onComplete(test.failing(failure -> test.verify(() -> {
           assertThat(failure).isInstanceOf(Bus.BusException.class);
           assertThat(((Bus.BusException) failure).failure().code()).isEqualTo(FailureCodes.INVALID_REQUEST);
+          test.completeNow();
+        })));
+  }
+
+  @Test
+  void aFullQueueAnswersAtOnceInsteadOfHoldingTheCaller(Vertx vertx, VertxTestContext test) {
+    List<Future<PermitReply>> waiting = new ArrayList<>();
+    deploy(vertx, 1, config().put("max_waiters", 2))
+        .compose(id -> exhaust(vertx, ACCOUNTS, 10))
+        .compose(done -> {
+          waiting.add(acquire(vertx, ACCOUNTS, "a", PermitPriority.PERIODIC, 5_000));
+          waiting.add(acquire(vertx, ACCOUNTS, "b", PermitPriority.PERIODIC, 5_000));
+          return vertx.timer(50).compose(t -> acquire(vertx, ACCOUNTS, "c", PermitPriority.PERIODIC, 5_000));
+        })
+        .onComplete(test.succeeding(third -> test.verify(() -> {
+          assertThat(third.granted()).isFalse();
+          assertThat(third.blockedBy()).isEqualTo("queue_full");
+          assertThat(third.waitedMs()).isZero();
+          assertThat(waiting).noneMatch(Future::isComplete);
+          test.completeNow();
+        })));
+  }
+
+  @Test
+  void stoppingTheLimiterAnswersEveryWaitingCaller(Vertx vertx, VertxTestContext test) {
+    long[] begin = new long[1];
+    deploy(vertx, 2)
+        .compose(id -> exhaust(vertx, ACCOUNTS, 10).map(id))
+        .compose(id -> {
+          begin[0] = System.currentTimeMillis();
+          Future<PermitReply> waiter = acquire(vertx, ACCOUNTS, "waiting", PermitPriority.MANUAL, 8_000);
+          return vertx.timer(50).compose(t -> vertx.undeploy(id)).compose(undeployed -> waiter);
+        })
+        .onComplete(test.succeeding(reply -> test.verify(() -> {
+          assertThat(reply.granted()).isFalse();
+          assertThat(reply.blockedBy()).isEqualTo("stopping");
+          assertThat(System.currentTimeMillis() - begin[0]).isLessThan(MINUTE_MS);
+          test.completeNow();
+        })));
+  }
+
+  @Test
+  void acceptsTheRequestAsJsonFromTheEdge(Vertx vertx, VertxTestContext test) {
+    deploy(vertx, 2)
+        .compose(id -> Bus.<PermitReply>request(vertx, Addresses.RATELIMIT_ACQUIRE, new JsonObject()
+            .put("endpoint", SYNC).put("item_id", "item-json").put("priority", "manual"), 2_000))
+        .onComplete(test.succeeding(reply -> test.verify(() -> {
+          assertThat(reply.granted()).isTrue();
           test.completeNow();
         })));
   }
