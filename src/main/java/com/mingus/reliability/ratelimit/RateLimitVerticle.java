@@ -29,6 +29,7 @@ import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
@@ -62,6 +63,8 @@ public final class RateLimitVerticle extends VerticleBase {
   private long metricsTimer = -1;
   private long flushTimer = -1;
   private GrantStore store;
+  /** Requests this instance forwarded and still waits on: answered at stop, when their replies can no longer come back. */
+  private final Map<Message<Object>, String> forwarded = new IdentityHashMap<>();
 
   @Override
   public Future<?> start() {
@@ -251,9 +254,18 @@ public final class RateLimitVerticle extends VerticleBase {
       return;
     }
     DeliveryOptions options = new DeliveryOptions().setSendTimeout(waitMs + settings.forwardTimeoutMs());
+    forwarded.put(message, verb);
     vertx.eventBus().request(shardPrefix + owner + "." + verb, body, options)
-        .onSuccess(reply -> message.reply(reply.body()))
-        .onFailure(failure -> fail(message, failure));
+        .onComplete(done -> {
+          if (forwarded.remove(message) == null) {
+            return;
+          }
+          if (done.succeeded()) {
+            message.reply(done.result().body());
+          } else {
+            fail(message, done.cause());
+          }
+        });
   }
 
   // --- owner addresses: the body is already a parsed record
@@ -426,6 +438,14 @@ public final class RateLimitVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    forwarded.forEach((message, verb) -> {
+      if (verb.equals("acquire")) {
+        message.reply(PermitReply.deny(now() + settings.forwardTimeoutMs(), "stopping", 0));
+      } else {
+        message.fail(FailureCodes.UNAVAILABLE, "the rate limiter is stopping");
+      }
+    });
+    forwarded.clear();
     vertx.cancelTimer(sweepTimer);
     vertx.cancelTimer(metricsTimer);
     long now = now();
