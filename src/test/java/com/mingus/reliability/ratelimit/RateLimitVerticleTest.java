@@ -249,8 +249,21 @@ class RateLimitVerticleTest {
           });
           return acquire(vertx, SYNC, "other-item", PermitPriority.PERIODIC, 0);
         })
-        .onComplete(test.succeeding(other -> test.verify(() -> {
-          assertThat(other.granted()).isTrue();
+        .compose(other -> {
+          test.verify(() -> assertThat(other.granted()).isTrue());
+          return Bus.<RateLimitStatus>request(vertx, Addresses.RATELIMIT_STATUS, new RateLimitStatusRequest(SYNC, "hot-item"), 2_000);
+        })
+        .onComplete(test.succeeding(status -> test.verify(() -> {
+          JsonObject sync = status.body().getJsonObject("endpoints").getJsonObject(SYNC);
+          assertThat(sync.getLong("cooling_until")).as("the endpoint stays open").isNull();
+          assertThat(sync.getJsonObject("items").getInteger("cooling")).isEqualTo(1);
+          JsonObject item = sync.getJsonObject("item");
+          assertThat(item.getString("item_id")).isEqualTo("hot-item");
+          assertThat(item.getLong("cooling_until")).isGreaterThan(System.currentTimeMillis());
+          JsonObject minute = item.getJsonArray("windows").getJsonObject(0);
+          assertThat(minute.getString("scope")).isEqualTo("item");
+          assertThat(minute.getInteger("used")).isEqualTo(4);
+          assertThat(minute.getInteger("effective")).isLessThan(4);
           test.completeNow();
         })));
   }
