@@ -35,16 +35,9 @@ public final class ClassifyVerticle extends VerticleBase {
 
   private Classifier classifier;
   private RetryBudget budget;
-  private Clock clock = Clock.systemUTC();
+  private final Clock clock = Clock.systemUTC();
   private MeterRegistry registry;
   private final ConcurrentMap<String, Counter> counters = new ConcurrentHashMap<>();
-
-  public ClassifyVerticle() {}
-
-  /** For tests: a fixed or moving clock instead of the system's. */
-  ClassifyVerticle(Clock clock) {
-    this.clock = clock;
-  }
 
   @Override
   public Future<?> start() {
