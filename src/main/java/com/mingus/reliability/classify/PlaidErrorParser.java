@@ -188,6 +188,9 @@ final class PlaidErrorParser {
       if (Character.isSurrogate(c) && !validSurrogateAt(raw, i)) {
         continue;
       }
+      if (out.length() + (space ? 2 : 1) > MAX_MESSAGE_CHARS) {
+        break;
+      }
       if (space) {
         out.append(' ');
         space = false;

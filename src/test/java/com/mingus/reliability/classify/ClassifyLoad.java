@@ -1,0 +1,112 @@
+package com.mingus.reliability.classify;
+
+import com.mingus.reliability.bus.Addresses;
+import com.mingus.reliability.bus.ClassifyRequest;
+import com.mingus.reliability.bus.ClassifyRequest.Transport;
+import com.mingus.reliability.bus.MessageCodecs;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.JsonObject;
+import java.util.Arrays;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Load through the event bus: a closed loop of {@code concurrency} requests in flight against the deployed
+ * verticle for {@code seconds}, then the same against a peer consumer on the same bus that replies with a
+ * constant (the bus round trip alone). Prints requests/s and p50/p99 round trip. Run as a main class; the
+ * command is in docs/bench/classify.md. Arguments: seconds, concurrency, classify instances.
+ */
+public final class ClassifyLoad {
+  private static final Logger log = LoggerFactory.getLogger(ClassifyLoad.class);
+  private static final String PEER = "bench.echo";
+
+  public static void main(String[] args) throws Exception {
+    int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 10;
+    int concurrency = args.length > 1 ? Integer.parseInt(args[1]) : 64;
+    int instances = args.length > 2 ? Integer.parseInt(args[2]) : 1;
+    Vertx vertx = Vertx.vertx();
+    try {
+      MessageCodecs.register(vertx.eventBus());
+      vertx.deployVerticle(ClassifyVerticle::new, new DeploymentOptions().setInstances(instances)
+          .setConfig(Classifiers.shippedSection().put("seed", 1))).await();
+      vertx.eventBus().consumer(PEER, message -> message.reply(new JsonObject().put("ok", true))).completion().await();
+      ClassifyRequest[] requests = requests();
+      run(vertx, Addresses.CLASSIFY_ERROR, requests, 3, concurrency); // warm-up
+      Result classify = run(vertx, Addresses.CLASSIFY_ERROR, requests, seconds, concurrency);
+      run(vertx, PEER, requests, 2, concurrency);
+      Result peer = run(vertx, PEER, requests, seconds, concurrency);
+      log.info("classify.error: {} instance(s), {} in flight, {} s: {} req/s, p50 {} us, p99 {} us ({} requests)",
+          instances, concurrency, seconds, Math.round(classify.perSecond), classify.p50Us, classify.p99Us, classify.count);
+      log.info("peer echo:      {} in flight, {} s: {} req/s, p50 {} us, p99 {} us ({} requests)",
+          concurrency, seconds, Math.round(peer.perSecond), peer.p50Us, peer.p99Us, peer.count);
+      log.info("ratio classify/peer throughput: {}", String.format("%.2f", classify.perSecond / peer.perSecond));
+    } finally {
+      vertx.close().await();
+    }
+  }
+
+  private static ClassifyRequest[] requests() {
+    return new ClassifyRequest[] {
+        ClassifyRequest.plaidError("INSTITUTION_ERROR", "INSTITUTION_DOWN", null, 400, null, 1, "/transactions/sync", "ins_1"),
+        ClassifyRequest.plaidError("RATE_LIMIT_EXCEEDED", "TRANSACTIONS_SYNC_LIMIT", null, 429, 30L, 2, "/transactions/sync",
+            "ins_2"),
+        ClassifyRequest.plaidError("ITEM_ERROR", "ITEM_LOGIN_REQUIRED", "Sign in again", 400, null, 1, "/transactions/sync",
+            "ins_3"),
+        ClassifyRequest.transportFailure(Transport.TIMEOUT, 1, "/item/get", "ins_4"),
+        ClassifyRequest.rawAnswer(500, "{\"error_type\":\"API_ERROR\",\"error_code\":\"INTERNAL_SERVER_ERROR\","
+            + "\"error_message\":\"an unexpected error occurred\",\"display_message\":null,\"request_id\":\"r1\"}",
+            null, 1, "/accounts/get", "ins_5")};
+  }
+
+  private record Result(long count, double perSecond, long p50Us, long p99Us) {}
+
+  private static Result run(Vertx vertx, String address, ClassifyRequest[] requests, int seconds, int concurrency)
+      throws Exception {
+    long[] latencies = new long[20_000_000];
+    AtomicInteger recorded = new AtomicInteger();
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    AtomicInteger open = new AtomicInteger(concurrency);
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(10_000);
+    long started = System.nanoTime();
+    // every loop runs on the one event-loop context of the driver, as a verticle would
+    vertx.runOnContext(v -> {
+      for (int i = 0; i < concurrency; i++) {
+        fire(vertx, address, requests, i, end, latencies, recorded, open, done, options);
+      }
+    });
+    done.get(seconds + 30L, TimeUnit.SECONDS);
+    double elapsed = (System.nanoTime() - started) / 1e9;
+    int n = Math.min(recorded.get(), latencies.length);
+    long[] sorted = Arrays.copyOf(latencies, n);
+    Arrays.sort(sorted);
+    return new Result(n, n / elapsed, sorted[n / 2] / 1_000, sorted[(int) Math.min(n - 1, (long) n * 99 / 100)] / 1_000);
+  }
+
+  private static void fire(Vertx vertx, String address, ClassifyRequest[] requests, int i, long end, long[] latencies,
+      AtomicInteger recorded, AtomicInteger open, CompletableFuture<Void> done, DeliveryOptions options) {
+    if (System.nanoTime() >= end) {
+      if (open.decrementAndGet() == 0) {
+        done.complete(null);
+      }
+      return;
+    }
+    long sent = System.nanoTime();
+    vertx.eventBus().request(address, requests[i % requests.length], options).onComplete(reply -> {
+      if (reply.failed()) {
+        done.completeExceptionally(reply.cause());
+        return;
+      }
+      int slot = recorded.getAndIncrement();
+      if (slot < latencies.length) {
+        latencies[slot] = System.nanoTime() - sent;
+      }
+      fire(vertx, address, requests, i + 1, end, latencies, recorded, open, done, options);
+    });
+  }
+}
