@@ -123,6 +123,39 @@ class ClassifyVerticleTest {
         })));
   }
 
+  static Stream<Arguments> plaidClientFailures() {
+    // the JSON of the Plaid client's failure record (bus/PlaidFailure), flat or whole under "failure"
+    JsonObject reset = new JsonObject().put("endpoint", "/transactions/sync").put("transport", "CONNECTION_RESET");
+    JsonObject gateway = new JsonObject().put("endpoint", "/item/get").put("transport", "HTTP_STATUS")
+        .put("http_status", 503);
+    JsonObject throttled = new JsonObject().put("endpoint", "/item/get").put("transport", "HTTP_STATUS")
+        .put("http_status", 429).put("retry_after_s", 120);
+    JsonObject down = new JsonObject().put("endpoint", "/transactions/sync").put("error_type", "INSTITUTION_ERROR")
+        .put("error_code", "INSTITUTION_DOWN").put("error_message", "not responding").put("display_message", null)
+        .put("request_id", "r-1").put("http_status", 400);
+    return Stream.of(
+        Arguments.of(reset.copy().put("attempt", 1), ErrorCategory.CONNECTION_FAILURE, 0L),
+        Arguments.of(gateway.copy().put("attempt", 1), ErrorCategory.CONNECTION_FAILURE, 0L),
+        Arguments.of(throttled.copy().put("attempt", 1), ErrorCategory.RATE_LIMIT_EXCEEDED, 120_000L),
+        Arguments.of(down.copy().put("attempt", 1), ErrorCategory.BANK_MAINTENANCE, 0L),
+        Arguments.of(new JsonObject().put("failure", down).put("attempt", 2).put("institution_id", "ins_1"),
+            ErrorCategory.BANK_MAINTENANCE, 0L),
+        Arguments.of(new JsonObject().put("failure", throttled).put("attempt", 1), ErrorCategory.RATE_LIMIT_EXCEEDED,
+            120_000L));
+  }
+
+  @ParameterizedTest(name = "{0} -> {1}")
+  @MethodSource("plaidClientFailures")
+  void thePlaidClientsFailureRecordClassifiesAsItIs(JsonObject json, ErrorCategory category, long minDelayMs,
+      Vertx vertx, VertxTestContext testContext) {
+    Bus.<Classification>request(vertx, Addresses.CLASSIFY_ERROR, json, TIMEOUT_MS)
+        .onComplete(testContext.succeeding(c -> testContext.verify(() -> {
+          assertThat(c.category()).isEqualTo(category);
+          assertThat(c.delayMs()).isGreaterThanOrEqualTo(minDelayMs);
+          testContext.completeNow();
+        })));
+  }
+
   static Stream<Arguments> malformedRequests() {
     return Stream.of(
         Arguments.of("an empty object", new JsonObject()),
