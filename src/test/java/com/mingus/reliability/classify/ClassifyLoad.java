@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
  * Load through the event bus: a closed loop of {@code concurrency} requests in flight against the deployed
  * verticle for {@code seconds}, then the same against a peer consumer on the same bus that replies with a
  * constant (the bus round trip alone). Prints requests/s and p50/p99 round trip. Run as a main class; the
- * command is in docs/bench/classify.md. Arguments: seconds, concurrency, classify instances.
+ * command is in docs/bench/classify.md. Arguments: seconds, concurrency, classify instances, and
+ * {@code json} to send JSON bodies (what another node or a non-Java caller sends) instead of records.
  */
 public final class ClassifyLoad {
   private static final Logger log = LoggerFactory.getLogger(ClassifyLoad.class);
@@ -29,19 +30,20 @@ public final class ClassifyLoad {
     int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 10;
     int concurrency = args.length > 1 ? Integer.parseInt(args[1]) : 64;
     int instances = args.length > 2 ? Integer.parseInt(args[2]) : 1;
+    boolean json = args.length > 3 && args[3].equals("json");
     Vertx vertx = Vertx.vertx();
     try {
       MessageCodecs.register(vertx.eventBus());
       vertx.deployVerticle(ClassifyVerticle::new, new DeploymentOptions().setInstances(instances)
           .setConfig(Classifiers.shippedSection().put("seed", 1))).await();
       vertx.eventBus().consumer(PEER, message -> message.reply(new JsonObject().put("ok", true))).completion().await();
-      ClassifyRequest[] requests = requests();
+      Object[] requests = json ? Arrays.stream(requests()).map(ClassifyRequest::toJson).toArray() : requests();
       run(vertx, Addresses.CLASSIFY_ERROR, requests, 3, concurrency); // warm-up
       Result classify = run(vertx, Addresses.CLASSIFY_ERROR, requests, seconds, concurrency);
       run(vertx, PEER, requests, 2, concurrency);
       Result peer = run(vertx, PEER, requests, seconds, concurrency);
-      log.info("classify.error: {} instance(s), {} in flight, {} s: {} req/s, p50 {} us, p99 {} us ({} requests)",
-          instances, concurrency, seconds, Math.round(classify.perSecond), classify.p50Us, classify.p99Us, classify.count);
+      log.info("classify.error ({} bodies): {} instance(s), {} in flight, {} s: {} req/s, p50 {} us, p99 {} us ({} requests)",
+          json ? "JSON" : "record", instances, concurrency, seconds, Math.round(classify.perSecond), classify.p50Us, classify.p99Us, classify.count);
       log.info("peer echo:      {} in flight, {} s: {} req/s, p50 {} us, p99 {} us ({} requests)",
           concurrency, seconds, Math.round(peer.perSecond), peer.p50Us, peer.p99Us, peer.count);
       log.info("ratio classify/peer throughput: {}", String.format("%.2f", classify.perSecond / peer.perSecond));
@@ -65,7 +67,7 @@ public final class ClassifyLoad {
 
   private record Result(long count, double perSecond, long p50Us, long p99Us) {}
 
-  private static Result run(Vertx vertx, String address, ClassifyRequest[] requests, int seconds, int concurrency)
+  private static Result run(Vertx vertx, String address, Object[] requests, int seconds, int concurrency)
       throws Exception {
     long[] latencies = new long[20_000_000];
     AtomicInteger recorded = new AtomicInteger();
@@ -88,7 +90,7 @@ public final class ClassifyLoad {
     return new Result(n, n / elapsed, sorted[n / 2] / 1_000, sorted[(int) Math.min(n - 1, (long) n * 99 / 100)] / 1_000);
   }
 
-  private static void fire(Vertx vertx, String address, ClassifyRequest[] requests, int i, long end, long[] latencies,
+  private static void fire(Vertx vertx, String address, Object[] requests, int i, long end, long[] latencies,
       AtomicInteger recorded, AtomicInteger open, CompletableFuture<Void> done, DeliveryOptions options) {
     if (System.nanoTime() >= end) {
       if (open.decrementAndGet() == 0) {
