@@ -17,8 +17,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Load through the event bus: a closed loop of {@code concurrency} requests in flight against the deployed
- * verticle for {@code seconds}, then the same against a peer consumer on the same bus that replies with a
- * constant (the bus round trip alone). Prints requests/s and p50/p99 round trip. Run as a main class; the
+ * verticle, alternating 2-second rounds with the same load against a peer consumer on the same bus that
+ * replies with a constant (the bus round trip alone), for about {@code seconds} each. Prints requests/s and p50/p99 round trip. Run as a main class; the
  * command is in docs/bench/classify.md. Arguments: seconds, concurrency, classify instances, and
  * {@code json} to send JSON bodies (what another node or a non-Java caller sends) instead of records.
  */
@@ -39,14 +39,21 @@ public final class ClassifyLoad {
       vertx.eventBus().consumer(PEER, message -> message.reply(new JsonObject().put("ok", true))).completion().await();
       Object[] requests = json ? Arrays.stream(requests()).map(ClassifyRequest::toJson).toArray() : requests();
       run(vertx, Addresses.CLASSIFY_ERROR, requests, 3, concurrency); // warm-up
-      Result classify = run(vertx, Addresses.CLASSIFY_ERROR, requests, seconds, concurrency);
       run(vertx, PEER, requests, 2, concurrency);
-      Result peer = run(vertx, PEER, requests, seconds, concurrency);
-      log.info("classify.error ({} bodies): {} instance(s), {} in flight, {} s: {} req/s, p50 {} us, p99 {} us ({} requests)",
-          json ? "JSON" : "record", instances, concurrency, seconds, Math.round(classify.perSecond), classify.p50Us, classify.p99Us, classify.count);
-      log.info("peer echo:      {} in flight, {} s: {} req/s, p50 {} us, p99 {} us ({} requests)",
-          concurrency, seconds, Math.round(peer.perSecond), peer.p50Us, peer.p99Us, peer.count);
-      log.info("ratio classify/peer throughput: {}", String.format("%.2f", classify.perSecond / peer.perSecond));
+      // alternate short rounds so that a busy machine's noise falls on both sides alike
+      int rounds = Math.max(1, seconds / 2);
+      Result classify = Result.EMPTY;
+      Result peer = Result.EMPTY;
+      for (int round = 0; round < rounds; round++) {
+        classify = classify.plus(run(vertx, Addresses.CLASSIFY_ERROR, requests, 2, concurrency));
+        peer = peer.plus(run(vertx, PEER, requests, 2, concurrency));
+      }
+      log.info("classify.error ({} bodies): {} instance(s), {} in flight, {} x 2 s: {} req/s, p50 {} us, p99 {} us ({} requests)",
+          json ? "JSON" : "record", instances, concurrency, rounds, Math.round(classify.perSecond()), classify.p50Us(),
+          classify.p99Us(), classify.count());
+      log.info("peer echo:      {} in flight, {} x 2 s: {} req/s, p50 {} us, p99 {} us ({} requests)",
+          concurrency, rounds, Math.round(peer.perSecond()), peer.p50Us(), peer.p99Us(), peer.count());
+      log.info("ratio classify/peer throughput: {}", String.format("%.2f", classify.perSecond() / peer.perSecond()));
     } finally {
       vertx.close().await();
     }
@@ -65,11 +72,33 @@ public final class ClassifyLoad {
             null, 1, "/accounts/get", "ins_5")};
   }
 
-  private record Result(long count, double perSecond, long p50Us, long p99Us) {}
+  /** Round trips measured, over how many seconds, and their sorted latencies in nanoseconds. */
+  private record Result(long count, double seconds, long[] sortedNanos) {
+    static final Result EMPTY = new Result(0, 0, new long[0]);
+
+    Result plus(Result other) {
+      long[] merged = Arrays.copyOf(sortedNanos, sortedNanos.length + other.sortedNanos.length);
+      System.arraycopy(other.sortedNanos, 0, merged, sortedNanos.length, other.sortedNanos.length);
+      Arrays.sort(merged);
+      return new Result(count + other.count, seconds + other.seconds, merged);
+    }
+
+    double perSecond() {
+      return count / seconds;
+    }
+
+    long p50Us() {
+      return sortedNanos[sortedNanos.length / 2] / 1_000;
+    }
+
+    long p99Us() {
+      return sortedNanos[(int) Math.min(sortedNanos.length - 1, (long) sortedNanos.length * 99 / 100)] / 1_000;
+    }
+  }
 
   private static Result run(Vertx vertx, String address, Object[] requests, int seconds, int concurrency)
       throws Exception {
-    long[] latencies = new long[20_000_000];
+    long[] latencies = new long[(int) Math.min(50_000_000L, 3_000_000L * seconds)];
     AtomicInteger recorded = new AtomicInteger();
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     CompletableFuture<Void> done = new CompletableFuture<>();
@@ -87,7 +116,7 @@ public final class ClassifyLoad {
     int n = Math.min(recorded.get(), latencies.length);
     long[] sorted = Arrays.copyOf(latencies, n);
     Arrays.sort(sorted);
-    return new Result(n, n / elapsed, sorted[n / 2] / 1_000, sorted[(int) Math.min(n - 1, (long) n * 99 / 100)] / 1_000);
+    return new Result(n, elapsed, sorted);
   }
 
   private static void fire(Vertx vertx, String address, Object[] requests, int i, long end, long[] latencies,
