@@ -11,10 +11,17 @@ import com.mingus.reliability.bus.UserAction;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -76,16 +83,59 @@ class ClassifierTableTest {
     }
   }
 
-  @Test
-  void everyCodeOfTheTableIsListedInTheTestTable() throws IOException {
-    Set<String> listed;
-    try (InputStream in = getClass().getResourceAsStream(TABLE)) {
-      listed = new String(in.readAllBytes(), StandardCharsets.UTF_8).lines()
+  /** Column {@code column} of every row of the test table. */
+  private static Set<String> listed(int column) throws IOException {
+    try (InputStream in = ClassifierTableTest.class.getResourceAsStream(TABLE)) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8).lines()
           .filter(line -> !line.isBlank() && !line.startsWith("#"))
-          .map(line -> line.split(",", -1)[1])
+          .map(line -> line.split(",", -1)[column])
+          .filter(value -> !value.isEmpty())
           .collect(Collectors.toSet());
     }
-    assertThat(listed).containsAll(CodeTable.codes().keySet());
+  }
+
+  @Test
+  void everyCodeOfTheTableIsListedInTheTestTable() throws IOException {
+    assertThat(listed(1)).containsAll(CodeTable.codes().keySet());
+  }
+
+  /** The shared reference files sit beside the checkout (../shared), in CI too; skipped where they do not. */
+  private static String shared(String file) throws IOException {
+    Path path = Path.of("..", "shared", "plaid", file);
+    Assumptions.assumeTrue(Files.isRegularFile(path), "no " + path);
+    return Files.readString(path);
+  }
+
+  @Test
+  void everyErrorCodeOfPlaidFactsIsInTheTestTable() throws IOException {
+    String facts = shared("PLAID-FACTS.md");
+    String codesSection = facts.substring(facts.indexOf("## What each code asks for"), facts.indexOf("## /transactions/sync"));
+    Set<String> mentioned = new TreeSet<>();
+    Matcher token = Pattern.compile("\\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\\b").matcher(codesSection);
+    while (token.find()) {
+      mentioned.add(token.group());
+    }
+    Set<String> known = new HashSet<>(listed(0));
+    known.addAll(listed(1));
+    known.addAll(listed(2));
+    assertThat(mentioned).hasSizeGreaterThan(40);
+    assertThat(known).containsAll(mentioned);
+  }
+
+  @Test
+  void everyErrorCodeOfTheOpenApiExamplesIsInTheTestTable() throws IOException {
+    String openApi = shared("plaid-openapi-2020-09-14.yml");
+    Set<String> examples = new TreeSet<>();
+    Matcher example = Pattern.compile("(?m)^\\s*error_code: ([A-Z][A-Z0-9_]+)\\s*$").matcher(openApi);
+    while (example.find()) {
+      examples.add(example.group(1));
+    }
+    Matcher described = Pattern.compile("`error_code` = `([A-Z][A-Z0-9_]+)`").matcher(openApi);
+    while (described.find()) {
+      examples.add(described.group(1));
+    }
+    assertThat(examples).contains("ITEM_LOGIN_REQUIRED", "INVALID_FIELD");
+    assertThat(listed(1)).containsAll(examples);
   }
 
   @Test
