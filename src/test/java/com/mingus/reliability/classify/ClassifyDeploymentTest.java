@@ -13,11 +13,11 @@ import com.mingus.reliability.testsupport.TestApp;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
-/** The application deploys the classifier: it answers on the bus and reports in the health check. */
+/** The application deploys the classifier: it answers on the bus, reports in the health check, counts in /metrics. */
 class ClassifyDeploymentTest {
 
   @Test
-  void theApplicationAnswersClassifyErrorAndListsClassifyInItsHealth() {
+  void theApplicationAnswersClassifyErrorAndListsClassifyInItsHealthAndMetrics() {
     try (Application app = TestApp.start(ClassifyDeploymentTest.class)) {
       Classification c = Bus.<Classification>request(app.vertx(), Addresses.CLASSIFY_ERROR,
               ClassifyRequest.plaidError("INSTITUTION_ERROR", "INSTITUTION_DOWN", null, 400, null, 1,
@@ -30,6 +30,9 @@ class ClassifyDeploymentTest {
       JsonObject classify = health.json().getJsonObject("checks").getJsonObject("classify");
       assertThat(classify).isNotNull();
       assertThat(classify.getBoolean("healthy")).isTrue();
+
+      assertThat(Http.get(app.httpPort(), "/metrics").body())
+          .containsPattern("mingus_classifications_total\\{[^}]*category=\"bank_maintenance\"[^}]*} 1\\.0");
     }
   }
 }
