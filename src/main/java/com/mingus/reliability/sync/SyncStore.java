@@ -42,7 +42,7 @@ final class SyncStore {
 
   // --- claiming -------------------------------------------------------------------------------------
 
-  private static final String CLAIM = """
+  static final String CLAIM = """
       WITH due AS (
         SELECT s.connection_id, s.pending_sync_id
         FROM sync_schedule s
