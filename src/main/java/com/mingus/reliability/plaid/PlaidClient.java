@@ -4,8 +4,10 @@ import com.mingus.reliability.bus.TransportFailure;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
+import io.vertx.core.impl.NoStackTraceTimeoutException;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -13,6 +15,9 @@ import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
+import io.vertx.ext.web.client.impl.ClientPhase;
+import io.vertx.ext.web.client.impl.HttpContext;
+import io.vertx.ext.web.client.impl.WebClientInternal;
 import java.net.URI;
 import java.time.Instant;
 import java.util.List;
@@ -35,6 +40,9 @@ import org.slf4j.LoggerFactory;
 public final class PlaidClient {
   private static final Logger log = LoggerFactory.getLogger(PlaidClient.class);
 
+  private static final String DEADLINE_KEY = "mingus.plaid.deadline";
+
+  private final Vertx vertx;
   private final PlaidConfig config;
   private final WebClient client;
   private final String host;
@@ -58,7 +66,39 @@ public final class PlaidClient {
         .setKeepAliveTimeout(30)
         .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, config.connectTimeoutMs()))
         .setFollowRedirects(false);
+    this.vertx = vertx;
     this.client = WebClient.create(vertx, options, new PoolOptions().setHttp1MaxSize(config.maxConnections()));
+    // The WebClient's own "timeout" is connect + idle, not a deadline for the whole exchange. An interceptor
+    // (the hook the WebClient's session and caching features use) fails the exchange at the deadline, which
+    // also resets the HTTP request, so a server trickling bytes cannot hold a connection forever.
+    ((WebClientInternal) client).addInterceptor(this::applyDeadline);
+  }
+
+  private void applyDeadline(HttpContext<?> context) {
+    switch (context.phase()) {
+      case PREPARE_REQUEST -> {
+        HttpClientRequest[] sent = new HttpClientRequest[1];
+        context.set(DEADLINE_KEY, sent);
+        long timer = vertx.setTimer(config.totalTimeoutMs(), fired -> {
+          NoStackTraceTimeoutException timeout = new NoStackTraceTimeoutException(
+              "no complete answer within " + config.totalTimeoutMs() + " ms");
+          context.fail(timeout);
+          // Once the answer has begun, the WebClient no longer resets the request on failure; do it here.
+          if (sent[0] != null) {
+            sent[0].reset(0, timeout);
+          }
+        });
+        context.future().onComplete(done -> vertx.cancelTimer(timer));
+      }
+      case SEND_REQUEST -> {
+        HttpClientRequest[] sent = context.get(DEADLINE_KEY);
+        if (sent != null) {
+          sent[0] = context.clientRequest();
+        }
+      }
+      default -> { }
+    }
+    context.next();
   }
 
   /** A client from the resolved {@code plaid} config section. */
@@ -234,11 +274,8 @@ public final class PlaidClient {
     if (config.secret() != null) {
       request.putHeader("PLAID-SECRET", config.secret());
     }
-    // The WebClient has no total deadline (its "timeout" is connect + idle), so the deadline is applied to
-    // the future; a request still trickling in after it is ended by the idle timeout or by its completion.
     Future<HttpResponse<Buffer>> sent = request.as(new CappedBodyCodec(config.maxResponseBytes()))
-        .sendBuffer(body.toBuffer())
-        .timeout(config.totalTimeoutMs(), TimeUnit.MILLISECONDS);
+        .sendBuffer(body.toBuffer());
     return sent.transform(done -> {
       long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
       Future<T> outcome;
