@@ -135,9 +135,9 @@ public final class PlaidClient {
     });
   }
 
-  /** {@code /item/remove}: ends the Item at Plaid (and its billing). Returns the request id. */
+  /** {@code /item/remove}: ends the Item at Plaid (and its billing). Returns the request id (null if none). */
   public Future<String> removeItem(String accessToken) {
-    return call("/item/remove", tokenBody(accessToken), accessToken, json -> String.valueOf(LenientJson.text(json, "request_id")));
+    return call("/item/remove", tokenBody(accessToken), accessToken, json -> LenientJson.text(json, "request_id"));
   }
 
   // ---- Accounts ----
@@ -192,7 +192,7 @@ public final class PlaidClient {
   /** {@code /transactions/refresh}: asks Plaid to fetch new transactions now. Returns the request id. */
   public Future<String> refreshTransactions(String accessToken) {
     return call("/transactions/refresh", tokenBody(accessToken), accessToken,
-        json -> String.valueOf(LenientJson.text(json, "request_id")));
+        json -> LenientJson.text(json, "request_id"));
   }
 
   // ---- Institutions ----
