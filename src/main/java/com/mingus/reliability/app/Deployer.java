@@ -5,6 +5,7 @@ import com.mingus.reliability.config.Settings;
 import com.mingus.reliability.db.DatabaseMonitorVerticle;
 import com.mingus.reliability.db.Pools;
 import com.mingus.reliability.http.HttpVerticle;
+import com.mingus.reliability.sandbox.SandboxVerticle;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -67,6 +68,10 @@ final class Deployer {
     List<Unit> units = new ArrayList<>();
     units.add(new Unit("db", "db_monitor", DatabaseMonitorVerticle::new, 1, true));
     // the sandbox (when it is our Plaid) goes here, before every verticle that calls Plaid
+    if (settings.useSandbox()) {
+      // one instance: its state is in memory and must be one state
+      units.add(new Unit("sandbox", "sandbox", SandboxVerticle::new, 1, true));
+    }
 
     // classification
 

@@ -1,0 +1,121 @@
+package com.mingus.reliability.sandbox;
+
+import io.vertx.core.json.JsonObject;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Plaid's per-client and per-Item request limits, counted in fixed windows (a minute unless configured
+ * otherwise, so tests can use a two-second "minute"). A rejected request does not use up budget.
+ */
+final class RateLimits {
+  /** A limit pair; null means no such limit. */
+  record Limit(Integer perMinute, Integer perItemPerMinute) {
+    JsonObject toJson() {
+      return new JsonObject().put("per_minute", perMinute).put("per_item_per_minute", perItemPerMinute);
+    }
+  }
+
+  /** Plaid's error codes on a 429: {per Item, per client}. */
+  private static final Map<String, String[]> CODES = Map.of(
+      "/accounts/balance/get", new String[] {"BALANCE_LIMIT", "ACCOUNTS_BALANCE_GET_LIMIT"},
+      "/accounts/get", new String[] {"ACCOUNTS_LIMIT", "ACCOUNTS_LIMIT"},
+      "/item/get", new String[] {"ITEM_GET_LIMIT", "ITEM_GET_LIMIT"},
+      "/institutions/get_by_id", new String[] {"INSTITUTIONS_GET_BY_ID_LIMIT", "INSTITUTIONS_GET_BY_ID_LIMIT"},
+      "/transactions/get", new String[] {"TRANSACTIONS_LIMIT", "TRANSACTIONS_LIMIT"},
+      "/transactions/sync", new String[] {"TRANSACTIONS_SYNC_LIMIT", "TRANSACTIONS_SYNC_LIMIT"},
+      "/transactions/refresh", new String[] {"TRANSACTIONS_REFRESH_LIMIT", "TRANSACTIONS_REFRESH_LIMIT"});
+
+  /** Plaid's sandbox defaults (PLAID-FACTS.md), used for endpoints the configuration does not name. */
+  static final Map<String, Limit> SANDBOX_DEFAULTS = Map.of(
+      "/accounts/balance/get", new Limit(100, 25),
+      "/accounts/get", new Limit(5_000, 100),
+      "/item/get", new Limit(5_000, 40),
+      "/item/remove", new Limit(500, 100),
+      "/institutions/get_by_id", new Limit(400, null),
+      "/transactions/get", new Limit(1_000, 80),
+      "/transactions/sync", new Limit(1_000, 50),
+      "/transactions/refresh", new Limit(100, 2));
+
+  private final Map<String, Limit> limits = new LinkedHashMap<>();
+  private final Map<String, long[]> windows = new HashMap<>();
+  private long windowMs;
+
+  RateLimits(JsonObject configured, long windowMs) {
+    reset(configured, windowMs);
+  }
+
+  void reset(JsonObject configured, long windowMs) {
+    limits.clear();
+    limits.putAll(SANDBOX_DEFAULTS);
+    windows.clear();
+    this.windowMs = windowMs;
+    update(configured);
+  }
+
+  /** Merges {"<endpoint>": {"per_minute", "per_item_per_minute"}}; an explicit null removes that limit. */
+  void update(JsonObject changes) {
+    for (String endpoint : changes.fieldNames()) {
+      if (!endpoint.startsWith("/")) {
+        continue;
+      }
+      JsonObject change = changes.getJsonObject(endpoint);
+      Limit before = limits.getOrDefault(endpoint, new Limit(null, null));
+      limits.put(endpoint, new Limit(
+          change.containsKey("per_minute") ? change.getInteger("per_minute") : before.perMinute(),
+          change.containsKey("per_item_per_minute") ? change.getInteger("per_item_per_minute") : before.perItemPerMinute()));
+    }
+  }
+
+  void windowMs(long windowMs) {
+    this.windowMs = windowMs;
+    windows.clear();
+  }
+
+  /** Counts the request when both budgets allow it; otherwise returns the 429 Plaid would send. */
+  PlaidFailure acquire(String endpoint, String itemId, long nowMs) {
+    Limit limit = limits.get(endpoint);
+    if (limit == null) {
+      return null;
+    }
+    long window = nowMs / windowMs;
+    String[] codes = CODES.getOrDefault(endpoint, new String[] {"RATE_LIMIT", "RATE_LIMIT"});
+    long[] item = null;
+    if (itemId != null && limit.perItemPerMinute() != null) {
+      item = counter(endpoint + " " + itemId, window);
+      if (item[1] >= limit.perItemPerMinute()) {
+        return PlaidFailure.rateLimited(codes[0], endpoint + " on this Item");
+      }
+    }
+    long[] client = null;
+    if (limit.perMinute() != null) {
+      client = counter(endpoint, window);
+      if (client[1] >= limit.perMinute()) {
+        return PlaidFailure.rateLimited(codes[1], endpoint + " for this client");
+      }
+    }
+    if (item != null) {
+      item[1]++;
+    }
+    if (client != null) {
+      client[1]++;
+    }
+    return null;
+  }
+
+  private long[] counter(String key, long window) {
+    long[] counter = windows.computeIfAbsent(key, k -> new long[] {window, 0});
+    if (counter[0] != window) {
+      counter[0] = window;
+      counter[1] = 0;
+    }
+    return counter;
+  }
+
+  JsonObject toJson() {
+    JsonObject out = new JsonObject().put("window_ms", windowMs);
+    limits.forEach((endpoint, limit) -> out.put(endpoint, limit.toJson()));
+    return out;
+  }
+}

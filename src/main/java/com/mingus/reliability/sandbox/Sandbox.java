@@ -1,0 +1,99 @@
+package com.mingus.reliability.sandbox;
+
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.temporal.ChronoUnit;
+
+/**
+ * The sandbox's state and the Plaid behaviours that cut across endpoints (webhooks on change, Item error
+ * states). One instance per verticle, used from its event loop only.
+ */
+final class Sandbox {
+  final JsonObject config;
+  final Faults faults;
+  final RateLimits limits;
+  final Stats stats = new Stats();
+  final Webhooks webhooks;
+  World world;
+
+  Sandbox(JsonObject config, Webhooks webhooks) {
+    this.config = config;
+    long seed = config.getLong("seed", 42L);
+    this.world = new World(seed, today(config), Instant.now());
+    this.faults = new Faults(seed);
+    this.limits = new RateLimits(config.getJsonObject("rate_limits", new JsonObject()), windowMs(config));
+    this.webhooks = webhooks;
+  }
+
+  static long windowMs(JsonObject config) {
+    return config.getLong("rate_limit_window_ms", 60_000L);
+  }
+
+  private static LocalDate today(JsonObject config) {
+    String today = config.getString("today");
+    return today == null || today.isBlank() ? null : LocalDate.parse(today);
+  }
+
+  /** Back to the state a fresh start with this seed has: institutions only, no faults, configured limits. */
+  void reset(long seed) {
+    world = new World(seed, today(config), Instant.now());
+    faults.reset(seed);
+    limits.reset(config.getJsonObject("rate_limits", new JsonObject()), windowMs(config));
+    stats.clear();
+    webhooks.reset();
+  }
+
+  LocalDate today() {
+    return world.today;
+  }
+
+  /** After a change to an Item's transactions: Plaid says so once the Item has been synced at least once. */
+  void changed(Item item, Item.Mutation mutation) {
+    item.lastSuccessfulUpdate = Instant.now();
+    if (!mutation.empty() && item.syncCalled) {
+      syncUpdatesAvailable(item);
+    }
+  }
+
+  void syncUpdatesAvailable(Item item) {
+    webhooks.send(item, new JsonObject()
+        .put("webhook_type", "TRANSACTIONS")
+        .put("webhook_code", "SYNC_UPDATES_AVAILABLE")
+        .put("item_id", item.id)
+        .put("initial_update_complete", true)
+        .put("historical_update_complete", true));
+  }
+
+  /** The Item needs its user in Link update mode; every data call fails until the login is repaired. */
+  void requireLogin(Item item) {
+    item.error = PlaidFailure.itemLoginRequired();
+    webhooks.send(item, new JsonObject()
+        .put("webhook_type", "ITEM")
+        .put("webhook_code", "ERROR")
+        .put("item_id", item.id)
+        .put("error", item.error.toWebhookError()));
+  }
+
+  /** Returns false when the Item had no error to repair. */
+  boolean repairLogin(Item item) {
+    if (item.error == null) {
+      return false;
+    }
+    item.error = null;
+    webhooks.send(item, new JsonObject()
+        .put("webhook_type", "ITEM")
+        .put("webhook_code", "LOGIN_REPAIRED")
+        .put("item_id", item.id));
+    return true;
+  }
+
+  void pendingExpiration(Item item, Instant expiresAt) {
+    item.consentExpirationTime = expiresAt.truncatedTo(ChronoUnit.SECONDS).toString();
+    webhooks.send(item, new JsonObject()
+        .put("webhook_type", "ITEM")
+        .put("webhook_code", "PENDING_EXPIRATION")
+        .put("item_id", item.id)
+        .put("consent_expiration_time", item.consentExpirationTime));
+  }
+}
