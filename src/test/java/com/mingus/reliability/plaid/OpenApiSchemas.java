@@ -3,13 +3,7 @@ package com.mingus.reliability.plaid;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import com.networknt.schema.JsonSchema;
-import com.networknt.schema.JsonSchemaFactory;
-import com.networknt.schema.SchemaLocation;
-import com.networknt.schema.SchemaValidatorsConfig;
-import com.networknt.schema.SpecVersion;
-import com.networknt.schema.ValidationMessage;
-import com.networknt.schema.oas.OpenApi30;
+import com.mingus.reliability.testsupport.PlaidSchema;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.InputStream;
@@ -18,73 +12,50 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.stream.Collectors;
 import org.yaml.snakeyaml.LoaderOptions;
 
 /**
- * Validates JSON bodies against {@code components/schemas/<Name>} of Plaid's OpenAPI file (OpenAPI 3.0:
- * {@code nullable} honoured through networknt's OpenAPI 3.0 dialect). Plaid's request schemas allow
- * undeclared fields, so a misspelt field would pass; {@link #undeclaredFields} catches those too.
+ * Checks request bodies against {@code components/schemas/<Name>} of Plaid's OpenAPI file: the schema
+ * itself through the shared {@link PlaidSchema} (networknt, OpenAPI 3.0 semantics), plus one check it
+ * cannot make: Plaid's request schemas allow undeclared fields, so a misspelt field would pass;
+ * {@link #undeclaredFields} catches those.
  */
 final class OpenApiSchemas {
   private OpenApiSchemas() {}
 
   private static final String RESOURCE = "/plaid/plaid-openapi-2020-09-14.yml";
-  private static final String DOCUMENT = "https://plaid.test/openapi.json";
-  private static final Map<String, JsonSchema> SCHEMAS = new ConcurrentHashMap<>();
   private static JsonNode root;
-  private static JsonSchemaFactory factory;
 
-  private static synchronized void load() {
-    if (root != null) {
-      return;
-    }
-    LoaderOptions loader = new LoaderOptions();
-    loader.setCodePointLimit(64 * 1024 * 1024); // the file is over snakeyaml's 3 MB default
-    ObjectMapper yaml = new ObjectMapper(YAMLFactory.builder().loaderOptions(loader).build());
-    try (InputStream in = OpenApiSchemas.class.getResourceAsStream(RESOURCE)) {
-      if (in == null) {
-        throw new IllegalStateException(RESOURCE + " missing from the test classpath");
+  private static synchronized JsonNode root() {
+    if (root == null) {
+      LoaderOptions loader = new LoaderOptions();
+      loader.setCodePointLimit(64 * 1024 * 1024); // the file is over snakeyaml's 3 MB default
+      ObjectMapper yaml = new ObjectMapper(YAMLFactory.builder().loaderOptions(loader).build());
+      try (InputStream in = OpenApiSchemas.class.getResourceAsStream(RESOURCE)) {
+        if (in == null) {
+          throw new IllegalStateException(RESOURCE + " missing from the test classpath");
+        }
+        root = yaml.readTree(in);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
       }
-      root = yaml.readTree(in);
-      String json = new ObjectMapper().writeValueAsString(root);
-      factory = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V4, builder -> builder
-          .metaSchema(OpenApi30.getInstance())
-          .defaultMetaSchemaIri(OpenApi30.getInstance().getIri())
-          .schemaLoaders(loaders -> loaders.schemas(Map.of(DOCUMENT, json))));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
     }
-  }
-
-  /** The schema {@code components/schemas/<name>}. */
-  static JsonSchema schema(String name) {
-    load();
-    return SCHEMAS.computeIfAbsent(name, n -> {
-      SchemaValidatorsConfig config = SchemaValidatorsConfig.builder().nullableKeywordEnabled(true).build();
-      return factory.getSchema(SchemaLocation.of(DOCUMENT + "#/components/schemas/" + n), config);
-    });
+    return root;
   }
 
   /** Every violation of the named schema, as readable lines (empty when the body is valid). */
   static List<String> violations(String schemaName, JsonObject body) {
-    JsonNode node = toNode(body);
-    Set<ValidationMessage> messages = schema(schemaName).validate(node);
-    List<String> out = messages.stream().map(ValidationMessage::toString).collect(Collectors.toCollection(ArrayList::new));
+    List<String> out = new ArrayList<>(PlaidSchema.violations(schemaName, body.encode()));
     out.addAll(undeclaredFields(schemaName, body));
     return out;
   }
 
   /** Fields of the body (and of its nested objects) that the schema does not declare. */
   static List<String> undeclaredFields(String schemaName, JsonObject body) {
-    load();
     List<String> out = new ArrayList<>();
-    walk(resolve(root.at("/components/schemas/" + schemaName)), toNode(body), "$", out);
+    walk(resolve(root().at("/components/schemas/" + schemaName)), toNode(body), "$", out);
     return out;
   }
-
   private static void walk(JsonNode schema, JsonNode value, String path, List<String> out) {
     if (schema == null || schema.isMissingNode() || value == null || !value.isObject()) {
       return;
@@ -125,7 +96,7 @@ final class OpenApiSchemas {
   private static JsonNode resolve(JsonNode schema) {
     JsonNode current = schema;
     for (int i = 0; i < 16 && current != null && current.has("$ref"); i++) {
-      current = root.at(current.get("$ref").asText().substring(1));
+      current = root().at(current.get("$ref").asText().substring(1));
     }
     return current;
   }

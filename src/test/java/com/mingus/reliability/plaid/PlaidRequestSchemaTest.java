@@ -29,7 +29,7 @@ class PlaidRequestSchemaTest {
 
   @BeforeAll
   static void loadSchemas() {
-    OpenApiSchemas.schema("ItemGetRequest");
+    OpenApiSchemas.violations("ItemGetRequest", new JsonObject().put("access_token", TOKEN));
   }
 
   @Test
