@@ -165,28 +165,31 @@ public final class PlaidClient {
 
   /** {@code /transactions/sync} with every option. */
   public Future<SyncPage> syncTransactions(SyncRequest request) {
-    return call("/transactions/sync", request.toJson(), request.accessToken(), json -> {
-      requiredArray(json, "added");
-      requiredArray(json, "modified");
-      requiredArray(json, "removed");
-      String nextCursor = LenientJson.text(json, "next_cursor");
-      Boolean hasMore = LenientJson.bool(json, "has_more");
-      if (nextCursor == null) {
-        throw new MissingField("next_cursor");
-      }
-      if (hasMore == null) {
-        throw new MissingField("has_more");
-      }
-      return new SyncPage(
-          LenientJson.objects(json, "added", Transaction::fromJson),
-          LenientJson.objects(json, "modified", Transaction::fromJson),
-          LenientJson.objects(json, "removed", RemovedTransaction::fromJson),
-          LenientJson.objects(json, "accounts", Account::fromJson),
-          nextCursor,
-          hasMore,
-          LenientJson.text(json, "transactions_update_status"),
-          LenientJson.text(json, "request_id"));
-    });
+    return call("/transactions/sync", request.toJson(), request.accessToken(), PlaidClient::syncPage);
+  }
+
+  /** A {@code /transactions/sync} answer read into a page; fails with MissingField when it is not one. */
+  static SyncPage syncPage(JsonObject json) {
+    requiredArray(json, "added");
+    requiredArray(json, "modified");
+    requiredArray(json, "removed");
+    String nextCursor = LenientJson.text(json, "next_cursor");
+    Boolean hasMore = LenientJson.bool(json, "has_more");
+    if (nextCursor == null) {
+      throw new MissingField("next_cursor");
+    }
+    if (hasMore == null) {
+      throw new MissingField("has_more");
+    }
+    return new SyncPage(
+        LenientJson.objects(json, "added", Transaction::fromJson),
+        LenientJson.objects(json, "modified", Transaction::fromJson),
+        LenientJson.objects(json, "removed", RemovedTransaction::fromJson),
+        LenientJson.objects(json, "accounts", Account::fromJson),
+        nextCursor,
+        hasMore,
+        LenientJson.text(json, "transactions_update_status"),
+        LenientJson.text(json, "request_id"));
   }
 
   /** {@code /transactions/refresh}: asks Plaid to fetch new transactions now. Returns the request id. */
