@@ -22,6 +22,7 @@ import java.net.URI;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -77,23 +78,24 @@ public final class PlaidClient {
   private void applyDeadline(HttpContext<?> context) {
     switch (context.phase()) {
       case PREPARE_REQUEST -> {
-        HttpClientRequest[] sent = new HttpClientRequest[1];
+        AtomicReference<HttpClientRequest> sent = new AtomicReference<>();
         context.set(DEADLINE_KEY, sent);
         long timer = vertx.setTimer(config.totalTimeoutMs(), fired -> {
           NoStackTraceTimeoutException timeout = new NoStackTraceTimeoutException(
               "no complete answer within " + config.totalTimeoutMs() + " ms");
           context.fail(timeout);
           // Once the answer has begun, the WebClient no longer resets the request on failure; do it here.
-          if (sent[0] != null) {
-            sent[0].reset(0, timeout);
+          HttpClientRequest request = sent.get();
+          if (request != null) {
+            request.reset(0, timeout);
           }
         });
         context.future().onComplete(done -> vertx.cancelTimer(timer));
       }
       case SEND_REQUEST -> {
-        HttpClientRequest[] sent = context.get(DEADLINE_KEY);
+        AtomicReference<HttpClientRequest> sent = context.get(DEADLINE_KEY);
         if (sent != null) {
-          sent[0] = context.clientRequest();
+          sent.set(context.clientRequest());
         }
       }
       default -> { }

@@ -11,11 +11,17 @@ import com.mingus.reliability.bus.PlaidFailure;
 import com.mingus.reliability.bus.TransportFailure;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.dns.AddressResolverOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.util.List;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -176,10 +182,28 @@ class PlaidClientFailuresTest {
   }
 
   @Test
-  void anUnresolvableHostIsADnsFailure(Vertx vertx, VertxTestContext ctx) {
-    PlaidClient nowhere = PlaidClient.create(vertx, config("http://nonexistent.invalid:7070")
-        .put("timeouts", new JsonObject().put("connect_ms", 5_000).put("idle_ms", 5_000).put("total_ms", 8_000)));
-    expectFailure(ctx, nowhere.getItem(TOKEN), e -> assertThat(e.transport()).isEqualTo(TransportFailure.DNS));
+  void anUnresolvableHostIsADnsFailure(VertxTestContext ctx) {
+    // Short DNS timeouts so the answer is DNS whether the resolver says NXDOMAIN or says nothing at all.
+    Vertx quickDns = Vertx.vertx(new VertxOptions().setAddressResolverOptions(
+        new AddressResolverOptions().setQueryTimeout(1_000).setMaxQueries(2)));
+    PlaidClient nowhere = PlaidClient.create(quickDns, config("http://nonexistent.invalid:7070")
+        .put("timeouts", new JsonObject().put("connect_ms", 6_000).put("idle_ms", 6_000).put("total_ms", 8_000)));
+    expectFailure(ctx, nowhere.getItem(TOKEN).onComplete(done -> quickDns.close()),
+        e -> assertThat(e.transport()).isEqualTo(TransportFailure.DNS));
+  }
+
+  @Test
+  void aDnsServerThatNeverAnswersIsADnsFailure(VertxTestContext ctx) throws Exception {
+    DatagramSocket silent = new DatagramSocket(0, InetAddress.getLoopbackAddress());
+    Vertx silentDns = Vertx.vertx(new VertxOptions().setAddressResolverOptions(new AddressResolverOptions()
+        .setServers(List.of("127.0.0.1:" + silent.getLocalPort())).setHostsValue(Buffer.buffer("127.0.0.1 localhost\n"))
+        .setQueryTimeout(300).setMaxQueries(1)));
+    PlaidClient nowhere = PlaidClient.create(silentDns, config("http://plaid.example.test:7070")
+        .put("timeouts", new JsonObject().put("connect_ms", 3_000).put("idle_ms", 3_000).put("total_ms", 5_000)));
+    expectFailure(ctx, nowhere.getItem(TOKEN).onComplete(done -> {
+      silentDns.close();
+      silent.close();
+    }), e -> assertThat(e.transport()).isEqualTo(TransportFailure.DNS));
   }
 
   @Test
