@@ -43,13 +43,18 @@ class PlaidClientAgainstSandboxTest {
   void start(Vertx vertx) {
     SandboxVerticle sandbox = new SandboxVerticle();
     JsonObject config = new JsonObject().put("port", 0).put("seed", 42).put("client_id", CLIENT_ID).put("secret", SECRET)
-        .put("today", "2026-11-27").put("default_transactions", 250).put("hang_ms", 5_000);
+        .put("today", "2026-11-27").put("default_transactions", 250).put("hang_ms", 30_000);
     await(vertx.deployVerticle(sandbox, new DeploymentOptions().setConfig(config)));
     port = sandbox.port();
-    client = PlaidClient.create(vertx, new JsonObject().put("base_url", "http://127.0.0.1:" + port)
-        .put("client_id", CLIENT_ID).put("secret", SECRET).put("version", "2020-09-14")
-        .put("timeouts", new JsonObject().put("connect_ms", 2_000).put("idle_ms", 800).put("total_ms", 1_500)));
+    client = client(vertx, 10_000, 20_000);
     control = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port));
+  }
+
+  /** A client of the sandbox; generous timeouts unless a test wants a TIMEOUT. */
+  private PlaidClient client(Vertx vertx, long idleMs, long totalMs) {
+    return PlaidClient.create(vertx, new JsonObject().put("base_url", "http://127.0.0.1:" + port)
+        .put("client_id", CLIENT_ID).put("secret", SECRET).put("version", "2020-09-14")
+        .put("timeouts", new JsonObject().put("connect_ms", 5_000).put("idle_ms", idleMs).put("total_ms", totalMs)));
   }
 
   @AfterEach
@@ -221,17 +226,19 @@ class PlaidClientAgainstSandboxTest {
   }
 
   @Test
-  void injectedTransportFaultsAreClassified() {
+  void injectedTransportFaultsAreClassified(Vertx vertx) {
     PublicTokenExchange item = newItem();
+    PlaidClient tight = client(vertx, 1_000, 3_000);
     Map<String, TransportFailure> expected = Map.of("reset", TransportFailure.CONNECTION_RESET,
         "garbage", TransportFailure.NOT_JSON, "hang", TransportFailure.TIMEOUT);
     expected.forEach((transport, kind) -> {
       control(HttpMethod.POST, "/__control/faults", new JsonObject()
           .put("scope", new JsonObject().put("endpoint", "/item/get")).put("transport", transport).put("count", 1));
-      PlaidException failed = failure(client.getItem(item.accessToken()));
+      PlaidException failed = failure(tight.getItem(item.accessToken()));
       assertThat(failed.transport()).as(transport).isEqualTo(kind);
       assertThat(failed.error()).isNull();
     });
-    assertThat(await(client.getItem(item.accessToken())).item().itemId()).isEqualTo(item.itemId());
+    assertThat(await(tight.getItem(item.accessToken())).item().itemId()).isEqualTo(item.itemId());
+    tight.close();
   }
 }

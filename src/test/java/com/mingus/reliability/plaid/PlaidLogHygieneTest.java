@@ -76,7 +76,7 @@ class PlaidLogHygieneTest {
       server.on("/accounts/balance/get", closeMidResponse());
       server.on("/transactions/refresh", raw(200, "text/plain", "echo " + TOKEN));
       server.on("/sandbox/item/reset_login", raw(502, "text/html", "<p>" + TOKEN + "</p>"));
-      PlaidClient client = PlaidClient.create(vertx, PlaidClientFailuresTest.config(server.baseUrl()));
+      PlaidClient client = PlaidClient.create(vertx, PlaidClientFailuresTest.config(server.baseUrl(), 500, 5_000));
 
       List<Future<?>> calls = List.of(
           client.exchangePublicToken(PUBLIC_TOKEN),
