@@ -1,6 +1,7 @@
 package com.mingus.reliability.plaid;
 
 import com.mingus.reliability.bus.TransportFailure;
+import com.mingus.reliability.logging.Redactor;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -53,6 +54,8 @@ public final class PlaidClient {
 
   public PlaidClient(Vertx vertx, PlaidConfig config) {
     this.config = config;
+    // Belt and braces: should any layer ever log the headers, the log redactor masks the secret too.
+    Redactor.registerSecret(config.secret());
     URI uri = URI.create(config.baseUrl());
     this.ssl = "https".equals(uri.getScheme());
     this.host = uri.getHost();
