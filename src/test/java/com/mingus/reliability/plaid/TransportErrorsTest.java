@@ -50,6 +50,14 @@ class TransportErrorsTest {
   }
 
   @Test
+  void anyFailureOfACallHasABusShape() {
+    assertThat(PlaidException.failureOf(new IllegalArgumentException("access token required"), "/item/get"))
+        .isEqualTo(com.mingus.reliability.bus.PlaidFailure.transport("/item/get", TransportFailure.OTHER, null));
+    assertThat(PlaidException.failureOf(new ConnectException("Connection refused"), "/item/get").transport())
+        .isEqualTo(TransportFailure.CONNECTION_REFUSED);
+  }
+
+  @Test
   void aCauseCycleDoesNotLoop() {
     IllegalStateException a = new IllegalStateException("a");
     IllegalArgumentException b = new IllegalArgumentException("b", a);
