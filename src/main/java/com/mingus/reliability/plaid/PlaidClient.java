@@ -187,8 +187,9 @@ public final class PlaidClient {
       throw new MissingField("has_more");
     }
     return new SyncPage(
-        LenientJson.objects(json, "added", Transaction::fromJson),
-        LenientJson.objects(json, "modified", Transaction::fromJson),
+        // the decoded body is ours alone: the transactions keep its objects instead of copying them
+        LenientJson.objects(json, "added", Transaction::owning),
+        LenientJson.objects(json, "modified", Transaction::owning),
         LenientJson.objects(json, "removed", RemovedTransaction::fromJson),
         LenientJson.objects(json, "accounts", Account::fromJson),
         nextCursor,
