@@ -29,6 +29,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,6 +49,7 @@ public final class PlaidClient {
 
   private static final String DEADLINE_KEY = "mingus.plaid.deadline";
   private static final int MAX_CODE_TAGS = 200;
+  private static final Pattern CODE_SHAPE = Pattern.compile("[A-Z0-9_]+");
 
   private final Vertx vertx;
   private final PlaidConfig config;
@@ -352,7 +354,7 @@ public final class PlaidClient {
    * only the first {@value #MAX_CODE_TAGS} distinct ones (Plaid has about a hundred); the rest are OTHER.
    */
   private String tagFor(String code) {
-    if (code == null || code.length() > 64 || !code.matches("[A-Z0-9_]+")) {
+    if (code == null || code.length() > 64 || !CODE_SHAPE.matcher(code).matches()) {
       return "OTHER";
     }
     if (codeTags.contains(code)) {
