@@ -43,6 +43,8 @@ import org.slf4j.LoggerFactory;
  * neither bodies nor tokens appear in log lines or exception messages.
  *
  * <p>Create one per verticle instance (it belongs to the verticle's context) and close it in {@code stop()}.
+ * A missing required argument (a null token, id or code) is a programming error and throws
+ * IllegalArgumentException at the call; everything that happens on the wire arrives as a failed future.
  */
 public final class PlaidClient {
   private static final Logger log = LoggerFactory.getLogger(PlaidClient.class);
