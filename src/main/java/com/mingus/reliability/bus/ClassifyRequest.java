@@ -23,7 +23,7 @@ public record ClassifyRequest(
     String requestId,
     Integer httpStatus,
     Long retryAfterS,
-    Transport transport,
+    TransportFailure transport,
     String body,
     int attempt,
     String endpoint,
@@ -36,36 +36,6 @@ public record ClassifyRequest(
   /** Longest raw body carried at all; the classifier reads at most its configured share of it. */
   public static final int MAX_BODY_CHARS = 1_000_000;
 
-  /** A failure below HTTP: no Plaid answer was read. */
-  public enum Transport {
-    TIMEOUT,
-    CONNECTION_RESET,
-    CONNECTION_REFUSED,
-    DNS,
-    TLS,
-    /** An answer came, but not Plaid's JSON (a proxy's HTML page, a cut-off body). */
-    NOT_JSON,
-    /** An error status whose body is not a Plaid error object; {@code http_status} decides. */
-    HTTP_STATUS,
-    /** A success status whose JSON lacks what the endpoint must return. */
-    BAD_RESPONSE,
-    /** An answer larger than the client's limit. */
-    TOO_LARGE,
-    /** A transport failure of a kind this contract does not name. */
-    OTHER;
-
-    public String wire() {
-      return name();
-    }
-
-    static Transport fromWire(Object value) {
-      if (!(value instanceof String text) || text.isBlank()) {
-        return null;
-      }
-      return WireEnums.parse(Transport.class, text, OTHER);
-    }
-  }
-
   /** A Plaid error answer: the error object's fields, its HTTP status and any Retry-After seconds. */
   public static ClassifyRequest plaidError(String errorType, String errorCode, String displayMessage, int httpStatus,
       Long retryAfterS, int attempt, String endpoint, String institutionId) {
@@ -74,7 +44,7 @@ public record ClassifyRequest(
   }
 
   /** A transport failure: no Plaid answer. */
-  public static ClassifyRequest transportFailure(Transport transport, int attempt, String endpoint, String institutionId) {
+  public static ClassifyRequest transportFailure(TransportFailure transport, int attempt, String endpoint, String institutionId) {
     return new ClassifyRequest(null, null, null, null, null, null, null, null, transport, null, attempt, endpoint,
         institutionId, null, null);
   }
@@ -108,7 +78,7 @@ public record ClassifyRequest(
     putIf(json, "request_id", requestId);
     putIf(json, "http_status", httpStatus);
     putIf(json, "retry_after_s", retryAfterS);
-    putIf(json, "transport", transport == null ? null : transport.wire());
+    putIf(json, "transport", transport == null ? null : transport.name());
     putIf(json, "body", body);
     json.put("attempt", attempt);
     putIf(json, "endpoint", endpoint);
@@ -147,7 +117,7 @@ public record ClassifyRequest(
         text(first(sources, "request_id"), MAX_FIELD_CHARS),
         status,
         retryAfter,
-        Transport.fromWire(first(sources, "transport")),
+        transportOf(first(sources, "transport")),
         text(first(sources, "body"), MAX_BODY_CHARS),
         attempt == null ? 0 : attempt,
         text(first(sources, "endpoint"), MAX_FIELD_CHARS),
@@ -217,5 +187,10 @@ public record ClassifyRequest(
     if (value != null) {
       json.put(key, value);
     }
+  }
+
+  /** The transport kind named on the wire; an unknown name is {@link TransportFailure#OTHER}, none is null. */
+  private static TransportFailure transportOf(Object value) {
+    return value instanceof String text && !text.isBlank() ? TransportFailure.parse(text) : null;
   }
 }

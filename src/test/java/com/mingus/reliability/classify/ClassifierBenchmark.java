@@ -2,7 +2,7 @@ package com.mingus.reliability.classify;
 
 import com.mingus.reliability.bus.Classification;
 import com.mingus.reliability.bus.ClassifyRequest;
-import com.mingus.reliability.bus.ClassifyRequest.Transport;
+import com.mingus.reliability.bus.TransportFailure;
 import io.vertx.core.json.JsonObject;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -51,7 +51,7 @@ public class ClassifierBenchmark {
           "item_" + i, "conn_" + i);
       raw[i] = ClassifyRequest.rawAnswer(STATUSES[i], BODIES[i], null, 1 + i % 3, "/transactions/sync", "ins_" + i);
     }
-    fields[BODIES.length] = ClassifyRequest.transportFailure(Transport.TIMEOUT, 2, "/item/get", "ins_9");
+    fields[BODIES.length] = ClassifyRequest.transportFailure(TransportFailure.TIMEOUT, 2, "/item/get", "ins_9");
   }
 
   /** The classifier given the error object's fields, as the Plaid client hands them over. */

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.mingus.reliability.bus.Classification;
 import com.mingus.reliability.bus.ClassifyRequest;
-import com.mingus.reliability.bus.ClassifyRequest.Transport;
+import com.mingus.reliability.bus.TransportFailure;
 import com.mingus.reliability.bus.ErrorCategory;
 import com.mingus.reliability.bus.RecoveryStep;
 import com.mingus.reliability.bus.UserAction;
@@ -174,14 +174,14 @@ class ClassifierTableTest {
   }
 
   @ParameterizedTest(name = "transport {0} is a connection failure")
-  @EnumSource(Transport.class)
-  void everyTransportFailureIsAConnectionFailureRetriedWithBackoff(Transport transport) {
+  @EnumSource(TransportFailure.class)
+  void everyTransportFailureIsAConnectionFailureRetriedWithBackoff(TransportFailure transport) {
     Classification c = Classifiers.withoutBudget(5).classify(
         ClassifyRequest.transportFailure(transport, 1, "/transactions/sync", "ins_1"), NOW);
     assertThat(c.category()).isEqualTo(ErrorCategory.CONNECTION_FAILURE);
     assertThat(c.nextStep()).isEqualTo(RecoveryStep.RETRY);
     assertThat(c.delayMs()).isBetween(0L, 1_000L);
     assertThat(c.errorCode()).isNull();
-    assertThat(Arrays.asList(Transport.values())).contains(transport);
+    assertThat(Arrays.asList(TransportFailure.values())).contains(transport);
   }
 }

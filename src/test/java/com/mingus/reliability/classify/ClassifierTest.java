@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.mingus.reliability.bus.Classification;
 import com.mingus.reliability.bus.ClassifyRequest;
-import com.mingus.reliability.bus.ClassifyRequest.Transport;
+import com.mingus.reliability.bus.TransportFailure;
 import com.mingus.reliability.bus.ConnectionStatus;
 import com.mingus.reliability.bus.ErrorCategory;
 import com.mingus.reliability.bus.NotificationPriority;
@@ -67,7 +67,7 @@ class ClassifierTest {
     Classifier first = Classifiers.withoutBudget(42);
     Classifier second = Classifiers.withoutBudget(42);
     for (int attempt = 1; attempt <= 5; attempt++) {
-      ClassifyRequest request = ClassifyRequest.transportFailure(Transport.TIMEOUT, attempt, "/item/get", "ins_1");
+      ClassifyRequest request = ClassifyRequest.transportFailure(TransportFailure.TIMEOUT, attempt, "/item/get", "ins_1");
       long cap = (long) Math.min(60_000, 1_000 * Math.pow(2, attempt - 1));
       Classification a = classify(first, request);
       assertThat(a.delayMs()).isBetween(0L, cap);
@@ -77,7 +77,7 @@ class ClassifierTest {
     Classifier spread = Classifiers.withoutBudget(7);
     long below = 0;
     for (int i = 0; i < 1_000; i++) {
-      long d = classify(spread, ClassifyRequest.transportFailure(Transport.TIMEOUT, 5, "/item/get", "ins_1")).delayMs();
+      long d = classify(spread, ClassifyRequest.transportFailure(TransportFailure.TIMEOUT, 5, "/item/get", "ins_1")).delayMs();
       assertThat(d).isBetween(0L, 16_000L);
       below += d < 8_000 ? 1 : 0;
     }
@@ -87,7 +87,7 @@ class ClassifierTest {
   @Test
   void connectionFailuresAfterFiveRetriesMarkTheConnectionAndTellTheUser() {
     Classification c = classify(Classifiers.withoutBudget(1),
-        ClassifyRequest.transportFailure(Transport.CONNECTION_RESET, 6, "/item/get", "ins_1"));
+        ClassifyRequest.transportFailure(TransportFailure.CONNECTION_RESET, 6, "/item/get", "ins_1"));
     assertThat(c.nextStep()).isEqualTo(RecoveryStep.FALL_BACK_TO_SCHEDULE);
     assertThat(c.connectionStatus()).isEqualTo(ConnectionStatus.ERROR);
     assertThat(c.notificationType()).isEqualTo(NotificationType.DATA_SYNC_STATUS);
@@ -207,7 +207,7 @@ class ClassifierTest {
   void theRetryBudgetAllowsTheFloorThenAShareOfRequestsThenSaysWait() {
     RetryBudget budget = new RetryBudget(0.2, 10, 60_000, 6, 100);
     Classifier classifier = new Classifier(Classifiers.shipped(), new SplittableRandom(1), budget);
-    ClassifyRequest retry = ClassifyRequest.transportFailure(Transport.TIMEOUT, 2, "/item/get", "ins_out");
+    ClassifyRequest retry = ClassifyRequest.transportFailure(TransportFailure.TIMEOUT, 2, "/item/get", "ins_out");
     for (int i = 0; i < 10; i++) {
       assertThat(classifier.classify(retry, NOW).nextStep()).isEqualTo(RecoveryStep.RETRY);
     }
@@ -217,11 +217,11 @@ class ClassifierTest {
     assertThat(spent.retryable()).isFalse();
     assertThat(spent.delayMs()).isBetween(10_000L, 60_000L);
     // another bank is not affected
-    assertThat(classifier.classify(ClassifyRequest.transportFailure(Transport.TIMEOUT, 2, "/item/get", "ins_fine"), NOW)
+    assertThat(classifier.classify(ClassifyRequest.transportFailure(TransportFailure.TIMEOUT, 2, "/item/get", "ins_fine"), NOW)
         .nextStep()).isEqualTo(RecoveryStep.RETRY);
     // 100 first attempts (failed ones classified) raise the budget to 20 retries in the window
     for (int i = 0; i < 100; i++) {
-      Classification first = classifier.classify(ClassifyRequest.transportFailure(Transport.TIMEOUT, 1, "/item/get",
+      Classification first = classifier.classify(ClassifyRequest.transportFailure(TransportFailure.TIMEOUT, 1, "/item/get",
           "ins_out"), NOW);
       assertThat(first.nextStep()).isIn(RecoveryStep.RETRY, RecoveryStep.WAIT_FOR_BUDGET);
     }
@@ -272,7 +272,7 @@ class ClassifierTest {
     Classification c = classify(Classifiers.withoutBudget(1), ClassifyRequest.plaidError("INSTITUTION_ERROR",
         "INSTITUTION_DOWN", "Down", 400, 10L, 1, "/transactions/sync", "ins_1"));
     assertThat(Classification.fromJson(c.toJson())).isEqualTo(c);
-    ClassifyRequest r = new ClassifyRequest("A", "B", "C", "D", "E", "F", 400, 3L, Transport.DNS, "{}", 2, "/e", "i", "it",
+    ClassifyRequest r = new ClassifyRequest("A", "B", "C", "D", "E", "F", 400, 3L, TransportFailure.DNS, "{}", 2, "/e", "i", "it",
         "co");
     assertThat(ClassifyRequest.fromJson(r.toJson())).isEqualTo(r);
   }

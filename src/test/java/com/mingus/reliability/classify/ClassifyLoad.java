@@ -2,7 +2,7 @@ package com.mingus.reliability.classify;
 
 import com.mingus.reliability.bus.Addresses;
 import com.mingus.reliability.bus.ClassifyRequest;
-import com.mingus.reliability.bus.ClassifyRequest.Transport;
+import com.mingus.reliability.bus.TransportFailure;
 import com.mingus.reliability.bus.MessageCodecs;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
@@ -66,7 +66,7 @@ public final class ClassifyLoad {
             "ins_2"),
         ClassifyRequest.plaidError("ITEM_ERROR", "ITEM_LOGIN_REQUIRED", "Sign in again", 400, null, 1, "/transactions/sync",
             "ins_3"),
-        ClassifyRequest.transportFailure(Transport.TIMEOUT, 1, "/item/get", "ins_4"),
+        ClassifyRequest.transportFailure(TransportFailure.TIMEOUT, 1, "/item/get", "ins_4"),
         ClassifyRequest.rawAnswer(500, "{\"error_type\":\"API_ERROR\",\"error_code\":\"INTERNAL_SERVER_ERROR\","
             + "\"error_message\":\"an unexpected error occurred\",\"display_message\":null,\"request_id\":\"r1\"}",
             null, 1, "/accounts/get", "ins_5")};

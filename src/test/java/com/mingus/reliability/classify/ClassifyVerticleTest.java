@@ -8,7 +8,7 @@ import com.mingus.reliability.bus.BusFailure;
 import com.mingus.reliability.bus.Classification;
 import com.mingus.reliability.bus.ClassifyOutcome;
 import com.mingus.reliability.bus.ClassifyRequest;
-import com.mingus.reliability.bus.ClassifyRequest.Transport;
+import com.mingus.reliability.bus.TransportFailure;
 import com.mingus.reliability.bus.ErrorCategory;
 import com.mingus.reliability.bus.FailureCodes;
 import com.mingus.reliability.bus.MessageCodecs;
@@ -49,9 +49,9 @@ class ClassifyVerticleTest {
 
   static Stream<Arguments> failureKinds() {
     return Stream.of(
-        Arguments.of("a timeout", ClassifyRequest.transportFailure(Transport.TIMEOUT, 1, "/transactions/sync", "ins_1"),
+        Arguments.of("a timeout", ClassifyRequest.transportFailure(TransportFailure.TIMEOUT, 1, "/transactions/sync", "ins_1"),
             ErrorCategory.CONNECTION_FAILURE, RecoveryStep.RETRY, UserAction.NONE),
-        Arguments.of("a refused connection", ClassifyRequest.transportFailure(Transport.CONNECTION_REFUSED, 2, "/item/get",
+        Arguments.of("a refused connection", ClassifyRequest.transportFailure(TransportFailure.CONNECTION_REFUSED, 2, "/item/get",
             "ins_1"), ErrorCategory.CONNECTION_FAILURE, RecoveryStep.RETRY, UserAction.NONE),
         Arguments.of("an institution outage sent as 400", ClassifyRequest.plaidError("INSTITUTION_ERROR",
             "INSTITUTION_DOWN", null, 400, null, 1, "/transactions/sync", "ins_1"),
@@ -189,7 +189,7 @@ class ClassifyVerticleTest {
     List<Future<Classification>> replies = new ArrayList<>();
     for (int i = 0; i < 14; i++) {
       replies.add(Bus.request(vertx, Addresses.CLASSIFY_ERROR,
-          ClassifyRequest.transportFailure(Transport.TIMEOUT, 2, "/transactions/sync", "ins_outage"), TIMEOUT_MS));
+          ClassifyRequest.transportFailure(TransportFailure.TIMEOUT, 2, "/transactions/sync", "ins_outage"), TIMEOUT_MS));
     }
     Future.all(replies).onComplete(testContext.succeeding(all -> testContext.verify(() -> {
       long granted = replies.stream().filter(f -> f.result().nextStep() == RecoveryStep.RETRY).count();
@@ -214,7 +214,7 @@ class ClassifyVerticleTest {
       List<Future<Classification>> replies = new ArrayList<>();
       for (int i = 0; i < 25; i++) {
         replies.add(Bus.request(vertx, Addresses.CLASSIFY_ERROR,
-            ClassifyRequest.transportFailure(Transport.TIMEOUT, 2, "/transactions/sync", "ins_busy"), TIMEOUT_MS));
+            ClassifyRequest.transportFailure(TransportFailure.TIMEOUT, 2, "/transactions/sync", "ins_busy"), TIMEOUT_MS));
       }
       return Future.all(replies).map(all -> replies);
     }).onComplete(testContext.succeeding(replies -> testContext.verify(() -> {
