@@ -458,9 +458,19 @@ final class SyncStore {
         row.getBuffer("token_ciphertext").getBytes());
   }
 
+  /**
+   * Deletes a connection and everything stored for it. The schedule row is locked first, in the order a
+   * finishing sync takes its locks (schedule, then the connection through the foreign keys of what it
+   * stores), so a removal during a sync waits for it instead of deadlocking with it; the sync's later
+   * writes are then fenced out because the row is gone.
+   */
   Future<Boolean> deleteConnection(String connectionId) {
-    return pool.preparedQuery("DELETE FROM connections WHERE connection_id = $1").execute(Tuple.of(connectionId))
-        .map(rows -> rows.rowCount() > 0);
+    return pool.withTransaction(conn -> conn.preparedQuery(
+            "SELECT connection_id FROM sync_schedule WHERE connection_id = $1 FOR UPDATE")
+        .execute(Tuple.of(connectionId))
+        .compose(locked -> conn.preparedQuery("DELETE FROM connections WHERE connection_id = $1")
+            .execute(Tuple.of(connectionId)))
+        .map(rows -> rows.rowCount() > 0));
   }
 
   // --- requests for a sync --------------------------------------------------------------------------
