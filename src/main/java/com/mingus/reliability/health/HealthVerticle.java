@@ -8,6 +8,7 @@ import com.mingus.reliability.bus.ConnectionHealth;
 import com.mingus.reliability.bus.ConnectionStatus;
 import com.mingus.reliability.bus.FailureCodes;
 import com.mingus.reliability.bus.InstitutionHealth;
+import com.mingus.reliability.bus.MessageCodecs;
 import com.mingus.reliability.bus.NotificationPriority;
 import com.mingus.reliability.bus.NotificationType;
 import com.mingus.reliability.bus.NotifySend;
@@ -110,6 +111,7 @@ public final class HealthVerticle extends VerticleBase {
     } catch (IllegalArgumentException e) {
       return Future.failedFuture(e);
     }
+    MessageCodecs.register(vertx.eventBus());
     pool = Pools.create(vertx, config().getJsonObject("database"), "health");
     store = new HealthStore(pool);
     JsonObject plaidSection = config().getJsonObject("plaid");
