@@ -18,10 +18,12 @@ CREATE TABLE health_connections (
   next_retry               TIMESTAMPTZ,
   consent_expiring         BOOLEAN     NOT NULL DEFAULT false,
   consent_expiration_time  TIMESTAMPTZ,
-  -- the last event applied, so the same published event seen by several nodes is applied once
-  last_event_key           TEXT,
+  -- the keys of the latest events applied, so the same published event seen by several nodes is applied once
+  recent_event_keys        TEXT[]      NOT NULL DEFAULT '{}',
   -- connection:state:since of the last change a user was told about, so each change is told once
   notified_key             TEXT,
+  -- optimistic concurrency: every write names the version it read
+  version                  BIGINT      NOT NULL DEFAULT 0,
   created_at               TIMESTAMPTZ NOT NULL DEFAULT now(),
   updated_at               TIMESTAMPTZ NOT NULL DEFAULT now()
 );

@@ -41,6 +41,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(VertxExtension.class)
 class HealthVerticleTest {
   private Vertx vertx;
+  private DatabaseTarget db;
   private StandIns standIns;
   private final List<ConnectionHealth> changes = new CopyOnWriteArrayList<>();
   private final List<InstitutionHealth> banks = new CopyOnWriteArrayList<>();
@@ -49,7 +50,7 @@ class HealthVerticleTest {
   void deploy(Vertx vertx, TestInfo info) {
     this.vertx = vertx;
     MessageCodecs.register(vertx.eventBus());
-    DatabaseTarget db = TestDatabase.fresh("health_" + info.getTestMethod().orElseThrow().getName());
+    db = TestDatabase.fresh("health_" + info.getTestMethod().orElseThrow().getName());
     standIns = new StandIns();
     standIns.registry.add(new JsonObject().put("connection_id", "conn_old").put("user_id", "user-1")
         .put("item_id", "item-old").put("institution_id", "ins_old").put("institution_name", "Old Bank")
@@ -284,6 +285,28 @@ class HealthVerticleTest {
     assertThat(last.status()).isEqualTo(ConnectionStatus.ACTIVE);
     assertThat(last.syncSuccessCount()).isEqualTo(20);
     assertThat(last.syncFailureCount()).isEqualTo(20);
+  }
+
+  @Test
+  void twoInstancesApplyingTheSameEventsCountEachOnceAndTellOnce() {
+    // a second instance sees every published event too, as the instance of another node would
+    JsonObject config = new JsonObject().put("database", Pools.connectionConfig(db, 4)).put("coalesce_ms", 400);
+    Await.result(vertx.deployVerticle(new HealthVerticle(), new DeploymentOptions().setConfig(config)));
+    publish(Addresses.CONNECTION_REGISTERED, registered("conn_t", "user-t", "ins_t"));
+    Await.until(() -> "active".equals(status("conn_t")), Duration.ofSeconds(5), "registered");
+    for (int i = 0; i < 30; i++) {
+      publish(Addresses.SYNC_COMPLETED, completed("conn_t", "user-t", "ins_t", "periodic"));
+      publish(Addresses.SYNC_FAILED, failed("conn_t", "user-t", "ins_t", "periodic", "INTERNAL_SERVER_ERROR",
+          ErrorCategory.INTERNAL_ERROR, ConnectionStatus.DEGRADED, Classification.Scope.PLAID, RecoveryStep.RETRY,
+          "t" + i));
+    }
+    publish(Addresses.SYNC_FAILED, loginRequired("conn_t", "user-t", "t-reauth"));
+    Await.until(() -> "requires_reauth".equals(status("conn_t")), Duration.ofSeconds(10), "all applied");
+    sleep(1_000);
+    JsonObject health = health(null, "conn_t");
+    assertThat(health.getLong("sync_success_count")).isEqualTo(30);
+    assertThat(health.getLong("sync_failure_count")).isEqualTo(31);
+    assertThat(standIns.notificationsFor("conn_t")).hasSize(1);
   }
 
   @Test
