@@ -18,8 +18,6 @@ CREATE TABLE health_connections (
   next_retry               TIMESTAMPTZ,
   consent_expiring         BOOLEAN     NOT NULL DEFAULT false,
   consent_expiration_time  TIMESTAMPTZ,
-  -- the keys of the latest events applied, so the same published event seen by several nodes is applied once
-  recent_event_keys        TEXT[]      NOT NULL DEFAULT '{}',
   -- connection:state:since of the last change a user was told about, so each change is told once
   notified_key             TEXT,
   -- optimistic concurrency: every write names the version it read
@@ -29,6 +27,13 @@ CREATE TABLE health_connections (
 );
 CREATE INDEX health_connections_user ON health_connections (user_id);
 CREATE INDEX health_connections_institution ON health_connections (institution_id);
+
+-- Every node's health instance sees every published event; the one whose insert claims an event applies it.
+CREATE TABLE health_applied_events (
+  event_key                TEXT PRIMARY KEY,
+  applied_at               TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+CREATE INDEX health_applied_events_at ON health_applied_events (applied_at);
 
 CREATE TABLE health_institutions (
   institution_id           TEXT PRIMARY KEY,

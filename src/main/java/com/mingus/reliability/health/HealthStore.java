@@ -50,9 +50,8 @@ final class HealthStore {
       next_retry, consent_expiring, consent_expiration_time, updated_at""";
 
   private static final String INSERT_NEW = "INSERT INTO health_connections (" + COLUMNS + """
-      , recent_event_keys, notified_key)
-      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-              COALESCE($19, '{}'::text[]), $20)
+      , notified_key)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
       ON CONFLICT (connection_id) DO NOTHING
       """;
 
@@ -62,61 +61,72 @@ final class HealthStore {
         last_successful_sync = $8, last_error = $9, sync_success_count = $10, sync_failure_count = $11,
         consecutive_failures = $12, maintenance_until = $13, retry_attempts = $14, next_retry = $15,
         consent_expiring = $16, consent_expiration_time = $17, updated_at = $18,
-        recent_event_keys = COALESCE($19, recent_event_keys), notified_key = COALESCE($20, notified_key),
+        notified_key = COALESCE($19, notified_key),
         version = version + 1
-      WHERE connection_id = $1 AND version = $21
+      WHERE connection_id = $1 AND version = $20
       """;
 
   /**
-   * Applies one event to one connection with optimistic concurrency: read the row and its version, compute,
-   * write only if the version is unchanged, else read again. Two statements and no transaction per event;
-   * another node applying an event to the same connection at the same moment costs a retry, not a lock.
-   * An event whose key was the last one applied is a replay and changes nothing. {@code absent} makes the
-   * row when health has not seen the connection (null: the event is ignored).
+   * Applies one event to one connection, exactly once however many nodes see it: the node whose insert of
+   * the event's key into {@code health_applied_events} succeeds applies it (the claim and the read go out
+   * together); the write is optimistic (read the row and its version, compute, write only if the version
+   * held, else read again), so two statements and no lock per event. {@code absent} makes the row when
+   * health has not seen the connection (null: the event is ignored).
    */
   Future<Applied> apply(String connectionId, String eventKey, Supplier<ConnectionHealth> absent,
       Function<ConnectionHealth, ConnectionHealth> change) {
-    return apply(connectionId, eventKey, absent, change, 0);
+    Future<Boolean> claimed = eventKey == null ? Future.succeededFuture(true)
+        : pool.preparedQuery("INSERT INTO health_applied_events (event_key) VALUES ($1) ON CONFLICT DO NOTHING")
+            .execute(Tuple.of(connectionId + "|" + eventKey)).map(rows -> rows.rowCount() == 1);
+    Future<Row> read = read(connectionId);
+    return Future.all(claimed, read).compose(both -> claimed.result()
+        ? write(connectionId, read.result(), absent, change, 0)
+        : Future.succeededFuture(new Applied(null, null, null, null, true)));
   }
 
-  private Future<Applied> apply(String connectionId, String eventKey, Supplier<ConnectionHealth> absent,
-      Function<ConnectionHealth, ConnectionHealth> change, int attempt) {
-    return pool.preparedQuery("SELECT " + COLUMNS + ", recent_event_keys, notified_key, version FROM health_connections "
+  private Future<Row> read(String connectionId) {
+    return pool.preparedQuery("SELECT " + COLUMNS + ", notified_key, version FROM health_connections "
             + "WHERE connection_id = $1")
         .execute(Tuple.of(connectionId))
-        .compose(rows -> {
-          Row row = rows.size() == 0 ? null : rows.iterator().next();
-          ConnectionHealth before = row == null ? null : health(row);
-          String[] recent = row == null ? new String[0] : row.getArrayOfStrings("recent_event_keys");
-          if (eventKey != null && java.util.Arrays.asList(recent).contains(eventKey)) {
-            return Future.succeededFuture(new Applied(before, before, null, null, true));
-          }
-          ConnectionHealth base = before != null ? before : absent == null ? null : absent.get();
-          if (base == null) {
-            return Future.succeededFuture(new Applied(null, null, null, null, true));
-          }
-          ConnectionHealth after = change.apply(base);
-          HealthMachine.Notice notice = HealthMachine.notice(base.status(), after.status());
-          String key = notice == null ? null : connectionId + ":" + after.status().wire() + ":" + after.statusSince();
-          if (notice != null && row != null && key.equals(row.getString("notified_key"))) {
-            notice = null;
-          }
-          HealthMachine.Notice told = notice;
-          Tuple values = tuple(after, eventKey == null ? null : remember(recent, eventKey), told == null ? null : key);
-          Future<Integer> written = row == null
-              ? pool.preparedQuery(INSERT_NEW).execute(values).map(RowSet::rowCount)
-              : pool.preparedQuery(UPDATE).execute(values.addLong(row.getLong("version"))).map(RowSet::rowCount);
-          return written.compose(count -> {
-            if (count == 1) {
-              return Future.succeededFuture(new Applied(before, after, told, told == null ? null : key, false));
-            }
-            if (attempt >= 10) {
-              return Future.failedFuture(new IllegalStateException("connection " + connectionId
-                  + " kept changing under this update"));
-            }
-            return apply(connectionId, eventKey, absent, change, attempt + 1);
-          });
-        });
+        .map(rows -> rows.size() == 0 ? null : rows.iterator().next());
+  }
+
+  private Future<Applied> write(String connectionId, Row row, Supplier<ConnectionHealth> absent,
+      Function<ConnectionHealth, ConnectionHealth> change, int attempt) {
+    ConnectionHealth before = row == null ? null : health(row);
+    ConnectionHealth base = before != null ? before : absent == null ? null : absent.get();
+    if (base == null) {
+      return Future.succeededFuture(new Applied(null, null, null, null, true));
+    }
+    ConnectionHealth after = change.apply(base);
+    HealthMachine.Notice notice = HealthMachine.notice(base.status(), after.status());
+    String key = notice == null ? null : connectionId + ":" + after.status().wire() + ":" + after.statusSince();
+    if (notice != null && row != null && key.equals(row.getString("notified_key"))) {
+      notice = null;
+    }
+    HealthMachine.Notice told = notice;
+    Tuple values = tuple(after, told == null ? null : key);
+    Future<Integer> written = row == null
+        ? pool.preparedQuery(INSERT_NEW).execute(values).map(RowSet::rowCount)
+        : pool.preparedQuery(UPDATE).execute(values.addLong(row.getLong("version"))).map(RowSet::rowCount);
+    return written.compose(count -> {
+      if (count == 1) {
+        return Future.succeededFuture(new Applied(before, after, told, told == null ? null : key, false));
+      }
+      if (attempt >= 10) {
+        return Future.failedFuture(new IllegalStateException("connection " + connectionId
+            + " kept changing under this update"));
+      }
+      // another writer got there first: apply this event to what it wrote
+      return read(connectionId).compose(fresh -> write(connectionId, fresh, absent, change, attempt + 1));
+    });
+  }
+
+  /** Forgets claims older than the given age (a replay older than that is no longer expected). */
+  Future<Integer> forgetEvents(long olderThanMs) {
+    return pool.preparedQuery("DELETE FROM health_applied_events WHERE event_key IN (SELECT event_key FROM "
+            + "health_applied_events WHERE applied_at < now() - ($1::bigint * interval '1 millisecond') LIMIT 10000)")
+        .execute(Tuple.of(olderThanMs)).map(RowSet::rowCount);
   }
 
   Future<Void> delete(String connectionId) {
@@ -131,7 +141,7 @@ final class HealthStore {
     }
     List<Tuple> batch = new ArrayList<>();
     for (ConnectionHealth h : connections) {
-      batch.add(tuple(h, null, null));
+      batch.add(tuple(h, null));
     }
     return pool.preparedQuery(INSERT_NEW).executeBatch(batch).map(rows -> {
       int count = 0;
@@ -257,23 +267,11 @@ final class HealthStore {
         instant(row.getOffsetDateTime("consent_expiration_time")), instant(row.getOffsetDateTime("updated_at")));
   }
 
-  private static Tuple tuple(ConnectionHealth h, String[] eventKeys, String notifiedKey) {
+  private static Tuple tuple(ConnectionHealth h, String notifiedKey) {
     return Tuple.from(new Object[] {h.connectionId(), h.userId(), h.itemId(), h.institutionId(), h.institutionName(),
         h.status().wire(), time(h.statusSince()), time(h.lastSuccessfulSync()), h.lastError(), h.syncSuccessCount(),
         h.syncFailureCount(), h.consecutiveFailures(), time(h.maintenanceUntil()), h.retryAttempts(),
-        time(h.nextRetry()), h.consentExpiring(), time(h.consentExpirationTime()), time(h.updatedAt()), eventKeys,
-        notifiedKey});
-  }
-
-  /** How many applied event keys a connection remembers: enough for another node lagging a few events behind. */
-  static final int RECENT_EVENTS = 16;
-
-  private static String[] remember(String[] recent, String key) {
-    int keep = Math.min(recent.length, RECENT_EVENTS - 1);
-    String[] out = new String[keep + 1];
-    System.arraycopy(recent, recent.length - keep, out, 0, keep);
-    out[keep] = key;
-    return out;
+        time(h.nextRetry()), h.consentExpiring(), time(h.consentExpirationTime()), time(h.updatedAt()), notifiedKey});
   }
 
   static OffsetDateTime time(Instant instant) {

@@ -71,7 +71,8 @@ public final class HealthVerticle extends VerticleBase {
   private final AtomicLong reliabilityScore = new AtomicLong();
   private Coalescer<ConnectionHealth> healthEvents;
   private Coalescer<InstitutionHealth> institutionEvents;
-  private final Map<String, Bank> banks = new HashMap<>();
+  /** Read by the metrics registry's scrape on another thread, so a concurrent map. */
+  private final Map<String, Bank> banks = new java.util.concurrent.ConcurrentHashMap<>();
   /** The tail of each connection's chain of event applications, so one connection's events apply in order. */
   private final Map<String, Future<?>> tails = new HashMap<>();
   private final List<Long> timers = new ArrayList<>();
@@ -153,6 +154,9 @@ public final class HealthVerticle extends VerticleBase {
             healthEvents.sweep();
             institutionEvents.sweep();
           }));
+          timers.add(vertx.setPeriodic(Math.min(600_000, settings.eventMemoryMs()), id -> store
+              .forgetEvents(settings.eventMemoryMs())
+              .onFailure(failure -> log.debug("Applied-event claims not pruned: {}", failure.getMessage()))));
           reconcile();
         });
   }
