@@ -20,6 +20,9 @@ CREATE TABLE health_connections (
   consent_expiration_time  TIMESTAMPTZ,
   -- connection:state:since of the last change a user was told about, so each change is told once
   notified_key             TEXT,
+  -- when the newest event applied happened (a sync's start, a webhook's arrival): an older event arriving
+  -- later (from a slower node) still counts, but no longer decides the status
+  last_event_at            TIMESTAMPTZ,
   -- optimistic concurrency: every write names the version it read
   version                  BIGINT      NOT NULL DEFAULT 0,
   created_at               TIMESTAMPTZ NOT NULL DEFAULT now(),

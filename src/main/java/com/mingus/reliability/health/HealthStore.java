@@ -62,6 +62,7 @@ final class HealthStore {
         consecutive_failures = $12, maintenance_until = $13, retry_attempts = $14, next_retry = $15,
         consent_expiring = $16, consent_expiration_time = $17, updated_at = $18,
         notified_key = COALESCE($19, notified_key),
+        last_event_at = GREATEST(last_event_at, $21),
         version = version + 1
       WHERE connection_id = $1 AND version = $20
       """;
@@ -73,32 +74,34 @@ final class HealthStore {
    * held, else read again), so two statements and no lock per event. {@code absent} makes the row when
    * health has not seen the connection (null: the event is ignored).
    */
-  Future<Applied> apply(String connectionId, String eventKey, Supplier<ConnectionHealth> absent,
-      Function<ConnectionHealth, ConnectionHealth> change) {
+  Future<Applied> apply(String connectionId, String eventKey, Instant eventAt, Supplier<ConnectionHealth> absent,
+      java.util.function.BiFunction<ConnectionHealth, Boolean, ConnectionHealth> change) {
     Future<Boolean> claimed = eventKey == null ? Future.succeededFuture(true)
         : pool.preparedQuery("INSERT INTO health_applied_events (event_key) VALUES ($1) ON CONFLICT DO NOTHING")
             .execute(Tuple.of(connectionId + "|" + eventKey)).map(rows -> rows.rowCount() == 1);
     Future<Row> read = read(connectionId);
     return Future.all(claimed, read).compose(both -> claimed.result()
-        ? write(connectionId, read.result(), absent, change, 0)
+        ? write(connectionId, read.result(), eventAt, absent, change, 0)
         : Future.succeededFuture(new Applied(null, null, null, null, true)));
   }
 
   private Future<Row> read(String connectionId) {
-    return pool.preparedQuery("SELECT " + COLUMNS + ", notified_key, version FROM health_connections "
+    return pool.preparedQuery("SELECT " + COLUMNS + ", notified_key, version, last_event_at FROM health_connections "
             + "WHERE connection_id = $1")
         .execute(Tuple.of(connectionId))
         .map(rows -> rows.size() == 0 ? null : rows.iterator().next());
   }
 
-  private Future<Applied> write(String connectionId, Row row, Supplier<ConnectionHealth> absent,
-      Function<ConnectionHealth, ConnectionHealth> change, int attempt) {
+  private Future<Applied> write(String connectionId, Row row, Instant eventAt, Supplier<ConnectionHealth> absent,
+      java.util.function.BiFunction<ConnectionHealth, Boolean, ConnectionHealth> change, int attempt) {
     ConnectionHealth before = row == null ? null : health(row);
     ConnectionHealth base = before != null ? before : absent == null ? null : absent.get();
     if (base == null) {
       return Future.succeededFuture(new Applied(null, null, null, null, true));
     }
-    ConnectionHealth after = change.apply(base);
+    Instant newest = row == null ? null : instant(row.getOffsetDateTime("last_event_at"));
+    boolean stale = eventAt != null && newest != null && eventAt.isBefore(newest);
+    ConnectionHealth after = change.apply(base, stale);
     HealthMachine.Notice notice = HealthMachine.notice(base.status(), after.status());
     String key = notice == null ? null : connectionId + ":" + after.status().wire() + ":" + after.statusSince();
     if (notice != null && row != null && key.equals(row.getString("notified_key"))) {
@@ -108,7 +111,8 @@ final class HealthStore {
     Tuple values = tuple(after, told == null ? null : key);
     Future<Integer> written = row == null
         ? pool.preparedQuery(INSERT_NEW).execute(values).map(RowSet::rowCount)
-        : pool.preparedQuery(UPDATE).execute(values.addLong(row.getLong("version"))).map(RowSet::rowCount);
+        : pool.preparedQuery(UPDATE).execute(values.addLong(row.getLong("version")).addValue(time(eventAt)))
+            .map(RowSet::rowCount);
     return written.compose(count -> {
       if (count == 1) {
         return Future.succeededFuture(new Applied(before, after, told, told == null ? null : key, false));
@@ -118,7 +122,7 @@ final class HealthStore {
             + " kept changing under this update"));
       }
       // another writer got there first: apply this event to what it wrote
-      return read(connectionId).compose(fresh -> write(connectionId, fresh, absent, change, attempt + 1));
+      return read(connectionId).compose(fresh -> write(connectionId, fresh, eventAt, absent, change, attempt + 1));
     });
   }
 

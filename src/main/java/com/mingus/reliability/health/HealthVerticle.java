@@ -190,8 +190,8 @@ public final class HealthVerticle extends VerticleBase {
     switch (event.kind() == null ? "" : event.kind()) {
       case SyncEvent.REGISTERED -> {
         bank(event.institutionId(), event.institutionName());
-        serially(event.connectionId(), () -> store.apply(event.connectionId(), "registered",
-            () -> fresh(event), health -> health).compose(this::after));
+        serially(event.connectionId(), () -> store.apply(event.connectionId(), "registered", null,
+            () -> fresh(event), (health, stale) -> health).compose(this::after));
       }
       case SyncEvent.REMOVED -> serially(event.connectionId(), () -> store.delete(event.connectionId()).map(v -> {
         ConnectionHealth gone = ConnectionHealth.fresh(event.connectionId(), event.userId(), event.itemId(),
@@ -222,8 +222,8 @@ public final class HealthVerticle extends VerticleBase {
   private void applyTo(SyncEvent event, String key, Input input) {
     // No row from a sync or webhook event: a connection health never saw registered is added by the
     // reconciliation, and one already removed must not come back from a late event.
-    serially(event.connectionId(), () -> store.apply(event.connectionId(), key, null,
-        health -> HealthMachine.apply(named(health, event), input, now())).compose(this::after));
+    serially(event.connectionId(), () -> store.apply(event.connectionId(), key, input.at(), null,
+        (health, stale) -> HealthMachine.apply(named(health, event), input, now(), stale)).compose(this::after));
   }
 
   private static ConnectionHealth named(ConnectionHealth h, SyncEvent event) {
@@ -487,8 +487,8 @@ public final class HealthVerticle extends VerticleBase {
   private void toEveryConnection(Bank bank, Signal signal, Instant maintenanceUntil) {
     String key = "bank:" + bank.id + ":" + signal + ":" + bank.circuit.since() + ":" + maintenanceUntil;
     Input input = new Input(signal, now(), null, 0, null, null, maintenanceUntil, false);
-    store.connectionsOf(bank.id).onSuccess(ids -> ids.forEach(id -> serially(id, () -> store.apply(id, key, null,
-            health -> HealthMachine.apply(health, input, now())).compose(this::after))))
+    store.connectionsOf(bank.id).onSuccess(ids -> ids.forEach(id -> serially(id, () -> store.apply(id, key,
+            input.at(), null, (health, stale) -> HealthMachine.apply(health, input, now(), stale)).compose(this::after))))
         .onFailure(failure -> log.warn("Bank {}: connections not updated for {}: {}", bank.id, signal,
             failure.getMessage()));
   }

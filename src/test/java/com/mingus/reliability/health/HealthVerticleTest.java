@@ -20,6 +20,7 @@ import com.mingus.reliability.bus.UserAction;
 import com.mingus.reliability.config.DatabaseTarget;
 import com.mingus.reliability.db.Pools;
 import com.mingus.reliability.testsupport.Await;
+import com.mingus.reliability.testsupport.Sql;
 import com.mingus.reliability.testsupport.TestDatabase;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -42,6 +43,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class HealthVerticleTest {
   private Vertx vertx;
   private DatabaseTarget db;
+  private JsonObject config;
+  private String deploymentId;
   private StandIns standIns;
   private final List<ConnectionHealth> changes = new CopyOnWriteArrayList<>();
   private final java.util.Map<ConnectionHealth, Long> receivedAt = new java.util.concurrent.ConcurrentHashMap<>();
@@ -71,7 +74,8 @@ class HealthVerticleTest {
         .put("institution_coalesce_ms", 0)
         .put("circuit", new JsonObject().put("window_ms", 10_000).put("min_connections", 3).put("failure_ratio", 0.5)
             .put("open_ms", 300).put("probe_timeout_ms", 2_000));
-    Await.result(vertx.deployVerticle(new HealthVerticle(), new DeploymentOptions().setConfig(config)));
+    this.config = config;
+    deploymentId = Await.result(vertx.deployVerticle(new HealthVerticle(), new DeploymentOptions().setConfig(config)));
     Await.until(() -> health(null, "conn_old") != null, Duration.ofSeconds(10), "health reconciles with sync");
   }
 
@@ -407,6 +411,46 @@ class HealthVerticleTest {
     assertThat(rates.fieldNames()).containsExactly("5m", "1h", "24h");
   }
 
+  @Test
+  void aRestartKeepsAnOpenCircuitAndProbesAgain() {
+    List<String> ids = List.of("conn_r1", "conn_r2", "conn_r3");
+    for (String id : ids) {
+      publish(Addresses.CONNECTION_REGISTERED, registered(id, "user-" + id, "ins_r"));
+      // sync's registry has them too, or the reconciliation at each restart would forget them
+      standIns.registry.add(new JsonObject().put("connection_id", id).put("user_id", "user-" + id)
+          .put("item_id", "item-" + id).put("institution_id", "ins_r").put("institution_name", "Bank ins_r"));
+    }
+    Await.until(() -> ids.stream().allMatch(id -> "active".equals(status(id))), Duration.ofSeconds(5), "registered");
+    JsonObject slow = config.copy().put("circuit", config.getJsonObject("circuit").copy().put("open_ms", 60_000));
+    Await.result(vertx.undeploy(deploymentId));
+    deploymentId = Await.result(vertx.deployVerticle(new HealthVerticle(), new DeploymentOptions().setConfig(slow)));
+    for (String id : ids) {
+      publish(Addresses.SYNC_FAILED, bankDown(id, "ins_r", "periodic"));
+    }
+    Await.until(() -> "open".equals(institution("ins_r").getString("circuit")), Duration.ofSeconds(5), "open");
+    Await.until(() -> !standIns.pauses.isEmpty(), Duration.ofSeconds(5), "paused");
+    Await.until(() -> Sql.strings(db, "SELECT circuit FROM health_institutions WHERE institution_id = 'ins_r'")
+        .contains("open"), Duration.ofSeconds(5), "the open circuit is saved");
+
+    Await.result(vertx.undeploy(deploymentId));
+    deploymentId = Await.result(vertx.deployVerticle(new HealthVerticle(), new DeploymentOptions().setConfig(config)));
+    JsonObject restored = institution("ins_r");
+    assertThat(restored.getString("circuit")).as("restored from the database: " + restored).isEqualTo("open");
+    assertThat(restored.getString("circuit_reason")).isEqualTo("failures");
+    assertThat(restored.getString("name")).isEqualTo("Bank ins_r");
+    standIns.probeConnection.set("conn_r1");
+    Await.until(() -> !standIns.probes.isEmpty(), Duration.ofSeconds(5), "the restored open circuit probes");
+    publish(Addresses.SYNC_COMPLETED, completed("conn_r1", "user-conn_r1", "ins_r", "probe"));
+    Await.until(() -> !standIns.resumes.isEmpty(), Duration.ofSeconds(5), "and resumes the bank");
+    try {
+      Await.until(() -> ids.stream().allMatch(id -> "active".equals(status(id))), Duration.ofSeconds(5), "active");
+    } catch (AssertionError e) {
+      throw new AssertionError(e.getMessage() + ids.stream().map(id -> String.valueOf(Await.result(
+          Bus.<JsonObject>request(vertx, Addresses.HEALTH_CONNECTION, new JsonObject().put("connection_id", id), 5_000)
+              .map(JsonObject::encode).recover(f -> Future.succeededFuture(f.toString()))))).toList());
+    }
+  }
+
   private JsonObject institution(String id) {
     JsonArray all = ask(Addresses.HEALTH_INSTITUTIONS, new JsonObject()).getJsonArray("institutions");
     for (int i = 0; i < all.size(); i++) {
@@ -414,7 +458,7 @@ class HealthVerticleTest {
         return all.getJsonObject(i);
       }
     }
-    throw new AssertionError("no institution " + id);
+    return new JsonObject(); // not seen yet
   }
 
   private static void sleep(long ms) {
