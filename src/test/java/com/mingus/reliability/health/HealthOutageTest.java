@@ -154,9 +154,10 @@ class HealthOutageTest {
     Await.until(() -> circuitWas("closed"), Duration.ofSeconds(15), "the circuit closes when the bank answers");
     Await.until(() -> ids.stream().allMatch(id -> "active".equals(health(id).getString("status"))),
         Duration.ofSeconds(10), "everyone is active again");
-    Await.until(() -> ids.stream().allMatch(id -> syncs.stream().anyMatch(e -> e.kind().equals(SyncEvent.COMPLETED)
+    // the three that failed were waiting to retry: the resume lets each of them sync (the fourth was not due)
+    Await.until(() -> ids.subList(0, 3).stream().allMatch(id -> syncs.stream().anyMatch(e -> e.kind().equals(SyncEvent.COMPLETED)
             && e.connectionId().equals(id) && !e.at().isEmpty() && Instant.parse(e.at()).isAfter(maintenanceEnds.minusSeconds(1)))),
-        Duration.ofSeconds(10), "every connection syncs again after the resume");
+        Duration.ofSeconds(10), "every connection that waited syncs again after the resume");
     JsonObject after = health(ids.get(3));
     assertThat(after.getBoolean("maintenance_mode")).isFalse();
     assertThat(after.getValue("maintenance_until")).isNull();
@@ -184,7 +185,10 @@ class HealthOutageTest {
 
   private static String scrape() {
     try {
-      return Http.get(app.httpPort(), "/metrics").body();
+      // HTTP/1.1: the JDK client's h2c upgrade on a large plain-text body is what made this flaky
+      return Http.send(java.net.http.HttpRequest.newBuilder(
+              java.net.URI.create("http://127.0.0.1:" + app.httpPort() + "/metrics"))
+          .version(java.net.http.HttpClient.Version.HTTP_1_1).GET()).body();
     } catch (IllegalStateException transientFailure) {
       return "";
     }
