@@ -93,12 +93,12 @@ class HealthScheduledMaintenanceTest {
     Await.until(() -> ids.stream().allMatch(id -> health(id).getLong("sync_success_count", 0L) >= 1),
         Duration.ofSeconds(20), "first syncs complete");
 
-    Instant from = Instant.now().plusSeconds(5).truncatedTo(ChronoUnit.SECONDS);
+    Instant from = Instant.now().plusSeconds(7).truncatedTo(ChronoUnit.SECONDS);
     Instant until = from.plusSeconds(4);
     sandbox.post("/__control/institutions/" + BANK + "/maintenance",
         new JsonObject().put("from", from.toString()).put("until", until.toString()));
 
-    Await.until(() -> ids.stream().allMatch(id -> kinds(id).contains("maintenance_scheduled")), Duration.ofSeconds(4),
+    Await.until(() -> ids.stream().allMatch(id -> kinds(id).contains("maintenance_scheduled")), Duration.ofSeconds(6),
         "users hear about the scheduled maintenance");
     for (NotifySend told : notifications) {
       assertThat(sentAt.get(told)).as("told before it begins").isBefore(from);
@@ -114,7 +114,7 @@ class HealthScheduledMaintenanceTest {
     assertThat(health(ids.get(0)).getString("status")).as("nothing has happened yet").isEqualTo("active");
 
     Await.until(() -> ids.stream().allMatch(id -> "maintenance".equals(health(id).getString("status"))),
-        Duration.ofSeconds(8), "when it begins, the connections are in maintenance");
+        Duration.ofSeconds(10), "when it begins, the connections are in maintenance");
     JsonObject during = health(ids.get(0));
     assertThat(during.getBoolean("maintenance_mode")).isTrue();
     assertThat(during.getString("maintenance_until")).as("from the incident").isEqualTo(until.toString());
