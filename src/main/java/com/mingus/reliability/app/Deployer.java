@@ -7,6 +7,7 @@ import com.mingus.reliability.db.DatabaseMonitorVerticle;
 import com.mingus.reliability.db.Pools;
 import com.mingus.reliability.health.HealthVerticle;
 import com.mingus.reliability.http.HttpVerticle;
+import com.mingus.reliability.notify.NotifyVerticle;
 import com.mingus.reliability.ratelimit.RateLimitVerticle;
 import com.mingus.reliability.sandbox.SandboxVerticle;
 import com.mingus.reliability.sync.SyncVerticle;
@@ -85,7 +86,7 @@ final class Deployer {
     units.add(new Unit("classify", "classify", ClassifyVerticle::new, instances(raw, "classify", 1), true));
 
     // rate limiting
-    units.add(new Unit("ratelimit", "ratelimit", RateLimitVerticle::new, instances(raw, "ratelimit", 2), true));
+    units.add(new Unit("ratelimit", "ratelimit", RateLimitVerticle::new, instances(raw, "ratelimit", 1), true));
 
     // sync scheduling
     units.add(new Unit("sync", "sync", SyncVerticle::new, instances(raw, "sync", 1), true));
@@ -94,6 +95,7 @@ final class Deployer {
     units.add(new Unit("health", "health", HealthVerticle::new, 1, true));
 
     // notification delivery
+    units.add(new Unit("notify", "notify", NotifyVerticle::new, instances(raw, "notify", 1), true));
 
     units.add(new Unit("http", "http", HttpVerticle::new, instances(raw, "http", 2), true));
     return units;
@@ -119,6 +121,10 @@ final class Deployer {
     config.put("node_id", nodeId);
     if (unit.name().equals("sync")) {
       config.put("crypto", crypto.copy());
+    }
+    if (unit.name().equals("notify")) {
+      // the mail server is a top-level section (SMTP_* variables); notification delivery is its only user
+      config.put("smtp", settings.raw().getJsonObject("smtp", new JsonObject()).copy());
     }
     if (unit.name().equals("http")) {
       config.put("port", settings.httpPort()).put("host", settings.httpHost())

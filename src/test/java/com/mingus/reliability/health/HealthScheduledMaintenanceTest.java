@@ -53,7 +53,7 @@ class HealthScheduledMaintenanceTest {
     sandbox.institution(BANK, "Scheduled Bank");
     var bus = app.vertx().eventBus();
     bus.<InstitutionHealth>consumer(Addresses.INSTITUTION_CHANGED, m -> bankEvents.add(m.body()));
-    bus.<NotifySend>consumer(Addresses.NOTIFY_SEND, m -> m.reply(new JsonObject().put("notification_id", "n")));
+    // the real notify verticle answers notify.send; requests are counted as they leave
     bus.addOutboundInterceptor(context -> {
       if (Addresses.NOTIFY_SEND.equals(context.message().address()) && context.message().body() instanceof NotifySend send) {
         notifications.add(send);
@@ -130,6 +130,20 @@ class HealthScheduledMaintenanceTest {
       assertThat(kinds(id)).as("one notification per change for " + id)
           .containsExactly("maintenance_scheduled", "maintenance_started", "maintenance_ended");
     }
+    // notify took each request: the user's in-app list holds the three, for this connection
+    for (int i = 0; i < ids.size(); i++) {
+      String user = "sched-user-" + (i + 1);
+      String id = ids.get(i);
+      Await.until(() -> inApp(user).stream().filter(n -> id.equals(n.connectionId())).count() == 3,
+          Duration.ofSeconds(10), "notify stored the three notifications of " + user);
+      assertThat(inApp(user)).allMatch(n -> n.type().equals("bank_maintenance"));
+    }
+  }
+
+  private static List<com.mingus.reliability.bus.NotificationView> inApp(String userId) {
+    com.mingus.reliability.bus.NotificationPage page = Await.result(Bus.request(app.vertx(), Addresses.NOTIFY_LIST,
+        new com.mingus.reliability.bus.NotifyList(userId, 50, 0, false), 5_000));
+    return page.notifications();
   }
 
   private static void sleep(long ms) {
