@@ -503,12 +503,20 @@ public final class HealthVerticle extends VerticleBase {
       for (JsonObject row : rows) {
         bank(row.getString("institution_id"), row.getString("name"));
       }
+      // Banks in trouble (an open circuit, a known window, Plaid not HEALTHY) first: their status decides
+      // when users hear and when a circuit may close; then the least recently polled.
       banks.values().stream()
-          .sorted(Comparator.comparingLong(bank -> bank.lastPolledMs))
+          .sorted(Comparator.<Bank>comparingInt(bank -> inTrouble(bank) ? 0 : 1)
+              .thenComparingLong(bank -> bank.lastPolledMs))
           .limit(settings.pollBatch())
           .toList()
           .forEach(this::pollOne);
     }).onFailure(failure -> log.warn("Bank status poll skipped: {}", failure.getMessage()));
+  }
+
+  private static boolean inTrouble(Bank bank) {
+    return bank.circuit.state() != Circuit.State.CLOSED || bank.maintenance != null
+        || (bank.plaidStatus != null && !"HEALTHY".equalsIgnoreCase(bank.plaidStatus));
   }
 
   private void pollOne(Bank bank) {
