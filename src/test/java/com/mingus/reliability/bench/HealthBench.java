@@ -111,7 +111,7 @@ public final class HealthBench {
       System.out.printf("health verticle: %.0f events/s (%.2f s)%n", events / healthSeconds, healthSeconds);
       System.out.printf("peer (plain UPDATE per event): %.0f events/s (%.2f s)%n", events / peerSeconds, peerSeconds);
       System.out.printf("ratio health/peer: %.2f%n", peerSeconds / healthSeconds);
-      System.out.printf("health.changed published: %d for %d state changes (%.1f%%)%n", changes, events,
+      System.out.printf("health.changed published: %d for %d applied events (%.1f%%)%n", changes, events,
           changes * 100.0 / events);
     } finally {
       Await.result(vertx.close());
