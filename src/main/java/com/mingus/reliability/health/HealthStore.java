@@ -1,0 +1,288 @@
+package com.mingus.reliability.health;
+
+import com.mingus.reliability.bus.ConnectionHealth;
+import com.mingus.reliability.bus.ConnectionStatus;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.Tuple;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/** Every query of health tracking, in one place. */
+final class HealthStore {
+  private final Pool pool;
+
+  HealthStore(Pool pool) {
+    this.pool = pool;
+  }
+
+  /** The outcome of applying one event: before, after, and the change a user must hear about (or null). */
+  record Applied(ConnectionHealth before, ConnectionHealth after, HealthMachine.Notice notice, String noticeKey,
+      boolean duplicate) {
+    boolean changed() {
+      if (duplicate || after == null) {
+        return false;
+      }
+      if (before == null) {
+        return true;
+      }
+      // everything but the write's own time stamp
+      ConnectionHealth same = new ConnectionHealth(after.connectionId(), after.userId(), after.itemId(),
+          after.institutionId(), after.institutionName(), after.status(), after.statusSince(),
+          after.lastSuccessfulSync(), after.lastError(), after.syncSuccessCount(), after.syncFailureCount(),
+          after.consecutiveFailures(), after.maintenanceUntil(), after.retryAttempts(), after.nextRetry(),
+          after.consentExpiring(), after.consentExpirationTime(), before.updatedAt());
+      return !same.equals(before);
+    }
+  }
+
+  private static final String COLUMNS = """
+      connection_id, user_id, item_id, institution_id, institution_name, status, status_since, last_successful_sync,
+      last_error, sync_success_count, sync_failure_count, consecutive_failures, maintenance_until, retry_attempts,
+      next_retry, consent_expiring, consent_expiration_time, updated_at""";
+
+  private static final String INSERT_NEW = "INSERT INTO health_connections (" + COLUMNS + """
+      , notified_key)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+      ON CONFLICT (connection_id) DO NOTHING
+      """;
+
+  private static final String UPDATE = """
+      UPDATE health_connections SET
+        institution_name = COALESCE($5, institution_name), status = $6, status_since = $7,
+        last_successful_sync = $8, last_error = $9, sync_success_count = $10, sync_failure_count = $11,
+        consecutive_failures = $12, maintenance_until = $13, retry_attempts = $14, next_retry = $15,
+        consent_expiring = $16, consent_expiration_time = $17, updated_at = $18,
+        notified_key = COALESCE($19, notified_key),
+        last_event_at = GREATEST(last_event_at, $21),
+        version = version + 1
+      WHERE connection_id = $1 AND version = $20
+      """;
+
+  /**
+   * Applies one event to one connection, exactly once however many nodes see it: the node whose insert of
+   * the event's key into {@code health_applied_events} succeeds applies it (the claim and the read go out
+   * together); the write is optimistic (read the row and its version, compute, write only if the version
+   * held, else read again), so two statements and no lock per event. {@code absent} makes the row when
+   * health has not seen the connection (null: the event is ignored).
+   */
+  Future<Applied> apply(String connectionId, String eventKey, Instant eventAt, Supplier<ConnectionHealth> absent,
+      java.util.function.BiFunction<ConnectionHealth, Boolean, ConnectionHealth> change) {
+    Future<Boolean> claimed = eventKey == null ? Future.succeededFuture(true)
+        : pool.preparedQuery("INSERT INTO health_applied_events (event_key) VALUES ($1) ON CONFLICT DO NOTHING")
+            .execute(Tuple.of(connectionId + "|" + eventKey)).map(rows -> rows.rowCount() == 1);
+    Future<Row> read = read(connectionId);
+    return Future.all(claimed, read).compose(both -> claimed.result()
+        ? write(connectionId, read.result(), eventAt, absent, change, 0)
+        : Future.succeededFuture(new Applied(null, null, null, null, true)));
+  }
+
+  private Future<Row> read(String connectionId) {
+    return pool.preparedQuery("SELECT " + COLUMNS + ", notified_key, version, last_event_at FROM health_connections "
+            + "WHERE connection_id = $1")
+        .execute(Tuple.of(connectionId))
+        .map(rows -> rows.size() == 0 ? null : rows.iterator().next());
+  }
+
+  private Future<Applied> write(String connectionId, Row row, Instant eventAt, Supplier<ConnectionHealth> absent,
+      java.util.function.BiFunction<ConnectionHealth, Boolean, ConnectionHealth> change, int attempt) {
+    ConnectionHealth before = row == null ? null : health(row);
+    ConnectionHealth base = before != null ? before : absent == null ? null : absent.get();
+    if (base == null) {
+      return Future.succeededFuture(new Applied(null, null, null, null, true));
+    }
+    Instant newest = row == null ? null : instant(row.getOffsetDateTime("last_event_at"));
+    boolean stale = eventAt != null && newest != null && eventAt.isBefore(newest);
+    ConnectionHealth after = change.apply(base, stale);
+    HealthMachine.Notice notice = HealthMachine.notice(base.status(), after.status());
+    String key = notice == null ? null : connectionId + ":" + after.status().wire() + ":" + after.statusSince();
+    if (notice != null && row != null && key.equals(row.getString("notified_key"))) {
+      notice = null;
+    }
+    HealthMachine.Notice told = notice;
+    Tuple values = tuple(after, told == null ? null : key);
+    Future<Integer> written = row == null
+        ? pool.preparedQuery(INSERT_NEW).execute(values).map(RowSet::rowCount)
+        : pool.preparedQuery(UPDATE).execute(values.addLong(row.getLong("version")).addValue(time(eventAt)))
+            .map(RowSet::rowCount);
+    return written.compose(count -> {
+      if (count == 1) {
+        return Future.succeededFuture(new Applied(before, after, told, told == null ? null : key, false));
+      }
+      if (attempt >= 10) {
+        return Future.failedFuture(new IllegalStateException("connection " + connectionId
+            + " kept changing under this update"));
+      }
+      // another writer got there first: apply this event to what it wrote
+      return read(connectionId).compose(fresh -> write(connectionId, fresh, eventAt, absent, change, attempt + 1));
+    });
+  }
+
+  /** Forgets claims older than the given age (a replay older than that is no longer expected). */
+  Future<Integer> forgetEvents(long olderThanMs) {
+    return pool.preparedQuery("DELETE FROM health_applied_events WHERE event_key IN (SELECT event_key FROM "
+            + "health_applied_events WHERE applied_at < now() - ($1::bigint * interval '1 millisecond') LIMIT 10000)")
+        .execute(Tuple.of(olderThanMs)).map(RowSet::rowCount);
+  }
+
+  Future<Void> delete(String connectionId) {
+    return pool.preparedQuery("DELETE FROM health_connections WHERE connection_id = $1").execute(Tuple.of(connectionId))
+        .mapEmpty();
+  }
+
+  /** Adds connections health has not seen (registered before it ran); answers how many were new. */
+  Future<Integer> insertMissing(List<ConnectionHealth> connections) {
+    if (connections.isEmpty()) {
+      return Future.succeededFuture(0);
+    }
+    List<Tuple> batch = new ArrayList<>();
+    for (ConnectionHealth h : connections) {
+      batch.add(tuple(h, null));
+    }
+    return pool.preparedQuery(INSERT_NEW).executeBatch(batch).map(rows -> {
+      int count = 0;
+      for (RowSet<Row> set = rows; set != null; set = set.next()) {
+        count += set.rowCount();
+      }
+      return count;
+    });
+  }
+
+  /** Removes connections the registry no longer has; answers their ids. */
+  Future<List<String>> deleteAbsent(List<String> present, Instant listedAt) {
+    return pool.preparedQuery("DELETE FROM health_connections WHERE NOT (connection_id = ANY($1)) AND created_at < $2 "
+            + "RETURNING connection_id")
+        .execute(Tuple.of(present.toArray(new String[0]), time(listedAt)))
+        .map(rows -> {
+          List<String> out = new ArrayList<>();
+          rows.forEach(row -> out.add(row.getString(0)));
+          return out;
+        });
+  }
+
+  Future<ConnectionHealth> get(String userId, String connectionId) {
+    return pool.preparedQuery("SELECT " + COLUMNS + " FROM health_connections WHERE connection_id = $1 "
+            + "AND ($2::text IS NULL OR user_id = $2)")
+        .execute(Tuple.of(connectionId, userId))
+        .map(rows -> rows.size() == 0 ? null : health(rows.iterator().next()));
+  }
+
+  Future<List<ConnectionHealth>> list(String userId) {
+    return pool.preparedQuery("SELECT " + COLUMNS + " FROM health_connections WHERE ($1::text IS NULL OR user_id = $1) "
+            + "ORDER BY created_at, connection_id")
+        .execute(Tuple.of(userId))
+        .map(HealthStore::all);
+  }
+
+  Future<List<String>> connectionsOf(String institutionId) {
+    return pool.preparedQuery("SELECT connection_id FROM health_connections WHERE institution_id = $1 ORDER BY connection_id")
+        .execute(Tuple.of(institutionId))
+        .map(rows -> {
+          List<String> out = new ArrayList<>();
+          rows.forEach(row -> out.add(row.getString(0)));
+          return out;
+        });
+  }
+
+  Future<List<ConnectionHealth>> ofInstitution(String institutionId) {
+    return pool.preparedQuery("SELECT " + COLUMNS + " FROM health_connections WHERE institution_id = $1")
+        .execute(Tuple.of(institutionId)).map(HealthStore::all);
+  }
+
+  /** Distinct banks with their name, for the status poll. */
+  Future<List<JsonObject>> institutions() {
+    return pool.query("SELECT institution_id, max(institution_name) AS name FROM health_connections "
+            + "WHERE institution_id IS NOT NULL GROUP BY institution_id").execute()
+        .map(rows -> {
+          List<JsonObject> out = new ArrayList<>();
+          rows.forEach(row -> out.add(row.toJson()));
+          return out;
+        });
+  }
+
+  /** Counts per status and sync totals, for one user or everyone. */
+  Future<Row> counts(String userId) {
+    return pool.preparedQuery("""
+            SELECT count(*) AS total,
+                   count(*) FILTER (WHERE status = 'active') AS active,
+                   count(*) FILTER (WHERE status = 'degraded') AS degraded,
+                   count(*) FILTER (WHERE status = 'error') AS error,
+                   count(*) FILTER (WHERE status = 'rate_limited') AS rate_limited,
+                   count(*) FILTER (WHERE status = 'maintenance') AS maintenance,
+                   count(*) FILTER (WHERE status = 'requires_reauth') AS requires_reauth,
+                   count(*) FILTER (WHERE status = 'pending_expiration') AS pending_expiration,
+                   count(*) FILTER (WHERE status = 'disconnected') AS disconnected,
+                   COALESCE(sum(sync_success_count), 0)::bigint AS successes,
+                   COALESCE(sum(sync_failure_count), 0)::bigint AS failures
+            FROM health_connections WHERE ($1::text IS NULL OR user_id = $1)
+            """).execute(Tuple.of(userId)).map(rows -> rows.iterator().next());
+  }
+
+  // --- institutions -----------------------------------------------------------------------------------
+
+  Future<List<Row>> loadInstitutions() {
+    return pool.query("SELECT institution_id, name, circuit, circuit_since, circuit_reason, plaid_status, maintenance, "
+        + "scheduled_notified_from FROM health_institutions").execute().map(rows -> {
+          List<Row> out = new ArrayList<>();
+          rows.forEach(out::add);
+          return out;
+        });
+  }
+
+  Future<Void> saveInstitution(String institutionId, String name, String circuit, Instant since, String reason,
+      String plaidStatus, JsonObject maintenance, Instant scheduledNotifiedFrom) {
+    return pool.preparedQuery("""
+            INSERT INTO health_institutions (institution_id, name, circuit, circuit_since, circuit_reason, plaid_status,
+                                             maintenance, scheduled_notified_from, updated_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now())
+            ON CONFLICT (institution_id) DO UPDATE SET name = COALESCE(EXCLUDED.name, health_institutions.name),
+              circuit = EXCLUDED.circuit, circuit_since = EXCLUDED.circuit_since, circuit_reason = EXCLUDED.circuit_reason,
+              plaid_status = EXCLUDED.plaid_status, maintenance = EXCLUDED.maintenance,
+              scheduled_notified_from = EXCLUDED.scheduled_notified_from, updated_at = now()
+            """).execute(Tuple.from(new Object[] {institutionId, name, circuit, time(since), reason, plaidStatus,
+            maintenance, time(scheduledNotifiedFrom)}))
+        .mapEmpty();
+  }
+
+  // --- mapping ----------------------------------------------------------------------------------------
+
+  private static List<ConnectionHealth> all(RowSet<Row> rows) {
+    List<ConnectionHealth> out = new ArrayList<>(rows.size());
+    rows.forEach(row -> out.add(health(row)));
+    return out;
+  }
+
+  static ConnectionHealth health(Row row) {
+    return new ConnectionHealth(row.getString("connection_id"), row.getString("user_id"), row.getString("item_id"),
+        row.getString("institution_id"), row.getString("institution_name"),
+        ConnectionStatus.fromWire(row.getString("status")), instant(row.getOffsetDateTime("status_since")),
+        instant(row.getOffsetDateTime("last_successful_sync")), (JsonObject) row.getValue("last_error"),
+        row.getLong("sync_success_count"), row.getLong("sync_failure_count"), row.getInteger("consecutive_failures"),
+        instant(row.getOffsetDateTime("maintenance_until")), row.getInteger("retry_attempts"),
+        instant(row.getOffsetDateTime("next_retry")), row.getBoolean("consent_expiring"),
+        instant(row.getOffsetDateTime("consent_expiration_time")), instant(row.getOffsetDateTime("updated_at")));
+  }
+
+  private static Tuple tuple(ConnectionHealth h, String notifiedKey) {
+    return Tuple.from(new Object[] {h.connectionId(), h.userId(), h.itemId(), h.institutionId(), h.institutionName(),
+        h.status().wire(), time(h.statusSince()), time(h.lastSuccessfulSync()), h.lastError(), h.syncSuccessCount(),
+        h.syncFailureCount(), h.consecutiveFailures(), time(h.maintenanceUntil()), h.retryAttempts(),
+        time(h.nextRetry()), h.consentExpiring(), time(h.consentExpirationTime()), time(h.updatedAt()), notifiedKey});
+  }
+
+  static OffsetDateTime time(Instant instant) {
+    return instant == null ? null : OffsetDateTime.ofInstant(instant, ZoneOffset.UTC);
+  }
+
+  static Instant instant(OffsetDateTime time) {
+    return time == null ? null : time.toInstant();
+  }
+}
