@@ -9,6 +9,7 @@ import com.mingus.reliability.http.HttpVerticle;
 import com.mingus.reliability.ratelimit.RateLimitVerticle;
 import com.mingus.reliability.sandbox.SandboxVerticle;
 import com.mingus.reliability.sync.SyncVerticle;
+import com.mingus.reliability.notify.NotifyVerticle;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -92,6 +93,7 @@ final class Deployer {
     // health tracking
 
     // notification delivery
+    units.add(new Unit("notify", "notify", NotifyVerticle::new, instances(raw, "notify", 1), true));
 
     units.add(new Unit("http", "http", HttpVerticle::new, instances(raw, "http", 2), true));
     return units;
@@ -117,6 +119,10 @@ final class Deployer {
     config.put("node_id", nodeId);
     if (unit.name().equals("sync")) {
       config.put("crypto", crypto.copy());
+    }
+    if (unit.name().equals("notify")) {
+      // the mail server is a top-level section (SMTP_* variables); notification delivery is its only user
+      config.put("smtp", settings.raw().getJsonObject("smtp", new JsonObject()).copy());
     }
     if (unit.name().equals("http")) {
       config.put("port", settings.httpPort()).put("host", settings.httpHost())
