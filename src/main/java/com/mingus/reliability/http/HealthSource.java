@@ -20,11 +20,11 @@ import java.util.Map;
  * so the API and the feed keep answering with what is known: {@link #derived(JsonObject)}.
  */
 final class HealthSource {
-  static final String HEALTH_CONNECTIONS = "health.connections";
-  static final String HEALTH_CONNECTION = "health.connection";
-  static final String HEALTH_OVERVIEW = "health.overview";
-  static final String HEALTH_CONNECTION_METRICS = "health.connection_metrics";
-  static final String HEALTH_INSTITUTIONS = "health.institutions";
+  private static final String HEALTH_CONNECTIONS = Addresses.HEALTH_CONNECTIONS;
+  private static final String HEALTH_CONNECTION = Addresses.HEALTH_CONNECTION;
+  private static final String HEALTH_OVERVIEW = Addresses.HEALTH_OVERVIEW;
+  private static final String HEALTH_CONNECTION_METRICS = Addresses.HEALTH_CONNECTION_METRICS;
+  private static final String HEALTH_INSTITUTIONS = Addresses.HEALTH_INSTITUTIONS;
 
   private final Vertx vertx;
   private final long timeoutMs;

@@ -87,8 +87,8 @@ public final class HttpVerticle extends VerticleBase {
           .setIdleTimeoutUnit(TimeUnit.SECONDS);
       return List.of(
           Bus.answerPing(vertx, "http", () -> Future.succeededFuture(PingReply.up("http"))).completion(),
-          vertx.eventBus().consumer(HealthEvents.HEALTH_CHANGED, message -> onHealthChanged(HealthSource.json(message.body()))).completion(),
-          vertx.eventBus().consumer(HealthEvents.INSTITUTION_CHANGED, message -> {
+          vertx.eventBus().consumer(Addresses.HEALTH_CHANGED, message -> onHealthChanged(HealthSource.json(message.body()))).completion(),
+          vertx.eventBus().consumer(Addresses.INSTITUTION_CHANGED, message -> {
             JsonObject body = HealthSource.json(message.body());
             feed.institutionChanged(body.containsKey("institution") ? body.getJsonObject("institution") : body);
           }).completion(),
@@ -249,7 +249,7 @@ public final class HttpVerticle extends VerticleBase {
   }
 
   private void checkHealthPresent() {
-    Bus.request(vertx, Addresses.ping("health"), new JsonObject(), pingTimeoutMs)
+    Bus.request(vertx, Addresses.HEALTH_PING, new JsonObject(), pingTimeoutMs)
         .onComplete(result -> {
           boolean present = result.succeeded()
               || !(result.cause() instanceof Bus.BusException bus && bus.failure().infrastructure());
@@ -323,13 +323,4 @@ public final class HttpVerticle extends VerticleBase {
     log.debug("HTTP server draining in-flight requests (at most {} ms)", shutdownTimeoutMs);
     return server.shutdown(shutdownTimeoutMs, TimeUnit.MILLISECONDS);
   }
-
-  /** Health tracking's events, until its addresses are in the bus contract. */
-  static final class HealthEvents {
-    static final String HEALTH_CHANGED = "health.changed";
-    static final String INSTITUTION_CHANGED = "institution.changed";
-
-    private HealthEvents() {}
-  }
-
 }
