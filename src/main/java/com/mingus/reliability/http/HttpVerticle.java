@@ -150,7 +150,8 @@ public final class HttpVerticle extends VerticleBase {
     user(router, HttpMethod.GET, "/api/reliability/rate-limits", "rateLimits", api::rateLimits);
     user(router, HttpMethod.POST, "/api/reliability/feed/ticket", "feedTicket", api::feedTicket);
     admin(router, HttpMethod.GET, "/api/reliability/metrics/overview", "metricsOverview", api::overview);
-    admin(router, HttpMethod.GET, "/api/reliability/metrics/connections/:id", "connectionMetrics", api::connectionMetrics);
+    // an operator sees any connection's metrics; a user only their own (another's is 404, like everywhere)
+    user(router, HttpMethod.GET, "/api/reliability/metrics/connections/:id", "connectionMetrics", api::connectionMetrics);
     admin(router, HttpMethod.GET, "/api/admin/connections", "adminConnections", api::adminConnections);
     admin(router, HttpMethod.GET, "/api/admin/mail", "adminMail", api::adminMail);
 
