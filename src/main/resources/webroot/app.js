@@ -86,7 +86,7 @@
         (msg.connections || []).forEach((c) => state.connections.set(c.connection_id, c));
         state.institutions.clear();
         (msg.institutions || []).forEach((i) => state.institutions.set(i.institution_id, i));
-        renderConnections(); renderInstitutions();
+        renderConnections(); renderInstitutions(); loadSyncs();
       } else if (msg.type === 'health') {
         const c = msg.connection; const before = state.connections.get(c.connection_id);
         if (c.removed) state.connections.delete(c.connection_id);
@@ -96,6 +96,7 @@
             (before ? label(before.status) + ' → ' : '') + label(c.status), c.status);
         }
         renderConnections(c.connection_id);
+        clearTimeout(state.syncTimer); state.syncTimer = setTimeout(loadSyncs, 1500);
       } else if (msg.type === 'institution') {
         const i = msg.institution; state.institutions.set(i.institution_id, Object.assign({}, state.institutions.get(i.institution_id) || {}, i));
         activity('Bank ' + (i.name || i.institution_name || i.institution_id) + ': ' + label(i.status || i.circuit), i.status);
@@ -178,11 +179,12 @@
   function renderInstitutions() {
     const rows = [...state.institutions.values()];
     $('institutions').innerHTML = rows.length ? rows.map((i) => {
-      const status = i.status || i.health || 'healthy'; const circuit = i.circuit || i.circuit_state || 'closed';
-      const n = typeof i.connections === 'number' ? i.connections : (i.connection_count || '');
+      const status = String(i.status || i.health || 'healthy').toLowerCase(); const circuit = String(i.circuit || i.circuit_state || 'closed').toLowerCase();
+      const rates = i.success_rates || {}; const hour = rates['1h'] || rates['5m'] || {};
+      const n = hour.rate != null ? hour.rate + ' % of ' + hour.total : (typeof i.connections === 'number' ? i.connections + ' connections' : '–');
       return '<tr data-institution-id="' + esc(i.institution_id) + '"><td>' + esc(i.name || i.institution_name || i.institution_id) + '</td>' +
         '<td><span class="pill ' + esc(status) + '">' + esc(label(status)) + '</span></td>' +
-        '<td><span class="pill ' + esc(circuit) + '">' + esc(label(circuit)) + '</span></td><td>' + esc(n) + '</td></tr>';
+        '<td><span class="pill ' + esc(circuit) + '" title="' + esc(i.circuit_reason || '') + '">' + esc(label(circuit)) + '</span></td><td>' + esc(n) + '</td></tr>';
     }).join('') : '<tr><td colspan="4" class="empty">No banks yet.</td></tr>';
   }
 
