@@ -218,6 +218,10 @@ final class ControlApi {
     Instant now = Instant.now();
     Item item = sandbox.world.createItem(institutionId, body.getString("user_id"), body.getString("webhook"), templates,
         accountCount, transactions, now);
+    long readyAfter = body.getLong("ready_after_ms", 0L);
+    if (readyAfter > 0) {
+      sandbox.readyLater(item, readyAfter);
+    }
     return new JsonObject()
         .put("public_token", sandbox.world.publicTokenFor(item, now.toEpochMilli()))
         .put("item_id", item.id);
@@ -267,12 +271,12 @@ final class ControlApi {
 
   private JsonObject rateLimits(JsonObject body) {
     for (String key : body.fieldNames()) {
-      if (key.equals("window_ms")) {
+      if (key.equals("window_ms") || key.equals("window_kind")) {
         continue;
       }
       if (!key.startsWith("/") || !(body.getValue(key) instanceof JsonObject)) {
         throw new ControlError(400, "INVALID_REQUEST",
-            "keys are endpoint paths with a leading slash, each {\"per_minute\", \"per_item_per_minute\"}, or window_ms");
+            "keys are endpoint paths with a leading slash, each {\"per_minute\", \"per_item_per_minute\"}, window_ms or window_kind");
       }
     }
     Long window = body.getLong("window_ms");
@@ -281,6 +285,13 @@ final class ControlApi {
         throw new ControlError(400, "INVALID_REQUEST", "window_ms must be positive");
       }
       sandbox.limits.windowMs(window);
+    }
+    Object kind = body.getValue("window_kind");
+    if (kind != null) {
+      if (!"fixed".equals(kind) && !"sliding".equals(kind)) {
+        throw new ControlError(400, "INVALID_REQUEST", "window_kind is fixed or sliding");
+      }
+      sandbox.limits.sliding("sliding".equals(kind));
     }
     sandbox.limits.update(body);
     return sandbox.limits.toJson();

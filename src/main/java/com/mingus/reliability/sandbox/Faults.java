@@ -143,6 +143,11 @@ final class Faults {
           || (rule.institutionId != null && !rule.institutionId.equals(institutionId))) {
         continue;
       }
+      // a bank's trouble hits the calls about its Items; calls about the bank itself (its status) keep
+      // working unless the fault names that endpoint too
+      if (rule.institutionId != null && itemId == null && rule.endpoint == null) {
+        continue;
+      }
       if (rule.probability < 1.0 && random.nextDouble() >= rule.probability) {
         continue;
       }

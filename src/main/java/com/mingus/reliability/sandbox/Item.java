@@ -56,6 +56,8 @@ final class Item {
   PlaidFailure error;
   String consentExpirationTime;
   boolean syncCalled;
+  /** Until then the initial pull is "under way": /transactions/sync answers NOT_READY. */
+  long readyAtMs;
   boolean removed;
   Instant lastSuccessfulUpdate;
   Instant lastFailedUpdate;

@@ -1,13 +1,17 @@
 package com.mingus.reliability.sandbox;
 
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Plaid's per-client and per-Item request limits, counted in fixed windows (a minute unless configured
- * otherwise, so tests can use a two-second "minute"). A rejected request does not use up budget.
+ * Plaid's per-client and per-Item request limits, counted per window (a minute unless configured
+ * otherwise, so tests can use a two-second "minute"). Plaid does not say what kind of window it uses:
+ * {@code fixed} windows (aligned to multiples of the window length) are the default; {@code sliding}
+ * (no more than the limit in any window-long interval) is the stricter reading, for proving that a
+ * client complies whichever Plaid uses. A rejected request does not use up budget.
  */
 final class RateLimits {
   /** A limit pair; null means no such limit. */
@@ -40,7 +44,9 @@ final class RateLimits {
 
   private final Map<String, Limit> limits = new LinkedHashMap<>();
   private final Map<String, long[]> windows = new HashMap<>();
+  private final Map<String, ArrayDeque<Long>> slides = new HashMap<>();
   private long windowMs;
+  private boolean sliding;
 
   RateLimits(JsonObject configured, long windowMs) {
     reset(configured, windowMs);
@@ -50,7 +56,9 @@ final class RateLimits {
     limits.clear();
     limits.putAll(SANDBOX_DEFAULTS);
     windows.clear();
+    slides.clear();
     this.windowMs = windowMs;
+    this.sliding = false;
     update(configured);
   }
 
@@ -71,6 +79,13 @@ final class RateLimits {
   void windowMs(long windowMs) {
     this.windowMs = windowMs;
     windows.clear();
+    slides.clear();
+  }
+
+  void sliding(boolean sliding) {
+    this.sliding = sliding;
+    windows.clear();
+    slides.clear();
   }
 
   /** Counts the request when both budgets allow it; otherwise returns the 429 Plaid would send. */
@@ -79,42 +94,52 @@ final class RateLimits {
     if (limit == null) {
       return null;
     }
-    long window = nowMs / windowMs;
     String[] codes = CODES.getOrDefault(endpoint, new String[] {"RATE_LIMIT", "RATE_LIMIT"});
-    long[] item = null;
-    if (itemId != null && limit.perItemPerMinute() != null) {
-      item = counter(endpoint + " " + itemId, window);
-      if (item[1] >= limit.perItemPerMinute()) {
-        return PlaidFailure.rateLimited(codes[0], endpoint + " on this Item");
-      }
+    String itemKey = itemId != null && limit.perItemPerMinute() != null ? endpoint + " " + itemId : null;
+    String clientKey = limit.perMinute() != null ? endpoint : null;
+    if (itemKey != null && used(itemKey, nowMs) >= limit.perItemPerMinute()) {
+      return PlaidFailure.rateLimited(codes[0], endpoint + " on this Item");
     }
-    long[] client = null;
-    if (limit.perMinute() != null) {
-      client = counter(endpoint, window);
-      if (client[1] >= limit.perMinute()) {
-        return PlaidFailure.rateLimited(codes[1], endpoint + " for this client");
-      }
+    if (clientKey != null && used(clientKey, nowMs) >= limit.perMinute()) {
+      return PlaidFailure.rateLimited(codes[1], endpoint + " for this client");
     }
-    if (item != null) {
-      item[1]++;
+    if (itemKey != null) {
+      take(itemKey, nowMs);
     }
-    if (client != null) {
-      client[1]++;
+    if (clientKey != null) {
+      take(clientKey, nowMs);
     }
     return null;
   }
 
-  private long[] counter(String key, long window) {
+  /** Requests already accepted in the window that ends now. */
+  private long used(String key, long nowMs) {
+    if (sliding) {
+      ArrayDeque<Long> times = slides.computeIfAbsent(key, k -> new ArrayDeque<>());
+      while (!times.isEmpty() && times.peekFirst() <= nowMs - windowMs) {
+        times.pollFirst();
+      }
+      return times.size();
+    }
+    long window = nowMs / windowMs;
     long[] counter = windows.computeIfAbsent(key, k -> new long[] {window, 0});
     if (counter[0] != window) {
       counter[0] = window;
       counter[1] = 0;
     }
-    return counter;
+    return counter[1];
+  }
+
+  private void take(String key, long nowMs) {
+    if (sliding) {
+      slides.get(key).addLast(nowMs);
+    } else {
+      windows.get(key)[1]++;
+    }
   }
 
   JsonObject toJson() {
-    JsonObject out = new JsonObject().put("window_ms", windowMs);
+    JsonObject out = new JsonObject().put("window_ms", windowMs).put("window_kind", sliding ? "sliding" : "fixed");
     limits.forEach((endpoint, limit) -> out.put(endpoint, limit.toJson()));
     return out;
   }

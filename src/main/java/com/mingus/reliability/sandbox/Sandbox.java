@@ -1,5 +1,6 @@
 package com.mingus.reliability.sandbox;
 
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -17,12 +18,16 @@ final class Sandbox {
   final Webhooks webhooks;
   World world;
 
-  Sandbox(JsonObject config, Webhooks webhooks) {
+  private final Vertx vertx;
+
+  Sandbox(Vertx vertx, JsonObject config, Webhooks webhooks) {
+    this.vertx = vertx;
     this.config = config;
     long seed = config.getLong("seed", 42L);
     this.world = new World(seed, today(config), Instant.now());
     this.faults = new Faults(seed);
     this.limits = new RateLimits(config.getJsonObject("rate_limits", new JsonObject()), windowMs(config));
+    limits.sliding("sliding".equals(config.getString("rate_limit_window_kind", "fixed")));
     this.webhooks = webhooks;
   }
 
@@ -40,6 +45,7 @@ final class Sandbox {
     world = new World(seed, today(config), Instant.now());
     faults.reset(seed);
     limits.reset(config.getJsonObject("rate_limits", new JsonObject()), windowMs(config));
+    limits.sliding("sliding".equals(config.getString("rate_limit_window_kind", "fixed")));
     stats.clear();
     webhooks.reset();
   }
@@ -95,5 +101,19 @@ final class Sandbox {
         .put("webhook_code", "PENDING_EXPIRATION")
         .put("item_id", item.id)
         .put("consent_expiration_time", item.consentExpirationTime));
+  }
+
+  /**
+   * Makes the Item's initial pull take {@code delayMs}: until then /transactions/sync answers NOT_READY;
+   * then, if it was already called, SYNC_UPDATES_AVAILABLE says the data are there.
+   */
+  void readyLater(Item item, long delayMs) {
+    item.readyAtMs = System.currentTimeMillis() + delayMs;
+    World owner = world;
+    vertx.setTimer(delayMs, tick -> {
+      if (world == owner && !item.removed && item.syncCalled) {
+        syncUpdatesAvailable(item);
+      }
+    });
   }
 }

@@ -39,7 +39,7 @@ public final class SandboxVerticle extends VerticleBase {
         .setConnectTimeout(5_000));
     Webhooks webhooks = new Webhooks(vertx, client, new WebhookSigner(Instant.now().getEpochSecond()),
         config.getDouble("webhook_time_scale", 1.0), config.getLong("webhook_timeout_ms", 10_000L));
-    Sandbox sandbox = new Sandbox(config, webhooks);
+    Sandbox sandbox = new Sandbox(vertx, config, webhooks);
 
     Router router = Router.router(vertx);
     router.route().handler(BodyHandler.create(false).setBodyLimit(config.getLong("body_limit_bytes", 1_048_576L)));
@@ -47,6 +47,16 @@ public final class SandboxVerticle extends VerticleBase {
     new ControlApi(sandbox).mount(router);
     router.route().last().handler(ctx -> ctx.response().setStatusCode(404).putHeader("Content-Type", "application/json")
         .end(PlaidFailure.notFound().toResponse(sandbox.world.requestId()).toBuffer()));
+    // what the router itself rejects (a body over the limit) still gets Plaid's error object
+    router.route().failureHandler(ctx -> {
+      PlaidFailure failure = ctx.statusCode() == 413 || ctx.statusCode() == 400 ? PlaidFailure.invalidBody()
+          : PlaidFailure.internal();
+      if (ctx.failure() != null && failure.status == 500) {
+        log.error("Sandbox request to {} failed", ctx.normalizedPath(), ctx.failure());
+      }
+      ctx.response().setStatusCode(failure.status).putHeader("Content-Type", "application/json")
+          .end(failure.toResponse(sandbox.world.requestId()).toBuffer());
+    });
 
     Bus.answerPing(vertx, "sandbox", () -> Future.succeededFuture(PingReply.up("sandbox")));
     HttpServerOptions options = new HttpServerOptions()

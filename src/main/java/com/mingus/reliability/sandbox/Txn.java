@@ -1,5 +1,6 @@
 package com.mingus.reliability.sandbox;
 
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.LocalDate;
@@ -19,6 +20,7 @@ final class Txn {
   final boolean pending;
   final String pendingTransactionId;
   private JsonObject json;
+  private Buffer encoded;
 
   Txn(String id, String accountId, long amountCents, LocalDate date, LocalDate authorizedDate,
       Merchants.Merchant merchant, boolean pending, String pendingTransactionId) {
@@ -79,5 +81,13 @@ final class Txn {
           .put("website", merchant.website());
     }
     return json;
+  }
+
+  /** The JSON bytes of {@link #toJson()}, encoded once: a sync page is assembled from these. */
+  Buffer encoded() {
+    if (encoded == null) {
+      encoded = toJson().toBuffer();
+    }
+    return encoded;
   }
 }

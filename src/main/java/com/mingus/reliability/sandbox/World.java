@@ -36,7 +36,6 @@ final class World {
   final Map<String, Item> items = new LinkedHashMap<>();
   final Map<String, Item> byToken = new HashMap<>();
   final Map<String, PublicToken> publicTokens = new HashMap<>();
-  final Map<String, String> linkTokens = new HashMap<>();
   private int itemCount;
 
   World(long seed, LocalDate today, Instant now) {
@@ -87,15 +86,17 @@ final class World {
   }
 
   String publicTokenFor(Item item, long nowMs) {
+    if (publicTokens.size() > 10_000) {
+      publicTokens.values().removeIf(entry -> entry.expiresAtMs() < nowMs);
+    }
     String token = "public-sandbox-" + Ids.uuid(random);
     publicTokens.put(token, new PublicToken(item.id, nowMs + PUBLIC_TOKEN_TTL_MS));
     return token;
   }
 
-  String linkToken(String itemIdOrNull) {
-    String token = "link-sandbox-" + Ids.uuid(random);
-    linkTokens.put(token, itemIdOrNull == null ? "" : itemIdOrNull);
-    return token;
+  /** A Link token; Link itself is not simulated, so nothing needs to remember it. */
+  String linkToken() {
+    return "link-sandbox-" + Ids.uuid(random);
   }
 
   String requestId() {

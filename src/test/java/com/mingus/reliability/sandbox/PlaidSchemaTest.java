@@ -39,4 +39,17 @@ class PlaidSchemaTest {
         {"available":null,"current":1.5,"limit":null,"iso_currency_code":"USD","unofficial_currency_code":null}
         """)).isEmpty();
   }
+
+  @Test
+  void nestedReferencesAndAllOfPartsAreChecked() {
+    String response = """
+        {"transactions_update_status":"HISTORICAL_UPDATE_COMPLETE","accounts":[],"modified":[],"removed":[],
+         "next_cursor":"c","has_more":false,"request_id":"r",
+         "added":[{"transaction_id":"t","account_id":"a","amount":1.0,"iso_currency_code":"USD",
+                   "unofficial_currency_code":null,"date":"2026-01-01","pending":false}]}
+        """;
+    // payment_channel, location, ... are required by the second part of Transaction's allOf
+    assertThat(PlaidSchema.violations("TransactionsSyncResponse", response))
+        .anyMatch(v -> v.contains("payment_channel"));
+  }
 }

@@ -2,6 +2,8 @@ package com.mingus.reliability.testsupport;
 
 import com.networknt.schema.JsonSchema;
 import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.JsonNodePath;
+import com.networknt.schema.PathType;
 import com.networknt.schema.SchemaLocation;
 import com.networknt.schema.SchemaValidatorsConfig;
 import com.networknt.schema.SpecVersion;
@@ -22,16 +24,23 @@ public final class PlaidSchema {
   private static final JsonSchemaFactory FACTORY = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V4,
       builder -> builder.metaSchema(OpenApi30.getInstance()).defaultMetaSchemaIri(OpenApi30.getInstance().getIri()));
   private static final SchemaValidatorsConfig CONFIG = SchemaValidatorsConfig.builder()
-      .pathType(com.networknt.schema.PathType.JSON_POINTER)
+      .pathType(PathType.JSON_POINTER)
       .build();
   private static final Map<String, JsonSchema> SCHEMAS = new ConcurrentHashMap<>();
 
   private PlaidSchema() {}
 
+  /** The whole OpenAPI document, parsed on first use. */
+  private static final class Document {
+    static final JsonSchema ROOT = FACTORY.getSchema(SchemaLocation.of(DOCUMENT), CONFIG);
+  }
+
   /** The violations of {@code json} against {@code #/components/schemas/<component>}; empty when valid. */
   public static List<String> violations(String component, String json) {
     JsonSchema schema = SCHEMAS.computeIfAbsent(component, name -> {
-      JsonSchema loaded = FACTORY.getSchema(SchemaLocation.of(DOCUMENT + "#/components/schemas/" + name), CONFIG);
+      // one parse of the 3 MB document; every component is a sub-schema of it, so $refs stay inside
+      JsonSchema loaded = Document.ROOT.getSubSchema(new JsonNodePath(PathType.JSON_POINTER)
+          .append("components").append("schemas").append(name));
       loaded.initializeValidators();
       return loaded;
     });
