@@ -150,7 +150,7 @@
       return '<div class="conn" data-connection-id="' + esc(c.connection_id) + '" data-status="' + esc(c.status) + '">' +
         '<div class="name"><span>' + esc(c.institution_name || c.institution_id || 'Bank') + '</span><span class="pill ' + esc(c.status) + '">' + esc(label(c.status)) + '</span></div>' +
         '<div class="meta">' + (state.admin && c.user_id ? esc(c.user_id) + ' · ' : '') + 'synced ' + esc(ago(c.last_successful_sync)) +
-        (c.consecutive_failures ? ' · ' + esc(c.consecutive_failures) + ' failures in a row' : '') + (c.syncing ? ' · syncing…' : '') + '</div>' +
+        (c.consecutive_failures ? ' · ' + esc(c.consecutive_failures) + (c.consecutive_failures === 1 ? ' failure' : ' failures') + ' in a row' : '') + (c.syncing ? ' · syncing…' : '') + '</div>' +
         (hint(c) ? '<div class="hint">' + esc(hint(c)) + '</div>' : '') +
         (mine ? '<div class="actions">' +
           '<button class="small" data-act="sync-now" data-id="' + esc(c.connection_id) + '">Sync now</button>' +
@@ -230,17 +230,18 @@
     } catch (e) { $('ratelimits').innerHTML = '<p class="empty">' + esc(e.message) + '</p>'; }
   }
   async function loadSyncs() {
-    const mine = [...state.connections.values()].filter((c) => c.user_id === undefined || c.user_id === state.user).slice(0, 12);
+    const mine = [...state.connections.values()].filter((c) => state.admin || c.user_id === undefined || c.user_id === state.user).slice(0, 12);
     const rows = [];
     await Promise.all(mine.map(async (c) => {
       try {
-        const r = await api('GET', '/api/reliability/connections/' + encodeURIComponent(c.connection_id) + '/sync-status');
-        (r.sync_logs || []).slice(0, 5).forEach((l) => rows.push(Object.assign({ bank: r.institution_name }, l)));
+        const base = state.admin ? '/api/admin/connections/' : '/api/reliability/connections/';
+        const r = await api('GET', base + encodeURIComponent(c.connection_id) + '/sync-status');
+        (r.sync_logs || []).slice(0, 5).forEach((l) => rows.push(Object.assign({ bank: r.institution_name, who: state.admin ? c.user_id : '' }, l)));
       } catch (e) { /* a removed connection */ }
     }));
     rows.sort((a, b) => String(b.started_at).localeCompare(String(a.started_at)));
     $('syncs').innerHTML = rows.length ? rows.slice(0, 15).map((l) =>
-      '<tr><td>' + esc(ago(l.started_at)) + '</td><td>' + esc(l.bank) + '</td><td>' + esc(l.trigger) + '</td><td><span class="pill ' + esc(l.status) + '">' + esc(label(l.status)) + '</span></td>' +
+      '<tr><td>' + esc(ago(l.started_at)) + '</td><td>' + esc(l.bank) + (l.who ? ' <span class="sub">' + esc(l.who) + '</span>' : '') + '</td><td>' + esc(l.trigger) + '</td><td><span class="pill ' + esc(l.status) + '">' + esc(label(l.status)) + '</span></td>' +
       '<td>+' + esc(l.added || 0) + ' ~' + esc(l.modified || 0) + ' −' + esc(l.removed || 0) + '</td><td>' + esc(l.duration_ms != null ? l.duration_ms + ' ms' : '') + '</td></tr>').join('')
       : '<tr><td colspan="6" class="empty">No syncs yet.</td></tr>';
   }

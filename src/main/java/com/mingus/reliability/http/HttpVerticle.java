@@ -154,6 +154,7 @@ public final class HttpVerticle extends VerticleBase {
     // an operator sees any connection's metrics; a user only their own (another's is 404, like everywhere)
     user(router, HttpMethod.GET, "/api/reliability/metrics/connections/:id", "connectionMetrics", api::connectionMetrics);
     admin(router, HttpMethod.GET, "/api/admin/connections", "adminConnections", api::adminConnections);
+    admin(router, HttpMethod.GET, "/api/admin/connections/:id/sync-status", "adminSyncStatus", api::syncStatus);
     admin(router, HttpMethod.GET, "/api/admin/mail", "adminMail", api::adminMail);
 
     router.route("/api/*").last().handler(ctx -> Responses.error(ctx, 404, "NOT_FOUND",
