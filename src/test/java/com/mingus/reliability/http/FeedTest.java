@@ -125,6 +125,8 @@ class FeedTest {
     Await.result(FeedClient.open(app.vertx(), app.httpPort(), "http://localhost:8080", null)).close();
     Await.result(FeedClient.open(app.vertx(), app.httpPort(), "http://127.0.0.1:" + app.httpPort(), null)).close();
     Await.result(FeedClient.open(app.vertx(), app.httpPort(), null, null)).close();
+    // a plain GET is told what the endpoint is, not left hanging
+    assertThat(ApiCaller.errorCode(alice.get("/api/reliability/feed"))).isEqualTo("INVALID_REQUEST");
   }
 
   @Test
