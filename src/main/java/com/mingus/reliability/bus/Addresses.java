@@ -129,6 +129,10 @@ public final class Addresses {
   /** Event: {@link NotificationCreated}; a user's new in-app notification, for the live feed. */
   public static final String NOTIFICATION_CREATED = "notification.created";
 
+  // the HTTP edge
+  /** Event: a verified Plaid webhook (JsonObject, as Plaid sent it), for health tracking and anyone watching. */
+  public static final String PLAID_WEBHOOK_RECEIVED = "plaid.webhook_received";
+
   /** The ping address of a named component. */
   public static String ping(String component) {
     return component + PING_SUFFIX;
