@@ -100,7 +100,7 @@ public final class SyncVerticle extends VerticleBase {
     vertx.cancelTimer(pollTimer);
     vertx.cancelTimer(heartbeatTimer);
     // Leases still held are handed back; a result that arrives later is fenced out.
-    List<UUID> held = List.copyOf(inFlight.keySet());
+    List<Claim> held = List.copyOf(inFlight.values());
     return store.release(nodeId, held)
         .otherwise(0)
         .compose(released -> {
@@ -146,7 +146,7 @@ public final class SyncVerticle extends VerticleBase {
   }
 
   private void heartbeat() {
-    List<UUID> held = List.copyOf(inFlight.keySet());
+    List<Claim> held = List.copyOf(inFlight.values());
     store.heartbeat(nodeId, held, settings.leaseMs())
         .onFailure(failure -> log.warn("Lease heartbeat failed: {}", failure.getMessage()));
   }
