@@ -125,7 +125,8 @@ final class Deployer {
         .put("plaid", plaid.copy())
         .put("components", pinged.copy());
     config.put("node_id", nodeId);
-    if (unit.name().equals("sync")) {
+    if (unit.name().equals("sync") || unit.name().equals("notify")) {
+      // access tokens (sync), webhook signing secrets and the VAPID key (notify) are sealed at rest
       config.put("crypto", crypto.copy());
     }
     if (unit.name().equals("notify")) {

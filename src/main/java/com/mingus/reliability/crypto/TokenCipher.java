@@ -161,6 +161,40 @@ public final class TokenCipher {
     }
   }
 
+  /** Prefix of a secret sealed into one text column by {@link #sealText}. */
+  public static final String TEXT_PREFIX = "enc1:";
+
+  /**
+   * Seals a secret (a webhook signing secret, a private key) into one text value,
+   * {@code enc1:<key id>:<nonce>:<ciphertext>}, bound to {@code context} (what it is and whose).
+   */
+  public String sealText(String plaintext, String context) {
+    Sealed sealed = seal(plaintext, "secret", context);
+    Base64.Encoder b64 = Base64.getEncoder();
+    return TEXT_PREFIX + sealed.keyId() + ":" + b64.encodeToString(sealed.nonce()) + ":"
+        + b64.encodeToString(sealed.ciphertext());
+  }
+
+  /** Opens a value of {@link #sealText}; a value without the prefix (stored before sealing) is returned as it is. */
+  public String openText(String stored, String context) {
+    if (stored == null || !stored.startsWith(TEXT_PREFIX)) {
+      return stored;
+    }
+    String[] parts = stored.substring(TEXT_PREFIX.length()).split(":");
+    if (parts.length != 3) {
+      throw new IllegalStateException("a sealed secret is malformed");
+    }
+    Base64.Decoder b64 = Base64.getDecoder();
+    return open(new Sealed(parts[0], b64.decode(parts[1]), b64.decode(parts[2])), "secret", context);
+  }
+
+  /** A cipher with one random key for this process only, for a component started without configured keys (tests). */
+  public static TokenCipher ephemeral() {
+    byte[] key = new byte[32];
+    RANDOM.nextBytes(key);
+    return parse("ephemeral:" + Base64.getEncoder().encodeToString(key), "crypto");
+  }
+
   private static byte[] associatedData(String userId, String itemId) {
     return ("mingus-token-v1\u0000" + userId + "\u0000" + itemId).getBytes(StandardCharsets.UTF_8);
   }

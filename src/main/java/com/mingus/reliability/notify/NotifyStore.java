@@ -7,6 +7,7 @@ import com.mingus.reliability.bus.NotificationPriority;
 import com.mingus.reliability.bus.NotificationType;
 import com.mingus.reliability.bus.NotificationView;
 import com.mingus.reliability.bus.PushSubscription;
+import com.mingus.reliability.crypto.TokenCipher;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -31,8 +32,11 @@ import java.util.UUID;
 /** Every SQL statement of the notify verticle, against the tables of {@code V5__notify.sql}. */
 final class NotifyStore {
   private final Pool pool;
+  /** Webhook signing secrets and the VAPID private key are stored sealed, like Plaid access tokens. */
+  private final TokenCipher cipher;
 
-  NotifyStore(Pool pool) {
+  NotifyStore(Pool pool, TokenCipher cipher) {
+    this.cipher = cipher;
     this.pool = pool;
   }
 
@@ -86,6 +90,10 @@ final class NotifyStore {
         row.getString("push"), row.getString("sms"), row.getInteger("version"));
   }
 
+  private static String webhookContext(String userId) {
+    return "notify.webhook_secret:" + userId;
+  }
+
   private static String[] channelArray(List<NotificationChannel> channels) {
     return channels.stream().map(NotificationChannel::wire).toArray(String[]::new);
   }
@@ -113,7 +121,7 @@ final class NotifyStore {
         });
   }
 
-  private static Preferences preferences(Row row) {
+  private Preferences preferences(Row row) {
     List<PushSubscription> push = new ArrayList<>();
     JsonArray subscriptions = (JsonArray) row.getValue("push_subscriptions");
     if (subscriptions != null) {
@@ -129,7 +137,8 @@ final class NotifyStore {
     }
     return new Preferences(row.getString("user_id"), zone, row.getLocalTime("quiet_start"), row.getLocalTime("quiet_end"),
         (JsonObject) row.getValue("channels"), row.getString("email"), row.getString("phone"), List.copyOf(push),
-        row.getString("webhook_url"), row.getString("webhook_secret"), row.getString("webhook_disabled_reason"));
+        row.getString("webhook_url"), cipher.openText(row.getString("webhook_secret"), webhookContext(row.getString("user_id"))),
+        row.getString("webhook_disabled_reason"));
   }
 
   Future<Void> savePreferences(Preferences p) {
@@ -143,7 +152,9 @@ final class NotifyStore {
         + "webhook_secret = EXCLUDED.webhook_secret, webhook_disabled_reason = EXCLUDED.webhook_disabled_reason, "
         + "updated_at = now()")
         .execute(Tuple.tuple(Arrays.asList(p.userId(), p.zone().getId(), p.quietStart(), p.quietEnd(), p.channels(),
-            p.email(), p.phone(), push, p.webhookUrl(), p.webhookSecret(), p.webhookDisabled())))
+            p.email(), p.phone(), push, p.webhookUrl(),
+            p.webhookSecret() == null ? null : cipher.sealText(p.webhookSecret(), webhookContext(p.userId())),
+            p.webhookDisabled())))
         .mapEmpty();
   }
 
@@ -449,6 +460,12 @@ final class NotifyStore {
         .execute(Tuple.of(key, candidate))
         .compose(ignored -> pool.preparedQuery("SELECT value FROM notify_settings WHERE key = $1").execute(Tuple.of(key)))
         .map(rows -> rows.iterator().next().getString("value"));
+  }
+
+  /** As {@link #settingOrInsert}, for a secret: stored sealed, answered opened. */
+  Future<String> secretSettingOrInsert(String key, String candidate) {
+    String context = "notify.setting:" + key;
+    return settingOrInsert(key, cipher.sealText(candidate, context)).map(stored -> cipher.openText(stored, context));
   }
 
   static String iso(OffsetDateTime time) {

@@ -1,6 +1,7 @@
 package com.mingus.reliability.notify;
 
 import com.mingus.reliability.bus.Addresses;
+import com.mingus.reliability.crypto.TokenCipher;
 import com.mingus.reliability.bus.Bus;
 import com.mingus.reliability.bus.DeliveryResult;
 import com.mingus.reliability.bus.DeliveryStatus;
@@ -103,7 +104,11 @@ public final class NotifyVerticle extends VerticleBase {
     registry = registryName == null ? null : BackendRegistries.getNow(registryName);
 
     pool = Pools.create(vertx, config.getJsonObject("database"), "notify");
-    store = new NotifyStore(pool);
+    JsonObject crypto = config().getJsonObject("crypto");
+    if (crypto == null) {
+      log.warn("No token encryption keys in notify's configuration: secrets are sealed with a key of this process only");
+    }
+    store = new NotifyStore(pool, crypto == null ? TokenCipher.ephemeral() : TokenCipher.fromConfig(crypto));
     preferences = new PreferenceCommands(store);
     long httpTimeoutMs = config.getLong("http_timeout_ms", 10_000L);
     httpClient = vertx.createHttpClient(new HttpClientOptions()
@@ -167,7 +172,7 @@ public final class NotifyVerticle extends VerticleBase {
     // the embedded default: one generated pair shared by every node through the database
     WebPush.Vapid candidate = WebPush.Vapid.generate(subject);
     String text = new JsonObject().put("public", candidate.publicKeyText()).put("private", candidate.privateKeyText()).encode();
-    return store.settingOrInsert("vapid", text).map(stored -> {
+    return store.secretSettingOrInsert("vapid", text).map(stored -> {
       JsonObject keys = new JsonObject(stored);
       Redactor.registerSecret(keys.getString("private"));
       return WebPush.Vapid.parse(keys.getString("public"), keys.getString("private"), subject);

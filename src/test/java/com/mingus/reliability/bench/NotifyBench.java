@@ -56,7 +56,8 @@ public final class NotifyBench {
     MessageCodecs.register(vertx.eventBus());
     try {
       JsonObject config = new JsonObject()
-          .put("database", Pools.connectionConfig(TestDatabase.fresh("notify_bench"), 8))
+          .put("crypto", com.mingus.reliability.testsupport.TestApp.cryptoConfig())
+        .put("database", Pools.connectionConfig(TestDatabase.fresh("notify_bench"), 8))
           .put("smtp", new JsonObject().put("host", "127.0.0.1").put("port", smtpPort).put("starttls", "DISABLED")
               .put("max_pool_size", Integer.getInteger("bench.smtp_pool", 8)))
           .put("concurrency", Integer.getInteger("bench.concurrency", 64))

@@ -58,6 +58,16 @@ class TokenCipherTest {
   }
 
   @Test
+  void aSecretSealedIntoTextOpensOnlyInItsContext() {
+    TokenCipher cipher = TokenCipher.parse(K1, "TOKEN_ENCRYPTION_KEYS");
+    String sealed = cipher.sealText("whsec_c2VjcmV0LXNpZ25pbmcta2V5", "notify.webhook_secret:user-1");
+    assertThat(sealed).startsWith("enc1:k1:").doesNotContain("c2VjcmV0");
+    assertThat(cipher.openText(sealed, "notify.webhook_secret:user-1")).isEqualTo("whsec_c2VjcmV0LXNpZ25pbmcta2V5");
+    assertThatThrownBy(() -> cipher.openText(sealed, "notify.webhook_secret:user-2")).isInstanceOf(IllegalStateException.class);
+    assertThat(cipher.openText("legacy-plain", "any")).isEqualTo("legacy-plain");
+  }
+
+  @Test
   void malformedKeysAreRefusedNamingTheSetting() {
     assertThatThrownBy(() -> TokenCipher.parse("k1:short", "TOKEN_ENCRYPTION_KEYS"))
         .isInstanceOf(ConfigException.class).hasMessageStartingWith("TOKEN_ENCRYPTION_KEYS: ");

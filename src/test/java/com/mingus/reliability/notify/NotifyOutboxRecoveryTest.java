@@ -37,6 +37,7 @@ class NotifyOutboxRecoveryTest {
       smtpPort = socket.getLocalPort();
     }
     JsonObject config = new JsonObject()
+        .put("crypto", com.mingus.reliability.testsupport.TestApp.cryptoConfig())
         .put("database", Pools.connectionConfig(db, 2))
         .put("smtp", new JsonObject().put("host", "127.0.0.1").put("port", smtpPort).put("starttls", "DISABLED"))
         .put("poll_interval_ms", 50)

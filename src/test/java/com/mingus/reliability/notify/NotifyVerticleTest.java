@@ -76,6 +76,7 @@ class NotifyVerticleTest {
     smsApi = new Receivers.SmsApi(vertx, "AC123", "token-xyz");
     webhooks = new Receivers.WebhookEndpoint(vertx);
     config = new JsonObject()
+        .put("crypto", com.mingus.reliability.testsupport.TestApp.cryptoConfig())
         .put("database", Pools.connectionConfig(db = TestDatabase.fresh(NotifyVerticleTest.class), 4))
         .put("retention_days", 30)
         .put("cleanup_interval_ms", 200)
@@ -337,6 +338,10 @@ class NotifyVerticleTest {
     NotifyPreferences fetched = ask(Addresses.NOTIFY_PREFERENCES_GET, new NotifyPreferencesGet(user));
     assertThat(fetched.webhookSecret()).isNull();
     assertThat(fetched.webhookSecretSet()).isTrue();
+    // at rest the signing secret is sealed (AES-GCM), never the secret itself
+    String stored = com.mingus.reliability.testsupport.Sql.strings(db,
+        "SELECT webhook_secret FROM notify_preferences WHERE user_id = ?", user).get(0);
+    assertThat(stored).startsWith("enc1:").doesNotContain(saved.webhookSecret().substring(6));
 
     webhooks.script.next.add(503);
     webhooks.script.next.add(500);

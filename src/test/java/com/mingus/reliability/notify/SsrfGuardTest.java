@@ -66,6 +66,7 @@ class SsrfGuardTest {
       request.response().setStatusCode(request.path().contains("307") ? 307 : 302).putHeader("Location", to).end();
     });
     JsonObject config = new JsonObject()
+        .put("crypto", com.mingus.reliability.testsupport.TestApp.cryptoConfig())
         .put("database", Pools.connectionConfig(TestDatabase.fresh(SsrfGuardTest.class), 2))
         .put("smtp", new JsonObject().put("host", "127.0.0.1").put("port", port))
         .put("poll_interval_ms", 50)

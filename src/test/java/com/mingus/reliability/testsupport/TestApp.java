@@ -15,6 +15,11 @@ public final class TestApp {
   public static final String TEST_KEYS = "test1:" + java.util.Base64.getEncoder().encodeToString(
       "mingus-test-token-key-32-bytes!!".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
 
+  /** The test key as a verticle's {@code crypto} config, for tests that deploy one verticle on its own. */
+  public static io.vertx.core.json.JsonObject cryptoConfig() {
+    return com.mingus.reliability.crypto.TokenCipher.parse(TEST_KEYS, "TOKEN_ENCRYPTION_KEYS").toConfig();
+  }
+
   private TestApp() {}
 
   public static Application start(Class<?> testClass) {
