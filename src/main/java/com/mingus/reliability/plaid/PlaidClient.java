@@ -1,11 +1,14 @@
 package com.mingus.reliability.plaid;
 
 import com.mingus.reliability.bus.TransportFailure;
+import com.mingus.reliability.logging.Redactor;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
+import io.vertx.core.impl.NoStackTraceTimeoutException;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -13,10 +16,14 @@ import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
+import io.vertx.ext.web.client.impl.ClientPhase;
+import io.vertx.ext.web.client.impl.HttpContext;
+import io.vertx.ext.web.client.impl.WebClientInternal;
 import java.net.URI;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,6 +42,9 @@ import org.slf4j.LoggerFactory;
 public final class PlaidClient {
   private static final Logger log = LoggerFactory.getLogger(PlaidClient.class);
 
+  private static final String DEADLINE_KEY = "mingus.plaid.deadline";
+
+  private final Vertx vertx;
   private final PlaidConfig config;
   private final WebClient client;
   private final String host;
@@ -44,6 +54,8 @@ public final class PlaidClient {
 
   public PlaidClient(Vertx vertx, PlaidConfig config) {
     this.config = config;
+    // Belt and braces: should any layer ever log the headers, the log redactor masks the secret too.
+    Redactor.registerSecret(config.secret());
     URI uri = URI.create(config.baseUrl());
     this.ssl = "https".equals(uri.getScheme());
     this.host = uri.getHost();
@@ -58,7 +70,40 @@ public final class PlaidClient {
         .setKeepAliveTimeout(30)
         .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, config.connectTimeoutMs()))
         .setFollowRedirects(false);
+    this.vertx = vertx;
     this.client = WebClient.create(vertx, options, new PoolOptions().setHttp1MaxSize(config.maxConnections()));
+    // The WebClient's own "timeout" is connect + idle, not a deadline for the whole exchange. An interceptor
+    // (the hook the WebClient's session and caching features use) fails the exchange at the deadline, which
+    // also resets the HTTP request, so a server trickling bytes cannot hold a connection forever.
+    ((WebClientInternal) client).addInterceptor(this::applyDeadline);
+  }
+
+  private void applyDeadline(HttpContext<?> context) {
+    switch (context.phase()) {
+      case PREPARE_REQUEST -> {
+        AtomicReference<HttpClientRequest> sent = new AtomicReference<>();
+        context.set(DEADLINE_KEY, sent);
+        long timer = vertx.setTimer(config.totalTimeoutMs(), fired -> {
+          NoStackTraceTimeoutException timeout = new NoStackTraceTimeoutException(
+              "no complete answer within " + config.totalTimeoutMs() + " ms");
+          context.fail(timeout);
+          // Once the answer has begun, the WebClient no longer resets the request on failure; do it here.
+          HttpClientRequest request = sent.get();
+          if (request != null) {
+            request.reset(0, timeout);
+          }
+        });
+        context.future().onComplete(done -> vertx.cancelTimer(timer));
+      }
+      case SEND_REQUEST -> {
+        AtomicReference<HttpClientRequest> sent = context.get(DEADLINE_KEY);
+        if (sent != null) {
+          sent.set(context.clientRequest());
+        }
+      }
+      default -> { }
+    }
+    context.next();
   }
 
   /** A client from the resolved {@code plaid} config section. */
@@ -95,9 +140,9 @@ public final class PlaidClient {
     });
   }
 
-  /** {@code /item/remove}: ends the Item at Plaid (and its billing). Returns the request id. */
+  /** {@code /item/remove}: ends the Item at Plaid (and its billing). Returns the request id (null if none). */
   public Future<String> removeItem(String accessToken) {
-    return call("/item/remove", tokenBody(accessToken), accessToken, json -> String.valueOf(LenientJson.text(json, "request_id")));
+    return call("/item/remove", tokenBody(accessToken), accessToken, json -> LenientJson.text(json, "request_id"));
   }
 
   // ---- Accounts ----
@@ -125,34 +170,37 @@ public final class PlaidClient {
 
   /** {@code /transactions/sync} with every option. */
   public Future<SyncPage> syncTransactions(SyncRequest request) {
-    return call("/transactions/sync", request.toJson(), request.accessToken(), json -> {
-      requiredArray(json, "added");
-      requiredArray(json, "modified");
-      requiredArray(json, "removed");
-      String nextCursor = LenientJson.text(json, "next_cursor");
-      Boolean hasMore = LenientJson.bool(json, "has_more");
-      if (nextCursor == null) {
-        throw new MissingField("next_cursor");
-      }
-      if (hasMore == null) {
-        throw new MissingField("has_more");
-      }
-      return new SyncPage(
-          LenientJson.objects(json, "added", Transaction::fromJson),
-          LenientJson.objects(json, "modified", Transaction::fromJson),
-          LenientJson.objects(json, "removed", RemovedTransaction::fromJson),
-          LenientJson.objects(json, "accounts", Account::fromJson),
-          nextCursor,
-          hasMore,
-          LenientJson.text(json, "transactions_update_status"),
-          LenientJson.text(json, "request_id"));
-    });
+    return call("/transactions/sync", request.toJson(), request.accessToken(), PlaidClient::syncPage);
+  }
+
+  /** A {@code /transactions/sync} answer read into a page; fails with MissingField when it is not one. */
+  static SyncPage syncPage(JsonObject json) {
+    requiredArray(json, "added");
+    requiredArray(json, "modified");
+    requiredArray(json, "removed");
+    String nextCursor = LenientJson.text(json, "next_cursor");
+    Boolean hasMore = LenientJson.bool(json, "has_more");
+    if (nextCursor == null) {
+      throw new MissingField("next_cursor");
+    }
+    if (hasMore == null) {
+      throw new MissingField("has_more");
+    }
+    return new SyncPage(
+        LenientJson.objects(json, "added", Transaction::fromJson),
+        LenientJson.objects(json, "modified", Transaction::fromJson),
+        LenientJson.objects(json, "removed", RemovedTransaction::fromJson),
+        LenientJson.objects(json, "accounts", Account::fromJson),
+        nextCursor,
+        hasMore,
+        LenientJson.text(json, "transactions_update_status"),
+        LenientJson.text(json, "request_id"));
   }
 
   /** {@code /transactions/refresh}: asks Plaid to fetch new transactions now. Returns the request id. */
   public Future<String> refreshTransactions(String accessToken) {
     return call("/transactions/refresh", tokenBody(accessToken), accessToken,
-        json -> String.valueOf(LenientJson.text(json, "request_id")));
+        json -> LenientJson.text(json, "request_id"));
   }
 
   // ---- Institutions ----
@@ -234,11 +282,8 @@ public final class PlaidClient {
     if (config.secret() != null) {
       request.putHeader("PLAID-SECRET", config.secret());
     }
-    // The WebClient has no total deadline (its "timeout" is connect + idle), so the deadline is applied to
-    // the future; a request still trickling in after it is ended by the idle timeout or by its completion.
     Future<HttpResponse<Buffer>> sent = request.as(new CappedBodyCodec(config.maxResponseBytes()))
-        .sendBuffer(body.toBuffer())
-        .timeout(config.totalTimeoutMs(), TimeUnit.MILLISECONDS);
+        .sendBuffer(body.toBuffer());
     return sent.transform(done -> {
       long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
       Future<T> outcome;

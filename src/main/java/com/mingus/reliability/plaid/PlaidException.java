@@ -86,6 +86,17 @@ public final class PlaidException extends RuntimeException {
         transport == null ? TransportFailure.OTHER : transport);
   }
 
+  /**
+   * The bus shape of any failure of a Plaid call: a PlaidException's own, or, for anything else that
+   * failed the future (a programming error, a rejected argument), a transport failure classified from it.
+   */
+  public static PlaidFailure failureOf(Throwable failure, String endpoint) {
+    if (failure instanceof PlaidException plaid) {
+      return plaid.toFailure();
+    }
+    return PlaidFailure.transport(endpoint, TransportErrors.classify(failure), null);
+  }
+
   private static String message(String endpoint, int httpStatus, PlaidError error, TransportFailure transport,
       String requestId, String detail) {
     StringBuilder text = new StringBuilder("Plaid ").append(endpoint).append(": ");
