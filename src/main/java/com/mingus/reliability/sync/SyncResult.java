@@ -40,6 +40,11 @@ final class SyncResult {
     }
   }
 
+  /** Nothing to store: no transaction, no account, no new cursor. */
+  boolean isEmpty() {
+    return changes.isEmpty() && accounts.isEmpty() && nextCursor == null;
+  }
+
   /** Starts over from the update's first cursor (mutation during pagination): nothing of it is kept. */
   void discard() {
     changes.clear();

@@ -1,0 +1,182 @@
+package com.mingus.reliability.bench.sync;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.github.kagkarlsson.scheduler.Scheduler;
+import com.github.kagkarlsson.scheduler.event.AbstractSchedulerListener;
+import com.github.kagkarlsson.scheduler.task.ExecutionComplete;
+import com.github.kagkarlsson.scheduler.task.helper.OneTimeTask;
+import com.github.kagkarlsson.scheduler.task.helper.Tasks;
+import com.mingus.reliability.config.DatabaseTarget;
+import com.mingus.reliability.db.Pools;
+import com.mingus.reliability.sync.NoopDispatch;
+import com.mingus.reliability.testsupport.Await;
+import com.mingus.reliability.testsupport.Sql;
+import com.mingus.reliability.testsupport.TestDatabase;
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Pool;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Dispatch rate of a no-op sync: our CLAIM + FENCE/finish (SyncStore, through {@link NoopDispatch}) beside
+ * db-scheduler's lock-and-fetch with a one-time no-op task, on the same embedded PostgreSQL (fsync off),
+ * the same number of due tasks, the same concurrency and the same pool size, alternating in one run.
+ *
+ * <p>Not part of {@code mvn verify} (the class name does not match surefire's default includes). Run:
+ * {@code mvn -B test -Dtest=SyncDispatchBench -Dsurefire.failIfNoSpecifiedTests=false}; knobs
+ * {@code -Dbench.tasks=20000 -Dbench.concurrency=32 -Dbench.batch=16 -Dbench.pool=8 -Dbench.rounds=5
+ * -Dbench.minRoom=1}. The machine is shared, so rounds alternate and the ratio of each round is reported.
+ */
+class SyncDispatchBench {
+  private static final int TASKS = Integer.getInteger("bench.tasks", 20_000);
+  private static final int CONCURRENCY = Integer.getInteger("bench.concurrency", 32);
+  private static final int BATCH = Integer.getInteger("bench.batch", 16);
+  private static final int POOL = Integer.getInteger("bench.pool", 8);
+  private static final int ROUNDS = Integer.getInteger("bench.rounds", 5);
+  /** 1 is SyncVerticle's rule; e.g. 16 claims only when half of 32 slots are free (db-scheduler's rule). */
+  private static final int MIN_ROOM = Integer.getInteger("bench.minRoom", 1);
+
+  /** db-scheduler's PostgreSQL table, as its documentation gives it (with the priority column and indexes). */
+  private static final String DB_SCHEDULER_DDL = """
+      create table scheduled_tasks (
+        task_name text not null,
+        task_instance text not null,
+        task_data bytea,
+        execution_time timestamp with time zone not null,
+        picked BOOLEAN not null,
+        picked_by text,
+        last_success timestamp with time zone,
+        last_failure timestamp with time zone,
+        consecutive_failures INT,
+        last_heartbeat timestamp with time zone,
+        version BIGINT not null,
+        priority SMALLINT,
+        PRIMARY KEY (task_name, task_instance)
+      );
+      CREATE INDEX execution_time_idx ON scheduled_tasks (execution_time);
+      CREATE INDEX last_heartbeat_idx ON scheduled_tasks (last_heartbeat);
+      CREATE INDEX priority_execution_time_idx on scheduled_tasks (priority desc, execution_time asc);
+      """;
+
+  @Test
+  void dispatchRateOfOurClaimAndFinishBesideDbScheduler() {
+    List<Double> ours = new ArrayList<>();
+    List<Double> theirs = new ArrayList<>();
+    List<Double> ratios = new ArrayList<>();
+    // One throw-away round of each first: JIT, prepared statements, the server's caches.
+    runOurs(Math.min(TASKS, 2_000));
+    runDbScheduler(Math.min(TASKS, 2_000));
+    for (int round = 1; round <= ROUNDS; round++) {
+      double a = runOurs(TASKS);
+      double b = runDbScheduler(TASKS);
+      ours.add(a);
+      theirs.add(b);
+      ratios.add(a / b);
+      BenchResults.record("dispatch", String.format(Locale.ROOT,
+          "round %d: ours %.0f/s, db-scheduler %.0f/s, ratio %.2f", round, a, b, a / b));
+    }
+    double a = median(ours);
+    double b = median(theirs);
+    BenchResults.record("dispatch", String.format(Locale.ROOT,
+        "median of %d rounds, %d due tasks, concurrency %d, batch %d, min room %d, pool %d: ours %.0f/s, "
+            + "db-scheduler %.0f/s, ratio %.2f, median of per-round ratios %.2f (goal >= 1.5)", ROUNDS, TASKS,
+        CONCURRENCY, BATCH, MIN_ROOM, POOL, a, b, a / b, median(ratios)));
+  }
+
+  /** No-op syncs claimed and finished per second by our SQL. */
+  private static double runOurs(int tasks) {
+    DatabaseTarget db = TestDatabase.fresh("bench_dispatch_ours");
+    Sql.execute(db, """
+        INSERT INTO connections (connection_id, user_id, item_id, institution_id, institution_name, token_key_id,
+                                 token_nonce, token_ciphertext)
+        SELECT 'conn_' || g, 'user_' || (g %% 1000), 'item_' || g, 'ins_bench', 'Bench Bank', 'test1',
+               '\\x000000000000000000000000'::bytea, '\\x00'::bytea
+        FROM generate_series(1, %d) g""".formatted(tasks));
+    Sql.execute(db, "INSERT INTO sync_schedule (connection_id, next_sync_at, priority, trigger) "
+        + "SELECT connection_id, now() - interval '1 minute', 2, 'periodic' FROM connections");
+    Sql.execute(db, "VACUUM ANALYZE");
+    Vertx vertx = Vertx.vertx();
+    try {
+      Pool pool = Pools.create(vertx, Pools.connectionConfig(db, POOL), "bench");
+      long started = System.nanoTime();
+      long claims = Await.result(NoopDispatch.run(vertx, pool, CONCURRENCY, BATCH, tasks, 1_000, MIN_ROOM),
+          Duration.ofMinutes(10));
+      double seconds = (System.nanoTime() - started) / 1e9;
+      Await.result(pool.close());
+      assertThat(Sql.number(db, "SELECT count(*) FROM sync_logs")).isEqualTo(tasks);
+      assertThat(Sql.number(db, "SELECT count(*) FROM sync_schedule WHERE next_sync_at <= now()")).isZero();
+      BenchResults.record("dispatch", String.format(Locale.ROOT, "ours: %d in %.2f s, %d CLAIM queries",
+          tasks, seconds, claims));
+      return tasks / seconds;
+    } finally {
+      Await.result(vertx.close());
+    }
+  }
+
+  /** No-op one-time tasks picked, executed and completed per second by db-scheduler. */
+  private static double runDbScheduler(int tasks) {
+    DatabaseTarget db = TestDatabase.fresh("bench_dispatch_dbscheduler");
+    Sql.execute(db, DB_SCHEDULER_DDL);
+    Sql.execute(db, """
+        INSERT INTO scheduled_tasks (task_name, task_instance, execution_time, picked, version, priority)
+        SELECT 'noop', 'conn_' || g, now() - interval '1 minute', false, 1, 0
+        FROM generate_series(1, %d) g""".formatted(tasks));
+    Sql.execute(db, "VACUUM ANALYZE");
+    HikariConfig hikari = new HikariConfig();
+    hikari.setJdbcUrl(db.jdbcUrl());
+    hikari.setUsername(db.user());
+    hikari.setPassword("");
+    hikari.setMaximumPoolSize(POOL);
+    hikari.setMinimumIdle(POOL);
+    try (HikariDataSource dataSource = new HikariDataSource(hikari)) {
+      OneTimeTask<Void> noop = Tasks.oneTime("noop").execute((instance, context) -> { });
+      CountDownLatch completed = new CountDownLatch(tasks);
+      AtomicLong failed = new AtomicLong();
+      Scheduler scheduler = Scheduler.create(dataSource, noop)
+          .threads(CONCURRENCY)
+          .pollingInterval(Duration.ofSeconds(1))
+          .pollUsingLockAndFetch(0.5, 1.0)
+          .enablePriority()
+          .shutdownMaxWait(Duration.ofSeconds(5))
+          .addSchedulerListener(new AbstractSchedulerListener() {
+            @Override
+            public void onExecutionComplete(ExecutionComplete complete) {
+              // Called after the completion handler removed the execution from the table.
+              if (complete.getResult() != ExecutionComplete.Result.OK) {
+                failed.incrementAndGet();
+              }
+              completed.countDown();
+            }
+          })
+          .build();
+      long started = System.nanoTime();
+      scheduler.start();
+      boolean all = completed.await(10, TimeUnit.MINUTES);
+      double seconds = (System.nanoTime() - started) / 1e9;
+      scheduler.stop();
+      assertThat(all).isTrue();
+      assertThat(failed.get()).isZero();
+      assertThat(Sql.number(db, "SELECT count(*) FROM scheduled_tasks")).isZero();
+      BenchResults.record("dispatch", String.format(Locale.ROOT, "db-scheduler: %d in %.2f s", tasks, seconds));
+      return tasks / seconds;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
+  private static double median(List<Double> values) {
+    List<Double> sorted = values.stream().sorted().toList();
+    int n = sorted.size();
+    return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+  }
+}
