@@ -5,6 +5,7 @@ import com.mingus.reliability.config.DatabaseTarget;
 import com.mingus.reliability.config.Settings;
 import com.mingus.reliability.db.DatabaseMonitorVerticle;
 import com.mingus.reliability.db.Pools;
+import com.mingus.reliability.health.HealthVerticle;
 import com.mingus.reliability.http.HttpVerticle;
 import com.mingus.reliability.ratelimit.RateLimitVerticle;
 import com.mingus.reliability.sandbox.SandboxVerticle;
@@ -89,7 +90,8 @@ final class Deployer {
     // sync scheduling
     units.add(new Unit("sync", "sync", SyncVerticle::new, instances(raw, "sync", 1), true));
 
-    // health tracking
+    // health tracking: one instance per node (it consumes every published sync event; see HealthVerticle)
+    units.add(new Unit("health", "health", HealthVerticle::new, 1, true));
 
     // notification delivery
 

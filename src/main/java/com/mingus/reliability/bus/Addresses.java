@@ -73,6 +73,31 @@ public final class Addresses {
   /** Liveness of the classification verticle. */
   public static final String CLASSIFY_PING = "classify" + PING_SUFFIX;
 
+  // health tracking: commands (JSON bodies from the HTTP edge; user_id absent = an operator, every connection)
+  /** Every connection's health: {user_id?} → {connections: [ConnectionHealth], total_connections, healthy_connections, degraded_connections, error_connections}. */
+  public static final String HEALTH_CONNECTIONS = "health.connections";
+  /** One connection's health: {user_id?, connection_id} → ConnectionHealth JSON; another user's → NOT_FOUND. */
+  public static final String HEALTH_CONNECTION = "health.connection";
+  /** The seed's reliability overview: {user_id?} → {connections: {...}, sync: {...}, reliability_score}. */
+  public static final String HEALTH_OVERVIEW = "health.overview";
+  /** One connection's reliability: {user_id?, connection_id, days?} → {connection, reliability_stats, health_counts}. */
+  public static final String HEALTH_CONNECTION_METRICS = "health.connection_metrics";
+  /** Every known bank: {} → {institutions: [InstitutionHealth]} with circuit state, Plaid status, success rates. */
+  public static final String HEALTH_INSTITUTIONS = "health.institutions";
+  /** Liveness of the health tracking verticle. */
+  public static final String HEALTH_PING = "health" + PING_SUFFIX;
+
+  // health tracking: events (published, coalesced per connection / institution)
+  /** A connection's health changed: a {@link ConnectionHealth} (the latest state within the coalescing interval). */
+  public static final String HEALTH_CHANGED = "health.changed";
+  /** A bank's health changed: an {@link InstitutionHealth} (circuit, status, success rates, maintenance window). */
+  public static final String INSTITUTION_CHANGED = "institution.changed";
+
+  // notification delivery (owner: notify, branch notify). Declared here so health can ask for notifications
+  // before that branch merges; keep one declaration when it does.
+  /** Command: {@link NotifySend} → NotifySendResult; writes a notification (deduplicated by dedupe_key) to the outbox. */
+  public static final String NOTIFY_SEND = "notify.send";
+
   /** The ping address of a named component. */
   public static String ping(String component) {
     return component + PING_SUFFIX;

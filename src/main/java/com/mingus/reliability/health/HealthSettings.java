@@ -1,0 +1,70 @@
+package com.mingus.reliability.health;
+
+import io.vertx.core.json.JsonObject;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** The {@code health} config section, every key with a default (conf/config.json repeats them). */
+record HealthSettings(
+    long coalesceMs,
+    long institutionCoalesceMs,
+    long pollIntervalMs,
+    int pollBatch,
+    long circuitWindowMs,
+    int circuitMinConnections,
+    double circuitFailureRatio,
+    long circuitOpenMs,
+    long circuitMaxOpenMs,
+    long probeTimeoutMs,
+    long pauseTtlMs,
+    Map<String, Long> rateWindowsMs,
+    long reconcileRetryMs,
+    long metricsIntervalMs,
+    long busTimeoutMs,
+    int notifyRetries) {
+
+  static HealthSettings from(JsonObject config) {
+    JsonObject circuit = config.getJsonObject("circuit", new JsonObject());
+    JsonObject windows = config.getJsonObject("rate_windows_ms",
+        new JsonObject().put("5m", 300_000L).put("1h", 3_600_000L).put("24h", 86_400_000L));
+    Map<String, Long> rateWindows = new LinkedHashMap<>();
+    for (String name : windows.fieldNames()) {
+      rateWindows.put(name, positive(windows.getLong(name), "rate_windows_ms." + name));
+    }
+    double ratio = circuit.getDouble("failure_ratio", 0.5);
+    if (!(ratio > 0 && ratio <= 1)) {
+      throw new IllegalArgumentException("health.circuit.failure_ratio must be in (0, 1]");
+    }
+    return new HealthSettings(
+        nonNegative(config.getLong("coalesce_ms", 1_000L), "coalesce_ms"),
+        nonNegative(config.getLong("institution_coalesce_ms", 1_000L), "institution_coalesce_ms"),
+        positive(config.getLong("poll_interval_ms", 300_000L), "poll_interval_ms"),
+        (int) positive(config.getLong("poll_batch", 20L), "poll_batch"),
+        positive(circuit.getLong("window_ms", 120_000L), "circuit.window_ms"),
+        (int) positive(circuit.getLong("min_connections", 3L), "circuit.min_connections"),
+        ratio,
+        positive(circuit.getLong("open_ms", 60_000L), "circuit.open_ms"),
+        positive(circuit.getLong("max_open_ms", 900_000L), "circuit.max_open_ms"),
+        positive(circuit.getLong("probe_timeout_ms", 60_000L), "circuit.probe_timeout_ms"),
+        positive(circuit.getLong("pause_ttl_ms", 3_600_000L), "circuit.pause_ttl_ms"),
+        java.util.Collections.unmodifiableMap(rateWindows),
+        positive(config.getLong("reconcile_retry_ms", 5_000L), "reconcile_retry_ms"),
+        positive(config.getLong("metrics_interval_ms", 5_000L), "metrics_interval_ms"),
+        positive(config.getLong("bus_timeout_ms", 5_000L), "bus_timeout_ms"),
+        (int) nonNegative(config.getLong("notify_retries", 3L), "notify_retries"));
+  }
+
+  private static long positive(Long value, String key) {
+    if (value == null || value <= 0) {
+      throw new IllegalArgumentException("health." + key + " must be a positive number");
+    }
+    return value;
+  }
+
+  private static long nonNegative(Long value, String key) {
+    if (value == null || value < 0) {
+      throw new IllegalArgumentException("health." + key + " must not be negative");
+    }
+    return value;
+  }
+}

@@ -1,0 +1,816 @@
+package com.mingus.reliability.health;
+
+import com.mingus.reliability.bus.Addresses;
+import com.mingus.reliability.bus.Bus;
+import com.mingus.reliability.bus.BusFailure;
+import com.mingus.reliability.bus.Classification;
+import com.mingus.reliability.bus.ConnectionHealth;
+import com.mingus.reliability.bus.ConnectionStatus;
+import com.mingus.reliability.bus.FailureCodes;
+import com.mingus.reliability.bus.InstitutionHealth;
+import com.mingus.reliability.bus.MessageCodecs;
+import com.mingus.reliability.bus.NotificationPriority;
+import com.mingus.reliability.bus.NotificationType;
+import com.mingus.reliability.bus.NotifySend;
+import com.mingus.reliability.bus.PermitPriority;
+import com.mingus.reliability.bus.PermitReply;
+import com.mingus.reliability.bus.PermitRequest;
+import com.mingus.reliability.bus.PingReply;
+import com.mingus.reliability.bus.SyncEvent;
+import com.mingus.reliability.db.Pools;
+import com.mingus.reliability.health.HealthMachine.Input;
+import com.mingus.reliability.health.HealthMachine.Signal;
+import com.mingus.reliability.plaid.Institution;
+import com.mingus.reliability.plaid.PlaidClient;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.micrometer.backends.BackendRegistries;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Health tracking: each connection's health from sync events (state machine {@link HealthMachine}, kept in
+ * PostgreSQL), each bank's health (rolling success rates of our syncs, Plaid's status and incidents, and a
+ * {@link Circuit} that pauses the bank's connections in sync while it is down, probes it, and resumes
+ * everyone when it answers), reliability metrics, coalesced change events and the notifications a user
+ * must get.
+ *
+ * <p>Deployed as one instance per node: every node sees every published sync event, and the per-connection
+ * writes are idempotent by event key, so several nodes keep one truth in the database. Bank state (rates,
+ * circuits) is each node's own view of the same events; pause, probe and resume are idempotent on sync's side.
+ */
+public final class HealthVerticle extends VerticleBase {
+  private static final Logger log = LoggerFactory.getLogger(HealthVerticle.class);
+
+  private HealthSettings settings;
+  private Pool pool;
+  private HealthStore store;
+  private PlaidClient plaid;
+  private MeterRegistry registry;
+  private final List<Meter> meters = new ArrayList<>();
+  private final Map<String, AtomicLong> statusGauges = new LinkedHashMap<>();
+  private final AtomicLong reliabilityScore = new AtomicLong();
+  private Coalescer<ConnectionHealth> healthEvents;
+  private Coalescer<InstitutionHealth> institutionEvents;
+  private final Map<String, Bank> banks = new HashMap<>();
+  /** The tail of each connection's chain of event applications, so one connection's events apply in order. */
+  private final Map<String, Future<?>> tails = new HashMap<>();
+  private final List<Long> timers = new ArrayList<>();
+  private boolean stopping;
+
+  /** What this node knows about one bank. */
+  private final class Bank {
+    final String id;
+    String name;
+    final Circuit circuit = new Circuit(settings.circuitWindowMs(), settings.circuitMinConnections(),
+        settings.circuitFailureRatio());
+    final RollingRates rates = new RollingRates(settings.rateWindowsMs());
+    String plaidStatus;
+    Incidents.Window maintenance;
+    Instant scheduledNotifiedFrom;
+    long retryTimer = -1;
+    long probeTimer = -1;
+    String probeConnection;
+    long lastPolledMs;
+
+    Bank(String id, String name) {
+      this.id = id;
+      this.name = name;
+    }
+
+    InstitutionHealth view() {
+      return new InstitutionHealth(id, name, circuit.state().wire(), circuit.since(), circuit.reason(), plaidStatus,
+          rates.toJson(System.currentTimeMillis()),
+          maintenance == null ? Incidents.Window.none() : maintenance.toJson(), now());
+    }
+  }
+
+  @Override
+  public Future<?> start() {
+    try {
+      settings = HealthSettings.from(config());
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(e);
+    }
+    MessageCodecs.register(vertx.eventBus());
+    pool = Pools.create(vertx, config().getJsonObject("database"), "health");
+    store = new HealthStore(pool);
+    JsonObject plaidSection = config().getJsonObject("plaid");
+    plaid = plaidSection == null || plaidSection.getString("base_url") == null ? null
+        : PlaidClient.create(vertx, plaidSection);
+    String registryName = config().getString("metrics_registry");
+    registry = registryName == null ? null : BackendRegistries.getNow(registryName);
+    healthEvents = new Coalescer<>(vertx, settings.coalesceMs(),
+        health -> vertx.eventBus().publish(Addresses.HEALTH_CHANGED, health));
+    institutionEvents = new Coalescer<>(vertx, settings.institutionCoalesceMs(),
+        bank -> vertx.eventBus().publish(Addresses.INSTITUTION_CHANGED, bank));
+    registerMeters();
+
+    var bus = vertx.eventBus();
+    List<Future<?>> started = new ArrayList<>();
+    for (String address : List.of(Addresses.CONNECTION_REGISTERED, Addresses.CONNECTION_REMOVED,
+        Addresses.CONNECTION_ITEM_EVENT, Addresses.SYNC_COMPLETED, Addresses.SYNC_FAILED)) {
+      started.add(bus.<Object>consumer(address, message -> {
+        if (message.body() instanceof SyncEvent event) {
+          onEvent(event);
+        } else if (message.body() instanceof JsonObject json) {
+          onEvent(SyncEvent.fromJson(json));
+        }
+      }).completion());
+    }
+    started.add(command(Addresses.HEALTH_CONNECTIONS, this::connections));
+    started.add(command(Addresses.HEALTH_CONNECTION, this::connection));
+    started.add(command(Addresses.HEALTH_OVERVIEW, this::overview));
+    started.add(command(Addresses.HEALTH_CONNECTION_METRICS, this::connectionMetrics));
+    started.add(command(Addresses.HEALTH_INSTITUTIONS, body -> Future.succeededFuture(institutions())));
+    started.add(Bus.answerPing(vertx, "health", () -> pool.query("SELECT 1").execute().map(rows -> PingReply.up("health")))
+        .completion());
+    return Future.all(started)
+        .compose(ok -> loadBanks())
+        .onSuccess(ok -> {
+          timers.add(vertx.setPeriodic(settings.pollIntervalMs(), id -> poll()));
+          timers.add(vertx.setPeriodic(settings.metricsIntervalMs(), id -> refreshFigures()));
+          timers.add(vertx.setPeriodic(Math.max(60_000, settings.coalesceMs() * 10), id -> {
+            healthEvents.sweep();
+            institutionEvents.sweep();
+          }));
+          reconcile();
+        });
+  }
+
+  @Override
+  public Future<?> stop() {
+    stopping = true;
+    timers.forEach(vertx::cancelTimer);
+    banks.values().forEach(bank -> {
+      vertx.cancelTimer(bank.retryTimer);
+      vertx.cancelTimer(bank.probeTimer);
+    });
+    healthEvents.cancel();
+    institutionEvents.cancel();
+    if (registry != null) {
+      meters.forEach(registry::remove);
+    }
+    if (plaid != null) {
+      plaid.close();
+    }
+    return pool.close();
+  }
+
+  // --- connection events ------------------------------------------------------------------------------
+
+  private void onEvent(SyncEvent event) {
+    if (event.connectionId() == null || stopping) {
+      return;
+    }
+    Instant at = instant(event.at(), now());
+    switch (event.kind() == null ? "" : event.kind()) {
+      case SyncEvent.REGISTERED -> {
+        bank(event.institutionId(), event.institutionName());
+        serially(event.connectionId(), () -> store.apply(event.connectionId(), "registered",
+            () -> fresh(event), health -> health).compose(this::after));
+      }
+      case SyncEvent.REMOVED -> serially(event.connectionId(), () -> store.delete(event.connectionId()).map(v -> {
+        ConnectionHealth gone = ConnectionHealth.fresh(event.connectionId(), event.userId(), event.itemId(),
+            event.institutionId(), event.institutionName(), now());
+        // The user removed it: listeners see it go; nobody is told about their own removal.
+        healthEvents.offer(event.connectionId(), new ConnectionHealth(gone.connectionId(), gone.userId(), gone.itemId(),
+            gone.institutionId(), gone.institutionName(), ConnectionStatus.DISCONNECTED, now(), null, null, 0, 0, 0,
+            null, 0, null, false, null, now()));
+        return null;
+      }));
+      case SyncEvent.COMPLETED, SyncEvent.FAILED -> {
+        observeBank(event);
+        Input input = syncInput(event, at);
+        if (input != null) {
+          applyTo(event, "sync:" + event.kind() + ":" + event.syncId(), input);
+        }
+      }
+      case SyncEvent.ITEM -> {
+        Input input = itemInput(event, at);
+        if (input != null) {
+          applyTo(event, "item:" + event.webhookCode() + ":" + event.at(), input);
+        }
+      }
+      default -> { }
+    }
+  }
+
+  private void applyTo(SyncEvent event, String key, Input input) {
+    serially(event.connectionId(), () -> store.apply(event.connectionId(), key, () -> fresh(event),
+        health -> HealthMachine.apply(named(health, event), input, now())).compose(this::after));
+  }
+
+  private static ConnectionHealth named(ConnectionHealth h, SyncEvent event) {
+    if (event.institutionName() == null || event.institutionName().equals(h.institutionName())) {
+      return h;
+    }
+    return new ConnectionHealth(h.connectionId(), h.userId(), h.itemId(), h.institutionId(), event.institutionName(),
+        h.status(), h.statusSince(), h.lastSuccessfulSync(), h.lastError(), h.syncSuccessCount(), h.syncFailureCount(),
+        h.consecutiveFailures(), h.maintenanceUntil(), h.retryAttempts(), h.nextRetry(), h.consentExpiring(),
+        h.consentExpirationTime(), h.updatedAt());
+  }
+
+  private ConnectionHealth fresh(SyncEvent event) {
+    return ConnectionHealth.fresh(event.connectionId(), event.userId(), event.itemId(), event.institutionId(),
+        event.institutionName(), now());
+  }
+
+  /** The machine's input for a sync outcome, or null when it says nothing about health. */
+  static Input syncInput(SyncEvent event, Instant at) {
+    Instant nextRetry = instant(event.nextSyncAt(), null);
+    if (SyncEvent.COMPLETED.equals(event.kind())) {
+      return new Input(Signal.SYNC_SUCCEEDED, at, null, 0, null, null, null, true);
+    }
+    Classification plan = event.classification() == null ? null : Classification.fromJson(event.classification());
+    if (plan == null) {
+      if (event.failure() == null && "rate_limited".equals(event.status())) {
+        // Our own limiter said "not yet": Plaid was never called, so it is no failed sync.
+        return new Input(Signal.RATE_LIMITED, at, null, 0, nextRetry, null, null, false);
+      }
+      JsonObject error = new JsonObject().put("category", "unknown_error").put("at", at.toString())
+          .put("message", event.detail() == null ? null : event.detail().getString("message"));
+      if (event.failure() != null) {
+        error.put("error_type", event.failure().getString("error_type"))
+            .put("error_code", event.failure().getString("error_code"));
+      }
+      return new Input(Signal.FAILED_DEGRADED, at, error, 0, nextRetry, null, null, true);
+    }
+    Signal signal = switch (plan.connectionStatus()) {
+      case ACTIVE -> null;
+      case DEGRADED -> Signal.FAILED_DEGRADED;
+      case ERROR -> Signal.FAILED_ERROR;
+      case RATE_LIMITED -> Signal.RATE_LIMITED;
+      case MAINTENANCE -> Signal.FAILED_MAINTENANCE;
+      case REQUIRES_REAUTH -> Signal.FAILED_REAUTH;
+      case PENDING_EXPIRATION -> Signal.WARN_PENDING_EXPIRATION;
+      case DISCONNECTED -> Signal.FAILED_DISCONNECTED;
+    };
+    if (signal == null) {
+      return null;
+    }
+    JsonObject error = new JsonObject()
+        .put("category", plan.category().wire())
+        .put("error_type", plan.errorType())
+        .put("error_code", plan.errorCode())
+        .put("message", plan.message())
+        .put("user_action", plan.userAction().wire())
+        .put("next_step", plan.nextStep().wire())
+        .put("institution_wide", plan.institutionWide())
+        .put("at", at.toString());
+    return new Input(signal, at, error, plan.attempt(), nextRetry, null, null, true);
+  }
+
+  /** The machine's input for a Plaid ITEM webhook, or null when it says nothing about health. */
+  static Input itemInput(SyncEvent event, Instant at) {
+    String code = event.webhookCode() == null ? "" : event.webhookCode();
+    JsonObject detail = event.detail() == null ? new JsonObject() : event.detail();
+    return switch (code) {
+      case "LOGIN_REPAIRED" -> Input.of(Signal.LOGIN_REPAIRED, at);
+      case "PENDING_EXPIRATION", "PENDING_DISCONNECT" -> new Input(Signal.WARN_PENDING_EXPIRATION, at, null, 0, null,
+          instant(detail.getString("consent_expiration_time"), null), null, false);
+      case "USER_PERMISSION_REVOKED", "USER_ACCOUNT_REVOKED" -> new Input(Signal.ACCESS_REVOKED, at,
+          new JsonObject().put("category", "item_error").put("error_code", code).put("at", at.toString())
+              .put("message", "Access to this bank was revoked. Link the account again to keep it up to date.")
+              .put("user_action", "relink"), 0, null, null, null, false);
+      case "ERROR" -> {
+        JsonObject error = detail.getJsonObject("error");
+        String errorCode = error == null ? null : error.getString("error_code");
+        yield "ITEM_LOGIN_REQUIRED".equals(errorCode)
+            ? new Input(Signal.FAILED_REAUTH, at, new JsonObject().put("category", "authentication_error")
+                .put("error_type", error.getString("error_type")).put("error_code", errorCode)
+                .put("message", "Your bank needs you to sign in again. Reconnect this account to keep it up to date.")
+                .put("user_action", "reconnect").put("at", at.toString()), 0, null, null, null, false)
+            : null;
+      }
+      default -> null;
+    };
+  }
+
+  /** Runs the work after the connection's previous work, so its events apply in arrival order. */
+  private void serially(String connectionId, java.util.function.Supplier<Future<?>> work) {
+    Future<?> previous = tails.getOrDefault(connectionId, Future.succeededFuture());
+    Future<?> next = previous.eventually(() -> work.get()
+        .onFailure(failure -> log.warn("Connection {}: health update failed: {}", connectionId, failure.getMessage())));
+    tails.put(connectionId, next);
+    next.onComplete(done -> {
+      if (tails.get(connectionId) == next) {
+        tails.remove(connectionId);
+      }
+    });
+  }
+
+  private Future<Void> after(HealthStore.Applied applied) {
+    if (applied.duplicate() || applied.after() == null) {
+      return Future.succeededFuture();
+    }
+    ConnectionHealth after = applied.after();
+    if (applied.before() != null && applied.before().status() != after.status()) {
+      count("mingus.health.transitions", "from", applied.before().status().wire(), "to", after.status().wire());
+      log.debug("Connection {}: {} -> {}", after.connectionId(), applied.before().status().wire(), after.status().wire());
+    }
+    if (applied.changed()) {
+      healthEvents.offer(after.connectionId(), after);
+    }
+    if (applied.notice() != null) {
+      notifyUser(after, applied.notice(), applied.noticeKey());
+    }
+    return Future.succeededFuture();
+  }
+
+  // --- notifications ----------------------------------------------------------------------------------
+
+  private void notifyUser(ConnectionHealth health, HealthMachine.Notice notice, String dedupeKey) {
+    JsonObject data = new JsonObject()
+        .put("institution_name", health.institutionName() == null ? "your bank" : health.institutionName())
+        .put("action_required_text", notice.actionText())
+        .put("status", health.status().wire())
+        .put("kind", notice.kind())
+        .put("detail", health.lastError() == null ? notice.actionText()
+            : health.lastError().getString("message", notice.actionText()));
+    if (health.maintenanceUntil() != null) {
+      data.put("completion_time", health.maintenanceUntil().toString());
+    }
+    send(new NotifySend(health.userId(), notice.type().wire(), health.connectionId(), dedupeKey, data, null,
+        notice.priority().wire(), null, null), notice.kind(), 0);
+  }
+
+  private void send(NotifySend request, String kind, int attempt) {
+    Bus.request(vertx, Addresses.NOTIFY_SEND, request, settings.busTimeoutMs())
+        .onSuccess(reply -> count("mingus.health.notifications", "kind", kind, "outcome", "sent"))
+        .onFailure(failure -> {
+          BusFailure cause = failure instanceof Bus.BusException bus ? bus.failure() : BusFailure.of(failure);
+          if (cause.infrastructure() && attempt < settings.notifyRetries() && !stopping) {
+            // The dedupe key makes a repeat harmless if the first request did arrive.
+            vertx.setTimer(1_000L << attempt, id -> send(request, kind, attempt + 1));
+            return;
+          }
+          count("mingus.health.notifications", "kind", kind, "outcome", "failed");
+          log.warn("Notification {} for connection {} was not accepted: {}", kind, request.connectionId(),
+              cause.message());
+        });
+  }
+
+  // --- banks: rates and the circuit ---------------------------------------------------------------------
+
+  private Bank bank(String institutionId, String name) {
+    if (institutionId == null) {
+      return null;
+    }
+    Bank bank = banks.computeIfAbsent(institutionId, id -> new Bank(id, name));
+    if (name != null && !name.equals(bank.name)) {
+      bank.name = name;
+    }
+    return bank;
+  }
+
+  private void observeBank(SyncEvent event) {
+    Bank bank = bank(event.institutionId(), event.institutionName());
+    if (bank == null) {
+      return;
+    }
+    Instant now = now();
+    boolean success = SyncEvent.COMPLETED.equals(event.kind());
+    Classification plan = event.classification() == null ? null : Classification.fromJson(event.classification());
+    boolean throttled = !success && plan == null && event.failure() == null && "rate_limited".equals(event.status());
+    boolean institutionWide = plan != null && plan.institutionWide();
+    if (!throttled) {
+      bank.rates.record(success, now.toEpochMilli());
+    }
+    boolean probe = "probe".equals(event.trigger());
+    if (probe && bank.circuit.state() == Circuit.State.HALF_OPEN) {
+      vertx.cancelTimer(bank.probeTimer);
+      // Only the outage itself fails a probe: an Item-level failure means the bank answered.
+      boolean reached = success || (plan != null && !institutionWide);
+      transition(bank, reached ? Circuit.Event.PROBE_OK : Circuit.Event.PROBE_FAILED, null);
+    } else if (!throttled && bank.circuit.record(event.connectionId(), institutionWide, now)) {
+      log.warn("Bank {} ({}): institution-wide failures from {}+ connections within {} ms; opening its circuit",
+          bank.id, bank.name, settings.circuitMinConnections(), settings.circuitWindowMs());
+      transition(bank, Circuit.Event.TRIP, "failures");
+    }
+    institutionEvents.offer(bank.id, bank.view());
+  }
+
+  private void transition(Bank bank, Circuit.Event event, String reason) {
+    Circuit.State from = bank.circuit.state();
+    if (!bank.circuit.fire(event, reason, now())) {
+      return;
+    }
+    Circuit.State to = bank.circuit.state();
+    log.info("Bank {} ({}): circuit {} -> {} ({})", bank.id, bank.name, from.wire(), to.wire(), event);
+    count("mingus.health.circuit.transitions", "to", to.wire(), "event", event.name().toLowerCase());
+    switch (to) {
+      case OPEN -> opened(bank, from);
+      case HALF_OPEN -> probe(bank);
+      case CLOSED -> closed(bank);
+    }
+    saveBank(bank);
+    institutionEvents.offer(bank.id, bank.view());
+  }
+
+  private void opened(Bank bank, Circuit.State from) {
+    Instant until = bank.maintenance != null && bank.maintenance.active() ? bank.maintenance.until() : null;
+    JsonObject pause = new JsonObject().put("institution_id", bank.id).put("reason", bank.circuit.reason())
+        // A safety net: were health to stop, the bank's connections would not stay paused for ever.
+        .put("until", now().plusMillis(settings.pauseTtlMs()).atOffset(java.time.ZoneOffset.UTC).toString());
+    Bus.request(vertx, Addresses.SYNC_PAUSE_INSTITUTION, pause, settings.busTimeoutMs())
+        .onFailure(failure -> log.warn("Bank {}: sync did not take the pause: {}", bank.id, failure.getMessage()));
+    if (from == Circuit.State.CLOSED) {
+      toEveryConnection(bank, Signal.INSTITUTION_DOWN, until);
+    }
+    long wait = settings.circuitOpenMs();
+    if (until != null) {
+      wait = Math.min(settings.circuitMaxOpenMs(), Math.max(wait, until.toEpochMilli() - System.currentTimeMillis()));
+    }
+    vertx.cancelTimer(bank.retryTimer);
+    bank.retryTimer = vertx.setTimer(wait, id -> transition(bank, Circuit.Event.RETRY_TIMER, null));
+  }
+
+  private void probe(Bank bank) {
+    vertx.cancelTimer(bank.retryTimer);
+    bank.probeConnection = null;
+    Bus.<JsonObject>request(vertx, Addresses.SYNC_PROBE_INSTITUTION, new JsonObject().put("institution_id", bank.id),
+            settings.busTimeoutMs())
+        .onSuccess(reply -> {
+          bank.probeConnection = reply.getString("connection_id");
+          if (bank.probeConnection == null) {
+            log.info("Bank {}: no connection to probe; closing its circuit", bank.id);
+            transition(bank, Circuit.Event.PROBE_OK, null);
+          } else {
+            count("mingus.health.probes", "institution", bank.id);
+          }
+        })
+        .onFailure(failure -> {
+          log.warn("Bank {}: probe not started: {}", bank.id, failure.getMessage());
+          transition(bank, Circuit.Event.PROBE_FAILED, null);
+        });
+    vertx.cancelTimer(bank.probeTimer);
+    bank.probeTimer = vertx.setTimer(settings.probeTimeoutMs(), id -> transition(bank, Circuit.Event.PROBE_FAILED, null));
+  }
+
+  private void closed(Bank bank) {
+    vertx.cancelTimer(bank.retryTimer);
+    vertx.cancelTimer(bank.probeTimer);
+    Bus.request(vertx, Addresses.SYNC_RESUME_INSTITUTION, new JsonObject().put("institution_id", bank.id),
+            settings.busTimeoutMs())
+        .onFailure(failure -> log.warn("Bank {}: sync did not take the resume: {}", bank.id, failure.getMessage()));
+    toEveryConnection(bank, Signal.INSTITUTION_UP, null);
+  }
+
+  /** Applies a bank-wide signal to each of its connections (a change each connection hears about once). */
+  private void toEveryConnection(Bank bank, Signal signal, Instant maintenanceUntil) {
+    String key = "bank:" + bank.id + ":" + signal + ":" + bank.circuit.since();
+    Input input = new Input(signal, now(), null, 0, null, null, maintenanceUntil, false);
+    store.connectionsOf(bank.id).onSuccess(ids -> ids.forEach(id -> serially(id, () -> store.apply(id, key, null,
+            health -> HealthMachine.apply(health, input, now())).compose(this::after))))
+        .onFailure(failure -> log.warn("Bank {}: connections not updated for {}: {}", bank.id, signal,
+            failure.getMessage()));
+  }
+
+  // --- Plaid's view of each bank -------------------------------------------------------------------------
+
+  private void poll() {
+    if (plaid == null || stopping) {
+      return;
+    }
+    store.institutions().onSuccess(rows -> {
+      for (JsonObject row : rows) {
+        bank(row.getString("institution_id"), row.getString("name"));
+      }
+      banks.values().stream()
+          .sorted(Comparator.comparingLong(bank -> bank.lastPolledMs))
+          .limit(settings.pollBatch())
+          .toList()
+          .forEach(this::pollOne);
+    }).onFailure(failure -> log.warn("Bank status poll skipped: {}", failure.getMessage()));
+  }
+
+  private void pollOne(Bank bank) {
+    bank.lastPolledMs = System.currentTimeMillis();
+    PermitRequest permit = PermitRequest.now("/institutions/get_by_id", null, PermitPriority.BACKGROUND);
+    Bus.<PermitReply>request(vertx, Addresses.RATELIMIT_ACQUIRE, permit, settings.busTimeoutMs())
+        .compose(reply -> reply.granted()
+            ? plaid.getInstitution(bank.id, List.of("US"), true)
+            : Future.failedFuture(new IllegalStateException("no permit (" + reply.blockedBy() + ")")))
+        .onSuccess(institution -> onStatus(bank, institution))
+        .onFailure(failure -> log.debug("Bank {}: status not polled: {}", bank.id, failure.getMessage()));
+  }
+
+  private void onStatus(Bank bank, Institution institution) {
+    Instant now = now();
+    if (institution.name() != null) {
+      bank.name = institution.name();
+    }
+    String status = Incidents.plaidStatus(institution.status());
+    Incidents.Window window = Incidents.maintenance(institution.status(), now);
+    boolean changed = !java.util.Objects.equals(status, bank.plaidStatus)
+        || !java.util.Objects.equals(window, bank.maintenance);
+    Incidents.Window previous = bank.maintenance;
+    bank.plaidStatus = status;
+    bank.maintenance = window;
+    if (window != null && "scheduled".equals(window.state()) && !window.from().equals(bank.scheduledNotifiedFrom)) {
+      bank.scheduledNotifiedFrom = window.from();
+      announce(bank, window);
+      changed = true;
+    }
+    boolean down = (window != null && window.active()) || "DOWN".equalsIgnoreCase(status);
+    Circuit.State state = bank.circuit.state();
+    if (down && state != Circuit.State.OPEN) {
+      transition(bank, Circuit.Event.TRIP, window != null && window.active() ? "maintenance" : "plaid_down");
+    } else if (down && window != null && window.active() && previous != null && previous.active()
+        && !java.util.Objects.equals(previous.until(), window.until())) {
+      toEveryConnection(bank, Signal.INSTITUTION_DOWN, window.until());
+    } else if (!down && state == Circuit.State.OPEN && !"failures".equals(bank.circuit.reason())) {
+      transition(bank, Circuit.Event.CAUSE_CLEARED, null);
+    }
+    if (changed) {
+      saveBank(bank);
+      institutionEvents.offer(bank.id, bank.view());
+    }
+  }
+
+  /** Tells each user with a connection at the bank about maintenance ahead of time, once per window. */
+  private void announce(Bank bank, Incidents.Window window) {
+    log.info("Bank {} ({}): maintenance scheduled from {} until {}", bank.id, bank.name, window.from(), window.until());
+    store.ofInstitution(bank.id).onSuccess(connections -> {
+      for (ConnectionHealth health : connections) {
+        if (health.status() == ConnectionStatus.DISCONNECTED) {
+          continue;
+        }
+        String text = "Scheduled maintenance at " + (bank.name == null ? "your bank" : bank.name) + " from "
+            + window.from() + (window.until() == null ? "" : " until " + window.until())
+            + ". Your accounts may not update during that time.";
+        JsonObject data = new JsonObject().put("institution_name", bank.name).put("status", "scheduled")
+            .put("kind", "maintenance_scheduled").put("detail", text)
+            .put("action_required_text", "Nothing to do: we'll update your accounts when it's over.")
+            .put("completion_time", window.until() == null ? null : window.until().toString())
+            .put("maintenance_from", window.from().toString());
+        String key = health.connectionId() + ":maintenance_scheduled:" + window.from();
+        send(new NotifySend(health.userId(), NotificationType.BANK_MAINTENANCE.wire(), health.connectionId(), key,
+            data, null, NotificationPriority.LOW.wire(), null, null), "maintenance_scheduled", 0);
+      }
+    }).onFailure(failure -> log.warn("Bank {}: scheduled maintenance not announced: {}", bank.id, failure.getMessage()));
+  }
+
+  private void saveBank(Bank bank) {
+    store.saveInstitution(bank.id, bank.name, bank.circuit.state().wire(), bank.circuit.since(), bank.circuit.reason(),
+            bank.plaidStatus, bank.maintenance == null ? null : bank.maintenance.toJson(), bank.scheduledNotifiedFrom)
+        .onFailure(failure -> log.warn("Bank {}: state not saved: {}", bank.id, failure.getMessage()));
+  }
+
+  /** Restores each bank's circuit after a restart; an open or half-open one probes again after the open period. */
+  private Future<Void> loadBanks() {
+    return store.loadInstitutions().map(rows -> {
+      for (Row row : rows) {
+        Bank bank = bank(row.getString("institution_id"), row.getString("name"));
+        Circuit.State state = Circuit.State.parse(row.getString("circuit"));
+        bank.circuit.restore(state == Circuit.State.HALF_OPEN ? Circuit.State.OPEN : state,
+            HealthStore.instant(row.getOffsetDateTime("circuit_since")), row.getString("circuit_reason"));
+        bank.plaidStatus = row.getString("plaid_status");
+        bank.scheduledNotifiedFrom = HealthStore.instant(row.getOffsetDateTime("scheduled_notified_from"));
+        JsonObject maintenance = (JsonObject) row.getValue("maintenance");
+        if (maintenance != null && maintenance.getString("from") != null) {
+          bank.maintenance = new Incidents.Window(maintenance.getString("state"),
+              instant(maintenance.getString("from"), null), instant(maintenance.getString("until"), null),
+              maintenance.getString("title"));
+        }
+        if (bank.circuit.state() == Circuit.State.OPEN) {
+          bank.retryTimer = vertx.setTimer(settings.circuitOpenMs(), id -> transition(bank, Circuit.Event.RETRY_TIMER, null));
+        }
+      }
+      return null;
+    });
+  }
+
+  // --- reconciliation with sync's registry -------------------------------------------------------------------
+
+  /** Learns every connection registered before health ran, and forgets those removed meanwhile. */
+  private void reconcile() {
+    if (stopping) {
+      return;
+    }
+    Instant listedAt = now();
+    Bus.<JsonObject>request(vertx, Addresses.SYNC_CONNECTIONS, new JsonObject(), settings.busTimeoutMs() * 4)
+        .compose(reply -> {
+          JsonArray list = reply.getJsonArray("connections", new JsonArray());
+          List<ConnectionHealth> known = new ArrayList<>();
+          List<String> ids = new ArrayList<>();
+          for (int i = 0; i < list.size(); i++) {
+            JsonObject c = list.getJsonObject(i);
+            ids.add(c.getString("connection_id"));
+            bank(c.getString("institution_id"), c.getString("institution_name"));
+            ConnectionStatus status = "needs_user".equals(c.getString("paused")) ? ConnectionStatus.REQUIRES_REAUTH
+                : "stopped".equals(c.getString("paused")) ? ConnectionStatus.ERROR : ConnectionStatus.ACTIVE;
+            ConnectionHealth fresh = ConnectionHealth.fresh(c.getString("connection_id"), c.getString("user_id"),
+                c.getString("item_id"), c.getString("institution_id"), c.getString("institution_name"), listedAt);
+            known.add(new ConnectionHealth(fresh.connectionId(), fresh.userId(), fresh.itemId(), fresh.institutionId(),
+                fresh.institutionName(), status, listedAt, instant(c.getString("last_successful_sync"), null), null,
+                0, 0, 0, null, 0, null, false, null, listedAt));
+          }
+          return store.insertMissing(known).compose(added -> store.deleteAbsent(ids, listedAt)
+              .map(removed -> {
+                log.info("Health reconciled with sync: {} connection(s), {} new, {} gone", ids.size(), added,
+                    removed.size());
+                return null;
+              }));
+        })
+        .onSuccess(v -> poll())
+        .onFailure(failure -> {
+          log.warn("Health could not reconcile with sync yet ({}); trying again", failure.getMessage());
+          timers.add(vertx.setTimer(settings.reconcileRetryMs(), id -> reconcile()));
+        });
+  }
+
+  // --- commands ---------------------------------------------------------------------------------------
+
+  private Future<?> command(String address, Function<JsonObject, Future<Object>> handler) {
+    return vertx.eventBus().<Object>consumer(address, message -> {
+      JsonObject body = message.body() instanceof JsonObject json ? json : message.body() == null ? new JsonObject() : null;
+      if (body == null) {
+        message.fail(FailureCodes.INVALID_REQUEST, "the request body must be a JSON object");
+        return;
+      }
+      Future<Object> answer;
+      try {
+        answer = handler.apply(body);
+      } catch (IllegalArgumentException e) {
+        message.fail(FailureCodes.INVALID_REQUEST, e.getMessage());
+        return;
+      }
+      answer.onSuccess(message::reply).onFailure(failure -> fail(message, failure));
+    }).completion();
+  }
+
+  private static void fail(Message<?> message, Throwable failure) {
+    if (failure instanceof NotFound) {
+      message.fail(FailureCodes.NOT_FOUND, failure.getMessage());
+    } else {
+      log.warn("Health command on {} failed: {}", message.address(), failure.getMessage());
+      message.fail(FailureCodes.UNAVAILABLE, "connection health is not available right now");
+    }
+  }
+
+  private static final class NotFound extends RuntimeException {
+    NotFound() {
+      super("no such connection", null, false, false);
+    }
+  }
+
+  private static String optionalUser(JsonObject body) {
+    Object value = body.getValue("user_id");
+    if (value != null && (!(value instanceof String text) || text.isBlank() || text.length() > 256)) {
+      throw new IllegalArgumentException("user_id must be a non-empty string");
+    }
+    return (String) value;
+  }
+
+  private static String required(JsonObject body, String key) {
+    Object value = body.getValue(key);
+    if (!(value instanceof String text) || text.isBlank() || text.length() > 256) {
+      throw new IllegalArgumentException(key + " is required");
+    }
+    return text;
+  }
+
+  private Future<Object> connections(JsonObject body) {
+    String userId = optionalUser(body);
+    return store.list(userId).map(list -> {
+      JsonArray out = new JsonArray();
+      int healthy = 0;
+      int degraded = 0;
+      int error = 0;
+      for (ConnectionHealth health : list) {
+        out.add(health.toJson());
+        switch (group(health.status())) {
+          case "healthy" -> healthy++;
+          case "degraded" -> degraded++;
+          default -> error++;
+        }
+      }
+      return new JsonObject().put("connections", out).put("total_connections", list.size())
+          .put("healthy_connections", healthy).put("degraded_connections", degraded).put("error_connections", error);
+    });
+  }
+
+  /** The seed's three headline groups: healthy, degraded (working, or waiting out something), error (stuck). */
+  static String group(ConnectionStatus status) {
+    return switch (status) {
+      case ACTIVE -> "healthy";
+      case DEGRADED, RATE_LIMITED, MAINTENANCE, PENDING_EXPIRATION -> "degraded";
+      case ERROR, REQUIRES_REAUTH, DISCONNECTED -> "error";
+    };
+  }
+
+  private Future<Object> connection(JsonObject body) {
+    String userId = optionalUser(body);
+    String connectionId = required(body, "connection_id");
+    return store.get(userId, connectionId).map(health -> {
+      if (health == null) {
+        throw new NotFound();
+      }
+      return health.toJson();
+    });
+  }
+
+  private Future<Object> overview(JsonObject body) {
+    String userId = optionalUser(body);
+    return store.counts(userId).map(row -> (Object) Metrics.overview(row));
+  }
+
+  private Future<Object> connectionMetrics(JsonObject body) {
+    String userId = optionalUser(body);
+    String connectionId = required(body, "connection_id");
+    int days = body.getValue("days") instanceof Number n ? Math.max(1, Math.min(365, n.intValue())) : 30;
+    return store.get(userId, connectionId).compose(health -> {
+      if (health == null) {
+        return Future.failedFuture(new NotFound());
+      }
+      JsonObject request = new JsonObject().put("user_id", userId).put("connection_id", connectionId).put("days", days);
+      return Bus.<JsonObject>request(vertx, Addresses.SYNC_STATUS, request, settings.busTimeoutMs())
+          .map(status -> status.getJsonObject("reliability_stats"))
+          .otherwise(failure -> Metrics.ownStats(health, days))
+          .map(stats -> (Object) Metrics.connection(health, stats));
+    });
+  }
+
+  private JsonObject institutions() {
+    JsonArray out = new JsonArray();
+    banks.values().stream().sorted(Comparator.comparing(bank -> bank.id)).forEach(bank -> out.add(bank.view().toJson()));
+    return new JsonObject().put("institutions", out);
+  }
+
+  // --- metrics ----------------------------------------------------------------------------------------
+
+  private void registerMeters() {
+    if (registry == null) {
+      return;
+    }
+    for (ConnectionStatus status : ConnectionStatus.values()) {
+      AtomicLong value = new AtomicLong();
+      statusGauges.put(status.wire(), value);
+      meters.add(Gauge.builder("mingus.health.connections", value, AtomicLong::get).tag("status", status.wire())
+          .description("Connections per health status").register(registry));
+    }
+    meters.add(Gauge.builder("mingus.health.reliability_score", reliabilityScore, v -> v.get() / 100.0)
+        .description("The overview's reliability score, 0-100").register(registry));
+    for (Circuit.State state : Circuit.State.values()) {
+      meters.add(Gauge.builder("mingus.health.institutions", banks,
+              all -> all.values().stream().filter(bank -> bank.circuit.state() == state).count())
+          .tag("circuit", state.wire()).description("Banks per circuit state").register(registry));
+    }
+  }
+
+  private void refreshFigures() {
+    if (registry == null || stopping) {
+      return;
+    }
+    store.counts(null).onSuccess(row -> {
+      for (ConnectionStatus status : ConnectionStatus.values()) {
+        statusGauges.get(status.wire()).set(row.getLong(status.wire()));
+      }
+      reliabilityScore.set(Math.round(Metrics.overview(row).getDouble("reliability_score") * 100));
+    });
+  }
+
+  private void count(String name, String... tags) {
+    if (registry != null) {
+      Counter.builder(name).tags(tags).register(registry).increment();
+    }
+  }
+
+  // --- helpers ----------------------------------------------------------------------------------------
+
+  private static Instant now() {
+    return Instant.now().truncatedTo(ChronoUnit.MILLIS);
+  }
+
+  private static Instant instant(String text, Instant fallback) {
+    if (text == null) {
+      return fallback;
+    }
+    try {
+      return java.time.OffsetDateTime.parse(text).toInstant().truncatedTo(ChronoUnit.MILLIS);
+    } catch (java.time.format.DateTimeParseException e) {
+      return fallback;
+    }
+  }
+}

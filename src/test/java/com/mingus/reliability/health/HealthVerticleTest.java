@@ -1,0 +1,358 @@
+package com.mingus.reliability.health;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.mingus.reliability.bus.Addresses;
+import com.mingus.reliability.bus.Bus;
+import com.mingus.reliability.bus.Classification;
+import com.mingus.reliability.bus.ConnectionHealth;
+import com.mingus.reliability.bus.ConnectionStatus;
+import com.mingus.reliability.bus.ErrorCategory;
+import com.mingus.reliability.bus.FailureCodes;
+import com.mingus.reliability.bus.InstitutionHealth;
+import com.mingus.reliability.bus.MessageCodecs;
+import com.mingus.reliability.bus.NotificationPriority;
+import com.mingus.reliability.bus.NotificationType;
+import com.mingus.reliability.bus.NotifySend;
+import com.mingus.reliability.bus.RecoveryStep;
+import com.mingus.reliability.bus.SyncEvent;
+import com.mingus.reliability.bus.UserAction;
+import com.mingus.reliability.config.DatabaseTarget;
+import com.mingus.reliability.db.Pools;
+import com.mingus.reliability.testsupport.Await;
+import com.mingus.reliability.testsupport.TestDatabase;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The health verticle through its bus contract alone, with stand-ins for sync and notify on their addresses. */
+@ExtendWith(VertxExtension.class)
+class HealthVerticleTest {
+  private Vertx vertx;
+  private StandIns standIns;
+  private final List<ConnectionHealth> changes = new CopyOnWriteArrayList<>();
+  private final List<InstitutionHealth> banks = new CopyOnWriteArrayList<>();
+
+  @BeforeEach
+  void deploy(Vertx vertx, TestInfo info) {
+    this.vertx = vertx;
+    MessageCodecs.register(vertx.eventBus());
+    DatabaseTarget db = TestDatabase.fresh("health_" + info.getTestMethod().orElseThrow().getName());
+    standIns = new StandIns();
+    standIns.registry.add(new JsonObject().put("connection_id", "conn_old").put("user_id", "user-1")
+        .put("item_id", "item-old").put("institution_id", "ins_old").put("institution_name", "Old Bank")
+        .put("last_successful_sync", "2026-01-01T00:00:00Z"));
+    standIns.registry.add(new JsonObject().put("connection_id", "conn_parked").put("user_id", "user-1")
+        .put("item_id", "item-parked").put("institution_id", "ins_old").put("institution_name", "Old Bank")
+        .put("paused", "needs_user"));
+    Await.result(vertx.deployVerticle(standIns));
+    vertx.eventBus().<ConnectionHealth>consumer(Addresses.HEALTH_CHANGED, m -> changes.add(m.body()));
+    vertx.eventBus().<InstitutionHealth>consumer(Addresses.INSTITUTION_CHANGED, m -> banks.add(m.body()));
+    JsonObject config = new JsonObject()
+        .put("database", Pools.connectionConfig(db, 4))
+        .put("coalesce_ms", 400)
+        .put("institution_coalesce_ms", 0)
+        .put("circuit", new JsonObject().put("window_ms", 10_000).put("min_connections", 3).put("failure_ratio", 0.5)
+            .put("open_ms", 300).put("probe_timeout_ms", 2_000));
+    Await.result(vertx.deployVerticle(new HealthVerticle(), new DeploymentOptions().setConfig(config)));
+    Await.until(() -> health(null, "conn_old") != null, Duration.ofSeconds(10), "health reconciles with sync");
+  }
+
+  // --- helpers ----------------------------------------------------------------------------------------
+
+  private JsonObject ask(String address, JsonObject body) {
+    return Await.result(Bus.<JsonObject>request(vertx, address, body, 5_000));
+  }
+
+  private int failureCode(String address, JsonObject body) {
+    Throwable failure = Await.result(Bus.<JsonObject>request(vertx, address, body, 5_000)
+        .map(ok -> (Throwable) null).recover(Future::succeededFuture));
+    assertThat(failure).isInstanceOf(Bus.BusException.class);
+    return ((Bus.BusException) failure).failure().code();
+  }
+
+  private JsonObject health(String userId, String connectionId) {
+    JsonObject body = new JsonObject().put("connection_id", connectionId);
+    if (userId != null) {
+      body.put("user_id", userId);
+    }
+    return Await.result(Bus.<JsonObject>request(vertx, Addresses.HEALTH_CONNECTION, body, 5_000)
+        .recover(failure -> Future.succeededFuture(null)));
+  }
+
+  private String status(String connectionId) {
+    JsonObject health = health(null, connectionId);
+    return health == null ? null : health.getString("status");
+  }
+
+  private void publish(String address, SyncEvent event) {
+    vertx.eventBus().publish(address, event);
+  }
+
+  private static SyncEvent registered(String connectionId, String userId, String institutionId) {
+    return new SyncEvent(SyncEvent.REGISTERED, connectionId, userId, "item-" + connectionId, institutionId,
+        "Bank " + institutionId, null, null, null, Instant.now().toString(), null, null, null, null, null, null, null,
+        null, null, null);
+  }
+
+  private static SyncEvent completed(String connectionId, String userId, String institutionId, String trigger) {
+    return new SyncEvent(SyncEvent.COMPLETED, connectionId, userId, "item-" + connectionId, institutionId,
+        "Bank " + institutionId, UUID.randomUUID().toString(), trigger, "success", Instant.now().toString(), 12L, 1, 0,
+        0, Instant.now().plusSeconds(3600).toString(), null, null, null, null, new JsonObject());
+  }
+
+  private static SyncEvent failed(String connectionId, String userId, String institutionId, String trigger,
+      String code, ErrorCategory category, ConnectionStatus status, Classification.Scope scope, RecoveryStep step,
+      String syncId) {
+    Classification plan = new Classification(category, "X", code, null, step == RecoveryStep.RETRY, step, 1_000, null,
+        1, 5, category.wire(), false, false, UserAction.NONE, status, scope, NotificationType.NONE,
+        NotificationPriority.LOW, "message for " + code, "req");
+    return new SyncEvent(SyncEvent.FAILED, connectionId, userId, "item-" + connectionId, institutionId,
+        "Bank " + institutionId, syncId, trigger, "failed", Instant.now().toString(), 12L, 0, 0, 0,
+        Instant.now().plusSeconds(60).toString(), step == RecoveryStep.WAIT_FOR_USER ? "needs_user" : null, null,
+        new JsonObject().put("error_code", code), plan.toJson(), new JsonObject());
+  }
+
+  private static SyncEvent loginRequired(String connectionId, String userId, String syncId) {
+    return failed(connectionId, userId, "ins_a", "periodic", "ITEM_LOGIN_REQUIRED", ErrorCategory.AUTHENTICATION_ERROR,
+        ConnectionStatus.REQUIRES_REAUTH, Classification.Scope.ITEM, RecoveryStep.WAIT_FOR_USER, syncId);
+  }
+
+  private static SyncEvent bankDown(String connectionId, String institutionId, String trigger) {
+    return failed(connectionId, "user-" + connectionId, institutionId, trigger, "INSTITUTION_DOWN",
+        ErrorCategory.BANK_MAINTENANCE, ConnectionStatus.MAINTENANCE, Classification.Scope.INSTITUTION,
+        RecoveryStep.RETRY, UUID.randomUUID().toString());
+  }
+
+  private static SyncEvent item(String connectionId, String userId, String code) {
+    return new SyncEvent(SyncEvent.ITEM, connectionId, userId, "item-" + connectionId, "ins_a", "Bank ins_a", null,
+        null, null, Instant.now().toString(), null, null, null, null, null, null, code, null, null, new JsonObject());
+  }
+
+  // --- tests ------------------------------------------------------------------------------------------
+
+  @Test
+  void connectionsRegisteredBeforeHealthRanAreKnownFromSyncsRegistry() {
+    JsonObject old = health("user-1", "conn_old");
+    assertThat(old.getString("status")).isEqualTo("active");
+    assertThat(old.getString("institution_name")).isEqualTo("Old Bank");
+    assertThat(old.getString("last_successful_sync")).isEqualTo("2026-01-01T00:00:00Z");
+    assertThat(health("user-1", "conn_parked").getString("status")).isEqualTo("requires_reauth");
+    assertThat(health("user-1", "conn_parked").getBoolean("requires_reauth")).isTrue();
+    JsonObject list = ask(Addresses.HEALTH_CONNECTIONS, new JsonObject().put("user_id", "user-1"));
+    assertThat(list.getInteger("total_connections")).isEqualTo(2);
+    assertThat(list.getInteger("healthy_connections")).isEqualTo(1);
+    assertThat(list.getInteger("error_connections")).isEqualTo(1);
+    assertThat(list.getJsonArray("connections").getJsonObject(0).fieldNames()).contains("connection_id", "status",
+        "last_successful_sync", "last_error", "sync_failure_count", "consecutive_failures", "maintenance_mode",
+        "maintenance_until", "retry_attempts", "next_retry", "user_id", "institution_id", "institution_name",
+        "requires_reauth", "updated_at");
+  }
+
+  @Test
+  void requiresReauthIsToldOncePerChangeOfStateAndLoginRepairedClearsIt() {
+    publish(Addresses.CONNECTION_REGISTERED, registered("conn_a", "user-a", "ins_a"));
+    Await.until(() -> "active".equals(status("conn_a")), Duration.ofSeconds(5), "registered");
+
+    SyncEvent first = loginRequired("conn_a", "user-a", "sync-1");
+    publish(Addresses.SYNC_FAILED, first);
+    publish(Addresses.SYNC_FAILED, first); // the same event again, as a second node would apply it
+    publish(Addresses.SYNC_FAILED, loginRequired("conn_a", "user-a", "sync-2"));
+    Await.until(() -> health(null, "conn_a").getInteger("sync_failure_count") == 2, Duration.ofSeconds(5),
+        "two distinct failures applied, the replay ignored");
+    JsonObject reauth = health("user-a", "conn_a");
+    assertThat(reauth.getString("status")).isEqualTo("requires_reauth");
+    assertThat(reauth.getBoolean("requires_reauth")).isTrue();
+    assertThat(reauth.getJsonObject("last_error").getString("error_code")).isEqualTo("ITEM_LOGIN_REQUIRED");
+    Await.until(() -> standIns.notificationsFor("conn_a").size() >= 1, Duration.ofSeconds(5), "the user is told");
+    sleep(500);
+    assertThat(standIns.notificationsFor("conn_a")).hasSize(1);
+    NotifySend told = standIns.notificationsFor("conn_a").get(0);
+    assertThat(told.userId()).isEqualTo("user-a");
+    assertThat(told.type()).isEqualTo("plaid_connection_issue");
+    assertThat(told.priority()).isEqualTo("high");
+    assertThat(told.dedupeKey()).startsWith("conn_a:requires_reauth:");
+    assertThat(told.data().getString("institution_name")).isEqualTo("Bank ins_a");
+
+    publish(Addresses.CONNECTION_ITEM_EVENT, item("conn_a", "user-a", "LOGIN_REPAIRED"));
+    Await.until(() -> "active".equals(status("conn_a")), Duration.ofSeconds(5), "LOGIN_REPAIRED clears it");
+    JsonObject repaired = health("user-a", "conn_a");
+    assertThat(repaired.getBoolean("requires_reauth")).isFalse();
+    assertThat(repaired.getValue("last_error")).isNull();
+    publish(Addresses.SYNC_COMPLETED, completed("conn_a", "user-a", "ins_a", "webhook"));
+    Await.until(() -> health(null, "conn_a").getInteger("sync_success_count") == 1, Duration.ofSeconds(5), "success");
+
+    publish(Addresses.SYNC_FAILED, loginRequired("conn_a", "user-a", "sync-3"));
+    Await.until(() -> standIns.notificationsFor("conn_a").size() == 2, Duration.ofSeconds(5),
+        "a new change of state is told again");
+    assertThat(standIns.notificationsFor("conn_a").get(1).dedupeKey())
+        .isNotEqualTo(standIns.notificationsFor("conn_a").get(0).dedupeKey());
+  }
+
+  @Test
+  void pendingExpirationAndRevokedAccessAreToldAndAnEndedOutageIsToo() {
+    publish(Addresses.CONNECTION_REGISTERED, registered("conn_p", "user-p", "ins_a"));
+    Await.until(() -> "active".equals(status("conn_p")), Duration.ofSeconds(5), "registered");
+    SyncEvent pending = new SyncEvent(SyncEvent.ITEM, "conn_p", "user-p", "item-conn_p", "ins_a", "Bank ins_a", null,
+        null, null, Instant.now().toString(), null, null, null, null, null, null, "PENDING_EXPIRATION", null, null,
+        new JsonObject().put("consent_expiration_time", "2030-01-01T00:00:00Z"));
+    publish(Addresses.CONNECTION_ITEM_EVENT, pending);
+    Await.until(() -> "pending_expiration".equals(status("conn_p")), Duration.ofSeconds(5), "pending expiration");
+    assertThat(health("user-p", "conn_p").getString("consent_expiration_time")).isEqualTo("2030-01-01T00:00:00Z");
+    publish(Addresses.SYNC_FAILED, failed("conn_p", "user-p", "ins_a", "periodic", "INTERNAL_SERVER_ERROR",
+        ErrorCategory.INTERNAL_ERROR, ConnectionStatus.ERROR, Classification.Scope.PLAID,
+        RecoveryStep.FALL_BACK_TO_SCHEDULE, "s1"));
+    Await.until(() -> "error".equals(status("conn_p")), Duration.ofSeconds(5), "error");
+    publish(Addresses.SYNC_COMPLETED, completed("conn_p", "user-p", "ins_a", "retry"));
+    Await.until(() -> "pending_expiration".equals(status("conn_p")), Duration.ofSeconds(5),
+        "the consent warning outlives the error");
+    publish(Addresses.CONNECTION_ITEM_EVENT, item("conn_p", "user-p", "USER_PERMISSION_REVOKED"));
+    Await.until(() -> "disconnected".equals(status("conn_p")), Duration.ofSeconds(5), "revoked");
+    sleep(500);
+    assertThat(standIns.notificationsFor("conn_p")).extracting(n -> n.data().getString("kind"))
+        .containsExactly("pending_expiration", "disconnected");
+  }
+
+  @Test
+  void aFlappingConnectionIsCoalescedAndTheLatestStateWins() {
+    publish(Addresses.CONNECTION_REGISTERED, registered("conn_f", "user-f", "ins_f"));
+    Await.until(() -> "active".equals(status("conn_f")), Duration.ofSeconds(5), "registered");
+    sleep(500);
+    changes.clear();
+    for (int i = 0; i < 20; i++) {
+      publish(Addresses.SYNC_FAILED, failed("conn_f", "user-f", "ins_f", "periodic", "INTERNAL_SERVER_ERROR",
+          ErrorCategory.INTERNAL_ERROR, ConnectionStatus.DEGRADED, Classification.Scope.PLAID, RecoveryStep.RETRY,
+          "f" + i));
+      publish(Addresses.SYNC_COMPLETED, completed("conn_f", "user-f", "ins_f", "retry"));
+    }
+    Await.until(() -> health(null, "conn_f").getInteger("sync_success_count") == 20, Duration.ofSeconds(10),
+        "every event applied");
+    sleep(1_000);
+    List<ConnectionHealth> mine = changes.stream().filter(c -> c.connectionId().equals("conn_f")).toList();
+    assertThat(mine).as("40 changes within about a second, at most one per 400 ms").hasSizeBetween(1, 5);
+    ConnectionHealth last = mine.get(mine.size() - 1);
+    assertThat(last.status()).isEqualTo(ConnectionStatus.ACTIVE);
+    assertThat(last.syncSuccessCount()).isEqualTo(20);
+    assertThat(last.syncFailureCount()).isEqualTo(20);
+  }
+
+  @Test
+  void anotherUsersConnectionIsNotFound() {
+    assertThat(failureCode(Addresses.HEALTH_CONNECTION,
+        new JsonObject().put("user_id", "someone-else").put("connection_id", "conn_old"))).isEqualTo(FailureCodes.NOT_FOUND);
+    assertThat(failureCode(Addresses.HEALTH_CONNECTION_METRICS,
+        new JsonObject().put("user_id", "someone-else").put("connection_id", "conn_old"))).isEqualTo(FailureCodes.NOT_FOUND);
+    assertThat(failureCode(Addresses.HEALTH_CONNECTION, new JsonObject())).isEqualTo(FailureCodes.INVALID_REQUEST);
+    JsonObject theirs = ask(Addresses.HEALTH_CONNECTIONS, new JsonObject().put("user_id", "someone-else"));
+    assertThat(theirs.getJsonArray("connections")).isEmpty();
+  }
+
+  @Test
+  void theOverviewHasTheSeedsShapeAndFormula() {
+    publish(Addresses.CONNECTION_REGISTERED, registered("conn_o", "user-1", "ins_o"));
+    Await.until(() -> "active".equals(status("conn_o")), Duration.ofSeconds(5), "registered");
+    publish(Addresses.SYNC_COMPLETED, completed("conn_o", "user-1", "ins_o", "initial"));
+    publish(Addresses.SYNC_COMPLETED, completed("conn_o", "user-1", "ins_o", "periodic"));
+    publish(Addresses.SYNC_COMPLETED, completed("conn_o", "user-1", "ins_o", "periodic"));
+    Await.until(() -> health(null, "conn_o").getInteger("sync_success_count") == 3, Duration.ofSeconds(5), "synced");
+    publish(Addresses.SYNC_FAILED, failed("conn_o", "user-1", "ins_o", "periodic", "INTERNAL_SERVER_ERROR",
+        ErrorCategory.INTERNAL_ERROR, ConnectionStatus.DEGRADED, Classification.Scope.PLAID, RecoveryStep.RETRY, "o1"));
+    Await.until(() -> "degraded".equals(status("conn_o")), Duration.ofSeconds(5), "degraded");
+
+    JsonObject overview = ask(Addresses.HEALTH_OVERVIEW, new JsonObject().put("user_id", "user-1"));
+    JsonObject connections = overview.getJsonObject("connections");
+    assertThat(connections.getLong("total")).isEqualTo(3);
+    assertThat(connections.getLong("active")).isEqualTo(1);
+    assertThat(connections.getLong("with_errors")).isEqualTo(1);
+    assertThat(connections.getLong("in_maintenance")).isZero();
+    assertThat(connections.getLong("require_reauth")).isEqualTo(1);
+    assertThat(connections.getDouble("health_rate")).isEqualTo(33.33);
+    JsonObject sync = overview.getJsonObject("sync");
+    assertThat(sync.getLong("total_syncs")).isEqualTo(4);
+    assertThat(sync.getLong("successful_syncs")).isEqualTo(3);
+    assertThat(sync.getLong("failed_syncs")).isEqualTo(1);
+    assertThat(sync.getDouble("success_rate")).isEqualTo(75.0);
+    assertThat(overview.getDouble("reliability_score")).isEqualTo(Metrics.round(0.5 * 33.33 + 0.5 * 75.0));
+
+    JsonObject operators = ask(Addresses.HEALTH_OVERVIEW, new JsonObject());
+    assertThat(operators.getJsonObject("connections").getLong("total")).isEqualTo(3);
+    JsonObject metrics = ask(Addresses.HEALTH_CONNECTION_METRICS,
+        new JsonObject().put("user_id", "user-1").put("connection_id", "conn_o"));
+    assertThat(metrics.getJsonObject("reliability_stats").getLong("total_syncs")).isEqualTo(4);
+    assertThat(metrics.getJsonObject("reliability_stats").getDouble("success_rate")).isEqualTo(75.0);
+  }
+
+  @Test
+  void aBankDownForManyConnectionsOpensItsCircuitProbesAndResumesEveryoneWhenItAnswers() {
+    List<String> ids = List.of("conn_b1", "conn_b2", "conn_b3", "conn_b4");
+    for (String id : ids) {
+      publish(Addresses.CONNECTION_REGISTERED, registered(id, "user-" + id, "ins_b"));
+    }
+    Await.until(() -> ids.stream().allMatch(id -> "active".equals(status(id))), Duration.ofSeconds(5), "registered");
+    standIns.probeConnection.set("conn_b1");
+
+    publish(Addresses.SYNC_FAILED, bankDown("conn_b1", "ins_b", "periodic"));
+    publish(Addresses.SYNC_FAILED, bankDown("conn_b2", "ins_b", "periodic"));
+    sleep(300);
+    assertThat(standIns.pauses).as("two connections are not yet the bank").isEmpty();
+    publish(Addresses.SYNC_FAILED, bankDown("conn_b3", "ins_b", "periodic"));
+    Await.until(() -> !standIns.pauses.isEmpty(), Duration.ofSeconds(5), "sync is asked to pause the bank");
+    assertThat(standIns.pauses.get(0).getString("institution_id")).isEqualTo("ins_b");
+    assertThat(standIns.pauses.get(0).getString("until")).isNotNull();
+    Await.until(() -> "maintenance".equals(status("conn_b4")), Duration.ofSeconds(5),
+        "a connection that never failed is shown in maintenance too");
+    assertThat(health(null, "conn_b4").getBoolean("maintenance_mode")).isTrue();
+
+    Await.until(() -> !standIns.probes.isEmpty(), Duration.ofSeconds(5), "half-open probes one connection");
+    assertThat(institution("ins_b").getString("circuit")).isEqualTo("half_open");
+    publish(Addresses.SYNC_FAILED, bankDown("conn_b1", "ins_b", "probe"));
+    Await.until(() -> standIns.probes.size() >= 2, Duration.ofSeconds(5), "a failed probe re-opens and probes again");
+    assertThat(standIns.resumes).isEmpty();
+    Await.until(() -> "half_open".equals(institution("ins_b").getString("circuit")), Duration.ofSeconds(5), "half-open");
+    publish(Addresses.SYNC_COMPLETED, completed("conn_b1", "user-conn_b1", "ins_b", "probe"));
+    Await.until(() -> !standIns.resumes.isEmpty(), Duration.ofSeconds(5), "closing resumes everyone");
+    Await.until(() -> ids.stream().allMatch(id -> "active".equals(status(id))), Duration.ofSeconds(5),
+        "every connection is active again");
+    assertThat(institution("ins_b").getString("circuit")).isEqualTo("closed");
+    assertThat(banks.stream().filter(b -> b.institutionId().equals("ins_b")).map(InstitutionHealth::circuit))
+        .contains("open", "half_open", "closed");
+    sleep(300);
+    for (String id : ids) {
+      assertThat(standIns.notificationsFor(id)).as(id).extracting(n -> n.data().getString("kind"))
+          .containsExactly("maintenance_started", "maintenance_ended");
+    }
+    JsonObject rates = institution("ins_b").getJsonObject("success_rates");
+    assertThat(rates.getJsonObject("5m").getLong("total")).isEqualTo(5);
+    assertThat(rates.fieldNames()).containsExactly("5m", "1h", "24h");
+  }
+
+  private JsonObject institution(String id) {
+    JsonArray all = ask(Addresses.HEALTH_INSTITUTIONS, new JsonObject()).getJsonArray("institutions");
+    for (int i = 0; i < all.size(); i++) {
+      if (id.equals(all.getJsonObject(i).getString("institution_id"))) {
+        return all.getJsonObject(i);
+      }
+    }
+    throw new AssertionError("no institution " + id);
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
