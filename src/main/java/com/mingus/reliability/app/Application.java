@@ -9,6 +9,7 @@ import com.mingus.reliability.config.DatabaseTarget;
 import com.mingus.reliability.config.Settings;
 import com.mingus.reliability.db.EmbeddedDatabase;
 import com.mingus.reliability.db.Migrations;
+import com.mingus.reliability.http.JwtIssuer;
 import com.mingus.reliability.logging.Redactor;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -76,6 +77,11 @@ public final class Application implements AutoCloseable {
   public static Application start(Settings settings) {
     long begin = System.nanoTime();
     Settings effective = withFreePorts(settings);
+    boolean generatedSecret = effective.jwtSecret() == null;
+    if (generatedSecret) {
+      // nobody else can mint tokens for a secret made here; the demo tokens below are the way in
+      effective = effective.with("auth.jwt.secret", randomSecret());
+    }
     registerSecrets(effective);
     log.info("Configuration loaded: database {}, Plaid {}, demo {}, cluster {}",
         effective.embeddedDatabase() ? "embedded in " + effective.dataDir().toAbsolutePath() : effective.database(),
@@ -117,6 +123,11 @@ public final class Application implements AutoCloseable {
       Application app = new Application(effective, embedded, target, vertx, deployer, nodeId, registryName);
       log.info("MINGUS Reliability {} is up in {} ms: dashboard and API at http://localhost:{}/",
           VERSION, (System.nanoTime() - begin) / 1_000_000, effective.httpPort());
+      if (generatedSecret && effective.demo()) {
+        printDemoTokens(vertx, effective);
+      } else if (generatedSecret) {
+        log.info("MINGUS_JWT_SECRET is not set: a random secret was generated, so no token can be issued outside this process");
+      }
       return app;
     } catch (RuntimeException e) {
       if (vertx != null) {
@@ -234,6 +245,29 @@ public final class Application implements AutoCloseable {
     } catch (IOException e) {
       throw new ConfigException(setting, "no free port could be found: " + e.getMessage());
     }
+  }
+
+  /**
+   * With a generated secret and the demo on, two tokens valid for 12 hours: a user's (the dashboard link,
+   * in the URL fragment, which browsers never send to the server) and an operator's. They are printed
+   * deliberately, so they are exempted from log redaction.
+   */
+  private static void printDemoTokens(Vertx vertx, Settings settings) {
+    String secret = settings.jwtSecret();
+    String user = JwtIssuer.issue(vertx, secret, "demo-user", java.util.List.of("user"), "Demo User",
+        "demo-user@mingus.local", 12 * 3600);
+    String admin = JwtIssuer.issue(vertx, secret, "demo-operator", java.util.List.of("user", "admin"), "Demo Operator",
+        "operator@mingus.local", 12 * 3600);
+    Redactor.registerPublic(user);
+    Redactor.registerPublic(admin);
+    log.info("Demo user dashboard: http://localhost:{}/#jwt={}", settings.httpPort(), user);
+    log.info("Demo operator dashboard: http://localhost:{}/#jwt={}", settings.httpPort(), admin);
+  }
+
+  private static String randomSecret() {
+    byte[] bytes = new byte[48];
+    new java.security.SecureRandom().nextBytes(bytes);
+    return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
   }
 
   private static void registerSecrets(Settings settings) {

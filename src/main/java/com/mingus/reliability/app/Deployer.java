@@ -6,10 +6,12 @@ import com.mingus.reliability.config.Settings;
 import com.mingus.reliability.db.DatabaseMonitorVerticle;
 import com.mingus.reliability.db.Pools;
 import com.mingus.reliability.health.HealthVerticle;
+import com.mingus.reliability.demo.DemoVerticle;
 import com.mingus.reliability.http.HttpVerticle;
 import com.mingus.reliability.ratelimit.RateLimitVerticle;
 import com.mingus.reliability.sandbox.SandboxVerticle;
 import com.mingus.reliability.sync.SyncVerticle;
+import com.mingus.reliability.notify.NotifyVerticle;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -94,8 +96,14 @@ final class Deployer {
     units.add(new Unit("health", "health", HealthVerticle::new, 1, true));
 
     // notification delivery
+    units.add(new Unit("notify", "notify", NotifyVerticle::new, instances(raw, "notify", 1), true));
 
     units.add(new Unit("http", "http", HttpVerticle::new, instances(raw, "http", 2), true));
+
+    // the demo population drives the sandbox and the API, so it comes after HTTP is listening
+    if (settings.demo() && settings.useSandbox()) {
+      units.add(new Unit("demo", "demo", DemoVerticle::new, 1, false));
+    }
     return units;
   }
 
@@ -120,9 +128,18 @@ final class Deployer {
     if (unit.name().equals("sync")) {
       config.put("crypto", crypto.copy());
     }
+    if (unit.name().equals("notify")) {
+      // the mail server is a top-level section (SMTP_* variables); notification delivery is its only user
+      config.put("smtp", settings.raw().getJsonObject("smtp", new JsonObject()).copy());
+    }
     if (unit.name().equals("http")) {
       config.put("port", settings.httpPort()).put("host", settings.httpHost())
-          .put("shutdown_timeout_ms", settings.shutdownTimeoutMs());
+          .put("shutdown_timeout_ms", settings.shutdownTimeoutMs())
+          .put("auth", settings.raw().getJsonObject("auth", new JsonObject()).copy());
+    }
+    if (unit.name().equals("demo")) {
+      config.put("http_port", settings.httpPort()).put("sandbox_port", settings.sandboxPort())
+          .put("sandbox_host", settings.raw().getJsonObject("sandbox", new JsonObject()).getString("host", "127.0.0.1"));
     }
     DeploymentOptions options = new DeploymentOptions().setConfig(config).setInstances(unit.instances());
     return vertx.deployVerticle(unit.factory(), options)

@@ -93,10 +93,40 @@ public final class Addresses {
   /** A bank's health changed: an {@link InstitutionHealth} (circuit, status, success rates, maintenance window). */
   public static final String INSTITUTION_CHANGED = "institution.changed";
 
-  // notification delivery (owner: notify, branch notify). Declared here so health can ask for notifications
-  // before that branch merges; keep one declaration when it does.
-  /** Command: {@link NotifySend} → NotifySendResult; writes a notification (deduplicated by dedupe_key) to the outbox. */
+  // notification delivery (owner: notify). Bodies are the Notify*/Notification* records of this package,
+  // except the operator commands, which take and answer JsonObject (documented in docs/notify.md).
+  /** Command: {@link NotifySend} → {@link NotifySendResult}; writes a notification and its deliveries to the outbox. */
   public static final String NOTIFY_SEND = "notify.send";
+  /** Command: {@link NotifySendTest} → {@link NotifyTestResult}; the seed's send-test, after a bounded wait. */
+  public static final String NOTIFY_SEND_TEST = "notify.send_test";
+  /** Command: {@link NotifyList} → {@link NotificationPage}; a user's in-app notifications, newest first. */
+  public static final String NOTIFY_LIST = "notify.list";
+  /** Command: {@link NotifyMarkRead} → {@link NotificationView}; another user's id fails NOT_FOUND. */
+  public static final String NOTIFY_MARK_READ = "notify.mark_read";
+  /** Command: {@link NotifyPreferencesGet} → {@link NotifyPreferences}. */
+  public static final String NOTIFY_PREFERENCES_GET = "notify.preferences.get";
+  /** Command: {@link NotifyPreferences} → {@link NotifyPreferences} as stored. */
+  public static final String NOTIFY_PREFERENCES_PUT = "notify.preferences.put";
+  /** Command: {@link NotifyDeliveries} (query) → {@link NotifyDeliveries}; every delivery and attempt of a notification. */
+  public static final String NOTIFY_DELIVERIES = "notify.deliveries";
+  /** Operator command: {} → {"templates": [...]}; the stored templates of every type. */
+  public static final String NOTIFY_TEMPLATES_LIST = "notify.templates.list";
+  /** Operator command: {"type", fields to change...} → the stored template; placeholders are checked. */
+  public static final String NOTIFY_TEMPLATES_PUT = "notify.templates.put";
+  /** Operator command: {"limit"} → {"dead_letters": [...]}; deliveries that failed their last attempt. */
+  public static final String NOTIFY_DEAD_LETTERS_LIST = "notify.dead_letters.list";
+  /** Operator command: {"delivery_id"} or {"all": true} → {"redriven": n}; dead letters go back to the outbox. */
+  public static final String NOTIFY_DEAD_LETTERS_REDRIVE = "notify.dead_letters.redrive";
+  /** Command: {"limit"} → {"messages": [{subject, to, from, received_at}]}; the embedded SMTP sink's last mails. */
+  public static final String NOTIFY_SINK_MESSAGES = "notify.sink.messages";
+  /** Command: {} → {"public_key"}; the VAPID application server key browsers subscribe with. */
+  public static final String NOTIFY_VAPID_KEY = "notify.push.vapid_key";
+  /** Event: {@link NotificationCreated}; a user's new in-app notification, for the live feed. */
+  public static final String NOTIFICATION_CREATED = "notification.created";
+
+  // the HTTP edge
+  /** Event: a verified Plaid webhook (JsonObject, as Plaid sent it), for health tracking and anyone watching. */
+  public static final String PLAID_WEBHOOK_RECEIVED = "plaid.webhook_received";
 
   /** The ping address of a named component. */
   public static String ping(String component) {

@@ -36,6 +36,8 @@ public final class ConfigLoader {
       new EnvSetting("PGPASSWORD", "database.pg.password", Kind.STRING),
       new EnvSetting("DB_POOL_SIZE", "database.pool_size", Kind.INT),
       new EnvSetting("MINGUS_JWT_SECRET", "auth.jwt.secret", Kind.STRING),
+      new EnvSetting("MINGUS_JWT_PUBLIC_KEY", "auth.jwt.public_key", Kind.STRING),
+      new EnvSetting("MINGUS_JWT_PUBLIC_KEY_ALG", "auth.jwt.public_key_algorithm", Kind.STRING),
       new EnvSetting("PLAID_BASE_URL", "plaid.base_url", Kind.STRING),
       new EnvSetting("PLAID_CLIENT_ID", "plaid.client_id", Kind.STRING),
       new EnvSetting("PLAID_SECRET", "plaid.secret", Kind.STRING),

@@ -2,9 +2,14 @@ package com.mingus.reliability.http;
 
 import com.mingus.reliability.bus.Addresses;
 import com.mingus.reliability.bus.Bus;
+import com.mingus.reliability.bus.BusMessage;
 import com.mingus.reliability.bus.PingReply;
+import com.mingus.reliability.bus.SyncEvent;
+import com.mingus.reliability.plaid.PlaidClient;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonArray;
@@ -12,7 +17,9 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.StaticHandler;
 import io.vertx.micrometer.PrometheusScrapingHandler;
+import io.vertx.openapi.contract.OpenAPIContract;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,46 +28,237 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The HTTP face of the server. It owns no data: every answer is built from requests to the other
- * verticles over the event bus. On undeploy it stops accepting connections and lets in-flight requests
- * finish, for at most {@code shutdown_timeout_ms}.
+ * The HTTP face of the server: the REST API, the live feed, Plaid's webhooks and the dashboard. It owns no
+ * data: every answer is built from requests to the other verticles over the event bus. On undeploy it
+ * stops accepting connections and lets in-flight requests finish, for at most {@code shutdown_timeout_ms}.
+ *
+ * <p>Every API request passes, in order: the body limit, the JSON depth limit, bearer authentication, the
+ * caller's own rate limit, validation against {@code openapi.yaml}, and then its handler in {@link Api}.
  */
 public final class HttpVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(HttpVerticle.class);
+  static final String PRINCIPAL = "principal";
 
   private HttpServer server;
   private long shutdownTimeoutMs;
   private long pingTimeoutMs;
   private List<String> components;
+  private Auth auth;
+  private UserRateLimiter limiter;
+  private int maxDepth;
+  private Feed feed;
+  private PlaidClient plaid;
+  private PlaidWebhooks webhooks;
+  private HealthSource health;
+  private OpenApi openApi;
+  private boolean healthPresent;
+  private final List<Long> timers = new ArrayList<>();
 
   @Override
   public Future<?> start() {
     JsonObject config = config();
     shutdownTimeoutMs = config.getLong("shutdown_timeout_ms", 10_000L);
     pingTimeoutMs = config.getLong("ping_timeout_ms", 2_000L);
+    long busTimeoutMs = config.getLong("bus_timeout_ms", 10_000L);
+    maxDepth = config.getInteger("json_max_depth", 32);
     components = new ArrayList<>();
     config.getJsonArray("components", new JsonArray().add("db")).forEach(name -> components.add((String) name));
+    JsonObject rate = config.getJsonObject("rate_limit", new JsonObject());
+    limiter = new UserRateLimiter(rate.getDouble("per_second", 20.0), rate.getDouble("burst", 60.0));
+    auth = Auth.create(vertx, config.getJsonObject("auth", new JsonObject()).getJsonObject("jwt", new JsonObject()));
+    health = new HealthSource(vertx, busTimeoutMs);
+    JsonObject feedConfig = config.getJsonObject("feed", new JsonObject());
+    feed = new Feed(vertx, auth, health, new Origins(config.getJsonArray("allowed_origins", new JsonArray()),
+        feedConfig.getBoolean("allow_same_origin", true)), feedConfig);
+    plaid = PlaidClient.create(vertx, config.getJsonObject("plaid", new JsonObject()));
+    webhooks = new PlaidWebhooks(vertx, plaid, config.getJsonObject("webhooks", new JsonObject()).put("bus_timeout_ms", busTimeoutMs));
+    Api api = new Api(vertx, health, feed, busTimeoutMs, config.getLong("send_test_timeout_ms", 20_000L));
 
+    return OpenAPIContract.from(vertx, config.getString("openapi", "openapi.yaml")).compose(contract -> {
+      openApi = new OpenApi(vertx, contract);
+      Router router = router(config, api);
+      HttpServerOptions options = new HttpServerOptions()
+          .setHost(config.getString("host", "0.0.0.0"))
+          .setPort(config.getInteger("port", 8080))
+          .setCompressionSupported(true)
+          .setMaxWebSocketMessageSize(16_384)
+          .setMaxWebSocketFrameSize(16_384)
+          .setIdleTimeout(120)
+          .setIdleTimeoutUnit(TimeUnit.SECONDS);
+      return List.of(
+          Bus.answerPing(vertx, "http", () -> Future.succeededFuture(PingReply.up("http"))).completion(),
+          vertx.eventBus().consumer(HealthEvents.HEALTH_CHANGED, message -> onHealthChanged(HealthSource.json(message.body()))).completion(),
+          vertx.eventBus().consumer(HealthEvents.INSTITUTION_CHANGED, message -> {
+            JsonObject body = HealthSource.json(message.body());
+            feed.institutionChanged(body.containsKey("institution") ? body.getJsonObject("institution") : body);
+          }).completion(),
+          vertx.eventBus().consumer(Addresses.NOTIFICATION_CREATED, message -> {
+            JsonObject body = HealthSource.json(message.body());
+            feed.notificationCreated(body.getString("user_id"), body.getJsonObject("notification", new JsonObject()));
+          }).completion(),
+          fallbackFeed(Addresses.SYNC_COMPLETED), fallbackFeed(Addresses.SYNC_FAILED), fallbackFeed(Addresses.SYNC_STARTED),
+          fallbackFeed(Addresses.CONNECTION_ITEM_EVENT), fallbackFeed(Addresses.CONNECTION_REGISTERED),
+          fallbackFeed(Addresses.CONNECTION_REMOVED))
+          .stream().reduce(Future.succeededFuture(), (a, b) -> a.compose(v -> b.mapEmpty()), (a, b) -> a)
+          .compose(v -> vertx.createHttpServer(options).requestHandler(router).listen());
+    }).onSuccess(listening -> {
+      server = listening;
+      feed.start();
+      checkHealthPresent();
+      timers.add(vertx.setPeriodic(5_000, id -> checkHealthPresent()));
+      timers.add(vertx.setPeriodic(60_000, id -> {
+        limiter.prune(System.nanoTime());
+        webhooks.prune();
+      }));
+    });
+  }
+
+  private Router router(JsonObject config, Api api) {
     Router router = Router.router(vertx);
     router.route().handler(ctx -> {
-      ctx.response().putHeader("X-Content-Type-Options", "nosniff");
+      ctx.response()
+          .putHeader("X-Content-Type-Options", "nosniff")
+          .putHeader("Referrer-Policy", "no-referrer")
+          .putHeader("X-Frame-Options", "DENY");
       ctx.next();
     });
+    // the feed is upgraded before any body handling touches the request
+    router.get("/api/reliability/feed").handler(feed::handshake);
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(config.getLong("body_limit_bytes", 65_536L)));
+    router.route("/api/*").handler(this::depthLimit);
     router.get("/api/reliability/health").handler(this::health);
+    router.post("/api/plaid/webhook").handler(webhooks::handle);
     router.get("/metrics").handler(PrometheusScrapingHandler.create(config.getString("metrics_registry")));
-    router.route().last().handler(ctx -> Responses.error(ctx, 404, "NOT_FOUND", "No such endpoint: " + ctx.request().method() + " " + ctx.normalizedPath()));
-    router.route().failureHandler(this::failed);
+    router.get("/openapi.yaml").handler(ctx -> ctx.response().putHeader("Content-Type", "application/yaml")
+        .sendFile("openapi.yaml"));
 
-    HttpServerOptions options = new HttpServerOptions()
-        .setHost(config.getString("host", "0.0.0.0"))
-        .setPort(config.getInteger("port", 8080))
-        .setCompressionSupported(true)
-        .setIdleTimeout(120)
-        .setIdleTimeoutUnit(TimeUnit.SECONDS);
-    Bus.answerPing(vertx, "http", () -> Future.succeededFuture(PingReply.up("http")));
-    return vertx.createHttpServer(options).requestHandler(router).listen()
-        .onSuccess(listening -> server = listening);
+    user(router, HttpMethod.POST, "/api/reliability/connections", "registerConnection", api::register);
+    user(router, HttpMethod.GET, "/api/reliability/connections/health", "connectionsHealth", api::connectionsHealth);
+    user(router, HttpMethod.DELETE, "/api/reliability/connections/:id", "removeConnection", api::remove);
+    user(router, HttpMethod.GET, "/api/reliability/connections/:id/health", "connectionHealth", api::connectionHealth);
+    user(router, HttpMethod.POST, "/api/reliability/connections/:id/retry", "retryConnection", api::retry);
+    user(router, HttpMethod.POST, "/api/reliability/connections/:id/reconnect", "reconnectConnection", api::reconnect);
+    user(router, HttpMethod.GET, "/api/reliability/connections/:id/sync-status", "syncStatus", api::syncStatus);
+    user(router, HttpMethod.POST, "/api/reliability/connections/:id/sync-now", "syncNow", api::syncNow);
+    user(router, HttpMethod.GET, "/api/reliability/connections/:id/transactions", "transactions", api::transactions);
+    user(router, HttpMethod.GET, "/api/reliability/notifications", "notifications", api::notifications);
+    user(router, HttpMethod.GET, "/api/reliability/notifications/preferences", "getPreferences", api::preferences);
+    user(router, HttpMethod.PUT, "/api/reliability/notifications/preferences", "putPreferences", api::putPreferences);
+    user(router, HttpMethod.POST, "/api/reliability/notifications/send-test", "sendTestNotification", api::sendTest);
+    user(router, HttpMethod.POST, "/api/reliability/notifications/:id/read", "markNotificationRead", api::markRead);
+    user(router, HttpMethod.GET, "/api/reliability/institutions", "institutions", api::institutions);
+    user(router, HttpMethod.GET, "/api/reliability/rate-limits", "rateLimits", api::rateLimits);
+    user(router, HttpMethod.POST, "/api/reliability/feed/ticket", "feedTicket", api::feedTicket);
+    admin(router, HttpMethod.GET, "/api/reliability/metrics/overview", "metricsOverview", api::overview);
+    admin(router, HttpMethod.GET, "/api/reliability/metrics/connections/:id", "connectionMetrics", api::connectionMetrics);
+    admin(router, HttpMethod.GET, "/api/admin/connections", "adminConnections", api::adminConnections);
+    admin(router, HttpMethod.GET, "/api/admin/mail", "adminMail", api::adminMail);
+
+    router.route("/api/*").last().handler(ctx -> Responses.error(ctx, 404, "NOT_FOUND",
+        "No such endpoint: " + ctx.request().method() + " " + ctx.normalizedPath()));
+    router.route().method(HttpMethod.GET).handler(StaticHandler.create("webroot")
+        .setCachingEnabled(false).setIndexPage("index.html").setDefaultContentEncoding("UTF-8"));
+    router.route().last().handler(ctx -> Responses.error(ctx, 404, "NOT_FOUND",
+        "No such endpoint: " + ctx.request().method() + " " + ctx.normalizedPath()));
+    router.route().failureHandler(this::failed);
+    return router;
+  }
+
+  private void user(Router router, HttpMethod method, String path, String operationId, Handler<RoutingContext> handler) {
+    router.route(method, path).handler(this::authenticate).handler(this::rateLimit)
+        .handler(openApi.validator(operationId)).handler(handler);
+  }
+
+  private void admin(Router router, HttpMethod method, String path, String operationId, Handler<RoutingContext> handler) {
+    router.route(method, path).handler(this::authenticate).handler(ctx -> {
+      Principal principal = ctx.get(PRINCIPAL);
+      if (!principal.admin()) {
+        Responses.error(ctx, 403, "FORBIDDEN", "This endpoint is for operators");
+        return;
+      }
+      ctx.next();
+    }).handler(this::rateLimit).handler(openApi.validator(operationId)).handler(handler);
+  }
+
+  private void depthLimit(RoutingContext ctx) {
+    if (ctx.body().buffer() != null && !JsonDepth.within(ctx.body().buffer(), maxDepth)) {
+      Responses.error(ctx, 400, "INVALID_REQUEST", "The JSON body nests deeper than " + maxDepth + " levels");
+      return;
+    }
+    ctx.next();
+  }
+
+  private void authenticate(RoutingContext ctx) {
+    String token = Auth.bearer(ctx.request().getHeader("Authorization"));
+    if (token == null) {
+      unauthorized(ctx, "A bearer token is required");
+      return;
+    }
+    auth.verify(token).onComplete(result -> {
+      if (result.failed()) {
+        unauthorized(ctx, result.cause() instanceof Auth.Refused ? result.cause().getMessage() : "The token is not valid");
+      } else {
+        ctx.put(PRINCIPAL, result.result());
+        ctx.next();
+      }
+    });
+  }
+
+  private static void unauthorized(RoutingContext ctx, String message) {
+    ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"mingus\"");
+    Responses.error(ctx, 401, "UNAUTHORIZED", message);
+  }
+
+  private void rateLimit(RoutingContext ctx) {
+    Principal principal = ctx.get(PRINCIPAL);
+    long wait = limiter.acquire(principal.userId(), System.nanoTime());
+    if (wait > 0) {
+      ctx.response().putHeader("Retry-After", Long.toString(wait));
+      Responses.error(ctx, 429, "RATE_LIMITED", "Too many requests; retry after " + wait + " s");
+      return;
+    }
+    ctx.next();
+  }
+
+  // --- live changes ----------------------------------------------------------------------------------
+
+  private void onHealthChanged(JsonObject body) {
+    JsonObject connection = body.containsKey("connection") ? body.getJsonObject("connection") : body;
+    feed.healthChanged(connection, body.getString("user_id"));
+  }
+
+  /** While no health tracking runs, sync's own events drive the feed through the derived view. */
+  private Future<Void> fallbackFeed(String address) {
+    return vertx.eventBus().consumer(address, message -> {
+      if (healthPresent) {
+        return;
+      }
+      Object raw = message.body();
+      JsonObject event = raw instanceof BusMessage bus ? bus.toJson() : HealthSource.json(raw);
+      String connectionId = event.getString("connection_id");
+      if (connectionId == null) {
+        return;
+      }
+      if (SyncEvent.REMOVED.equals(event.getString("kind"))) {
+        feed.healthChanged(new JsonObject().put("connection_id", connectionId).put("user_id", event.getString("user_id"))
+            .put("status", "disconnected").put("removed", true), event.getString("user_id"));
+        return;
+      }
+      health.connection(null, connectionId).onSuccess(view -> feed.healthChanged(view, view.getString("user_id")));
+    }).completion();
+  }
+
+  private void checkHealthPresent() {
+    Bus.request(vertx, Addresses.ping("health"), new JsonObject(), pingTimeoutMs)
+        .onComplete(result -> {
+          boolean present = result.succeeded()
+              || !(result.cause() instanceof Bus.BusException bus && bus.failure().infrastructure());
+          if (present != healthPresent) {
+            log.debug("Health tracking {}: the feed follows {}", present ? "answers" : "is absent",
+                present ? "health.changed" : "sync's events");
+          }
+          healthPresent = present;
+        });
   }
 
   /** Real checks: each component answers a ping over the bus within the timeout (the database through its monitor). */
@@ -86,6 +284,7 @@ public final class HttpVerticle extends VerticleBase {
       JsonObject body = new JsonObject()
           .put("status", failing.isEmpty() ? "up" : "down")
           .put("checks", results)
+          .put("feed_clients", feed.clients())
           .put("uptime_s", ManagementFactory.getRuntimeMXBean().getUptime() / 1000);
       if (failing.isEmpty()) {
         Responses.json(ctx, 200, body.put("success", true));
@@ -111,10 +310,26 @@ public final class HttpVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    timers.forEach(vertx::cancelTimer);
+    if (feed != null) {
+      feed.stop();
+    }
+    if (plaid != null) {
+      plaid.close();
+    }
     if (server == null) {
       return Future.succeededFuture();
     }
     log.debug("HTTP server draining in-flight requests (at most {} ms)", shutdownTimeoutMs);
     return server.shutdown(shutdownTimeoutMs, TimeUnit.MILLISECONDS);
   }
+
+  /** Health tracking's events, until its addresses are in the bus contract. */
+  static final class HealthEvents {
+    static final String HEALTH_CHANGED = "health.changed";
+    static final String INSTITUTION_CHANGED = "institution.changed";
+
+    private HealthEvents() {}
+  }
+
 }

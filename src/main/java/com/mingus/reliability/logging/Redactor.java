@@ -26,6 +26,16 @@ public final class Redactor {
   /** Literal secrets known to this process (JWT secret, Plaid secret, keys); never printed as they are. */
   private static final Set<String> SECRETS = ConcurrentHashMap.newKeySet();
 
+  /** Values printed on purpose (the demo tokens at start-up): left as they are by every rule. */
+  private static final Set<String> PUBLIC = ConcurrentHashMap.newKeySet();
+
+  /** Exempts one exact value from redaction; for tokens the server prints deliberately. Short values are ignored. */
+  public static void registerPublic(String value) {
+    if (value != null && value.length() >= 32) {
+      PUBLIC.add(value);
+    }
+  }
+
   /** Registers a configured secret so that any log line containing it is masked. Short values are ignored. */
   public static void registerSecret(String secret) {
     if (secret != null && secret.length() >= 8) {
@@ -38,6 +48,14 @@ public final class Redactor {
       return text;
     }
     String out = text;
+    List<String> kept = null;
+    for (String value : PUBLIC) {
+      if (out.contains(value)) {
+        kept = kept == null ? new java.util.ArrayList<>() : kept;
+        out = out.replace(value, "\u0000" + kept.size() + "\u0000");
+        kept.add(value);
+      }
+    }
     for (String secret : SECRETS) {
       if (out.contains(secret)) {
         out = out.replace(secret, "[redacted]");
@@ -47,6 +65,11 @@ public final class Redactor {
       Matcher matcher = rule.pattern().matcher(out);
       if (matcher.find()) {
         out = matcher.replaceAll(rule.replacement());
+      }
+    }
+    if (kept != null) {
+      for (int i = 0; i < kept.size(); i++) {
+        out = out.replace("\u0000" + i + "\u0000", kept.get(i));
       }
     }
     return out;

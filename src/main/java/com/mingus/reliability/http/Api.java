@@ -1,0 +1,285 @@
+package com.mingus.reliability.http;
+
+import com.mingus.reliability.bus.Addresses;
+import com.mingus.reliability.bus.Bus;
+import com.mingus.reliability.bus.NotifyList;
+import com.mingus.reliability.bus.NotifyMarkRead;
+import com.mingus.reliability.bus.NotifyPreferences;
+import com.mingus.reliability.bus.NotifyPreferencesGet;
+import com.mingus.reliability.bus.NotifySendTest;
+import com.mingus.reliability.bus.RateLimitStatusRequest;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The REST handlers. Each builds its answer from requests over the bus, always naming the caller's own
+ * user id, so a connection or notification of another user is NOT_FOUND (404) from its owner, never 403.
+ */
+final class Api {
+  private final Vertx vertx;
+  private final HealthSource health;
+  private final Feed feed;
+  private final long timeoutMs;
+  private final long sendTestTimeoutMs;
+
+  Api(Vertx vertx, HealthSource health, Feed feed, long timeoutMs, long sendTestTimeoutMs) {
+    this.vertx = vertx;
+    this.health = health;
+    this.feed = feed;
+    this.timeoutMs = timeoutMs;
+    this.sendTestTimeoutMs = sendTestTimeoutMs;
+  }
+
+  private static Principal principal(RoutingContext ctx) {
+    return ctx.get(HttpVerticle.PRINCIPAL);
+  }
+
+  private static JsonObject body(RoutingContext ctx) {
+    JsonObject body = ctx.body().buffer() == null || ctx.body().length() == 0 ? null : ctx.body().asJsonObject();
+    return body == null ? new JsonObject() : body;
+  }
+
+  private Future<JsonObject> ask(String address, Object body) {
+    return Bus.request(vertx, address, body, timeoutMs).map(HealthSource::json);
+  }
+
+  private JsonObject own(RoutingContext ctx) {
+    return new JsonObject().put("user_id", principal(ctx).userId()).put("connection_id", ctx.pathParam("id"));
+  }
+
+  private static void answer(RoutingContext ctx, int status, Future<JsonObject> future) {
+    future.onSuccess(body -> Responses.json(ctx, status, new JsonObject().put("success", true).mergeIn(body)))
+        .onFailure(failure -> Responses.failure(ctx, failure));
+  }
+
+  // --- connections -----------------------------------------------------------------------------------
+
+  void register(RoutingContext ctx) {
+    JsonObject request = new JsonObject().put("user_id", principal(ctx).userId())
+        .put("public_token", body(ctx).getString("public_token"));
+    answer(ctx, 201, Bus.<Object>request(vertx, Addresses.SYNC_REGISTER, request, timeoutMs + 20_000)
+        .map(HealthSource::json)
+        .map(view -> {
+          JsonObject connection = view.copy();
+          connection.remove("user_id");
+          connection.put("status", view.getString("status", "active"));
+          return new JsonObject().put("message", "Connection registered; the first sync is queued").put("connection", connection);
+        }));
+  }
+
+  void remove(RoutingContext ctx) {
+    answer(ctx, 200, Bus.<Object>request(vertx, Addresses.SYNC_REMOVE, own(ctx), timeoutMs + 15_000)
+        .map(HealthSource::json)
+        .map(reply -> new JsonObject().put("message", "Connection removed").put("connection_id", ctx.pathParam("id"))
+            .put("removed", reply.getBoolean("removed", true))));
+  }
+
+  void connectionsHealth(RoutingContext ctx) {
+    answer(ctx, 200, health.connections(principal(ctx).userId()).map(Api::listAnswer));
+  }
+
+  void adminConnections(RoutingContext ctx) {
+    answer(ctx, 200, health.connections(null).map(Api::listAnswer));
+  }
+
+  private static JsonObject listAnswer(List<JsonObject> connections) {
+    List<JsonObject> shown = new ArrayList<>(connections.size());
+    connections.forEach(c -> shown.add(complete(c)));
+    return new JsonObject().put("connections", new JsonArray(shown)).mergeIn(HealthSource.summary(shown));
+  }
+
+  /** The fields the seed's examples show, always present. */
+  private static JsonObject complete(JsonObject connection) {
+    JsonObject out = connection.copy();
+    String status = out.getString("status", "error");
+    if (!out.containsKey("institution_name")) {
+      out.putNull("institution_name");
+    }
+    if (!out.containsKey("requires_reauth")) {
+      out.put("requires_reauth", "requires_reauth".equals(status));
+    }
+    if (!out.containsKey("maintenance_mode")) {
+      out.put("maintenance_mode", "maintenance".equals(status));
+    }
+    if (!out.containsKey("sync_failure_count")) {
+      out.put("sync_failure_count", 0);
+    }
+    if (!out.containsKey("last_successful_sync")) {
+      out.putNull("last_successful_sync");
+    }
+    return out;
+  }
+
+  void connectionHealth(RoutingContext ctx) {
+    answer(ctx, 200, health.connection(principal(ctx).userId(), ctx.pathParam("id"))
+        .map(connection -> new JsonObject().put("connection", complete(connection))));
+  }
+
+  void retry(RoutingContext ctx) {
+    answer(ctx, 200, ask(Addresses.SYNC_RETRY, own(ctx)).map(reply -> new JsonObject()
+        .put("message", "Connection retry queued")
+        .put("connection_id", ctx.pathParam("id"))
+        .put("sync_id", reply.getString("sync_id"))
+        .put("retry_count", reply.getInteger("retry_count"))
+        .put("last_retry_attempt", reply.getString("last_retry_attempt"))));
+  }
+
+  void reconnect(RoutingContext ctx) {
+    answer(ctx, 200, Bus.<Object>request(vertx, Addresses.SYNC_LINK_TOKEN, own(ctx), timeoutMs + 10_000)
+        .map(HealthSource::json)
+        .map(reply -> new JsonObject()
+            .put("message", "Open Plaid Link in update mode with this token to repair the connection")
+            .put("connection_id", ctx.pathParam("id"))
+            .put("link_token", reply.getString("link_token"))
+            .put("expiration", reply.getString("expiration"))
+            .put("mode", "update")));
+  }
+
+  void syncStatus(RoutingContext ctx) {
+    JsonObject request = own(ctx);
+    String days = ctx.request().getParam("days");
+    if (days != null) {
+      request.put("days", Integer.parseInt(days));
+    }
+    Future<JsonObject> status = ask(Addresses.SYNC_STATUS, request);
+    Future<JsonObject> healthView = status.compose(s -> health.connection(principal(ctx).userId(), ctx.pathParam("id"))
+        .otherwise(HealthSource.derived(s.getJsonObject("connection"))));
+    answer(ctx, 200, healthView.map(view -> {
+      JsonObject s = status.result();
+      JsonObject connection = s.getJsonObject("connection", new JsonObject());
+      return new JsonObject()
+          .put("connection_id", ctx.pathParam("id"))
+          .put("institution_name", connection.getString("institution_name"))
+          .put("status", view.getString("status"))
+          .put("last_sync_at", s.getValue("last_sync_at"))
+          .put("last_successful_sync", connection.getString("last_successful_sync"))
+          .put("next_sync_at", connection.getString("next_sync_at"))
+          .put("syncing", connection.getBoolean("syncing", false))
+          .put("sync_logs", s.getJsonArray("sync_logs", new JsonArray()))
+          .put("reliability_stats", s.getJsonObject("reliability_stats", new JsonObject()))
+          .put("requires_reauth", view.getBoolean("requires_reauth", "requires_reauth".equals(view.getString("status"))))
+          .put("maintenance_mode", view.getBoolean("maintenance_mode", "maintenance".equals(view.getString("status"))));
+    }));
+  }
+
+  void syncNow(RoutingContext ctx) {
+    answer(ctx, 202, ask(Addresses.SYNC_NOW, own(ctx)).map(reply -> new JsonObject()
+        .put("message", "Sync queued")
+        .put("connection_id", ctx.pathParam("id"))
+        .put("sync_id", reply.getString("sync_id"))
+        .put("queued_at", reply.getString("queued_at"))));
+  }
+
+  void transactions(RoutingContext ctx) {
+    JsonObject request = own(ctx);
+    String limit = ctx.request().getParam("limit");
+    if (limit != null) {
+      request.put("limit", Integer.parseInt(limit));
+    }
+    request.put("since", ctx.request().getParam("since")).put("cursor", ctx.request().getParam("cursor"));
+    answer(ctx, 200, ask(Addresses.SYNC_TRANSACTIONS, request).map(reply -> new JsonObject()
+        .put("connection_id", ctx.pathParam("id"))
+        .put("transactions", reply.getJsonArray("transactions", new JsonArray()))
+        .put("next_cursor", reply.getValue("next_cursor"))
+        .put("has_more", reply.getBoolean("has_more", false))));
+  }
+
+  // --- notifications ---------------------------------------------------------------------------------
+
+  void notifications(RoutingContext ctx) {
+    int limit = intParam(ctx, "limit", 50);
+    int offset = intParam(ctx, "offset", 0);
+    boolean unreadOnly = "true".equals(ctx.request().getParam("unread_only"));
+    answer(ctx, 200, ask(Addresses.NOTIFY_LIST, new NotifyList(principal(ctx).userId(), limit, offset, unreadOnly))
+        .map(page -> new JsonObject()
+            .put("notifications", page.getJsonArray("notifications", new JsonArray()))
+            .put("unread_count", page.getInteger("unread_count", 0))
+            .put("total", page.getInteger("total", 0))
+            .put("next_offset", page.getValue("next_offset"))));
+  }
+
+  void markRead(RoutingContext ctx) {
+    answer(ctx, 200, ask(Addresses.NOTIFY_MARK_READ, new NotifyMarkRead(principal(ctx).userId(), ctx.pathParam("id")))
+        .map(view -> new JsonObject().put("message", "Notification marked read").put("notification", view)));
+  }
+
+  void sendTest(RoutingContext ctx) {
+    JsonObject body = body(ctx);
+    Principal principal = principal(ctx);
+    List<String> channels = null;
+    if (body.getJsonArray("channels") != null) {
+      channels = new ArrayList<>();
+      for (Object channel : body.getJsonArray("channels")) {
+        channels.add(String.valueOf(channel));
+      }
+    }
+    NotifySendTest request = new NotifySendTest(principal.userId(), body.getString("type", "plaid_connection_issue"),
+        channels, principal.name(), principal.email(), null);
+    Future<JsonObject> result = Bus.<Object>request(vertx, Addresses.NOTIFY_SEND_TEST, request, sendTestTimeoutMs)
+        .map(HealthSource::json);
+    result.onSuccess(reply -> Responses.json(ctx, 200, new JsonObject()
+            .put("success", reply.getBoolean("success", false))
+            .put("message", reply.getString("message", "Test notification sent"))
+            .put("notification_id", reply.getValue("notification_id"))
+            .put("delivery_results", reply.getJsonArray("delivery_results", new JsonArray()))))
+        .onFailure(failure -> Responses.failure(ctx, failure));
+  }
+
+  void preferences(RoutingContext ctx) {
+    answer(ctx, 200, ask(Addresses.NOTIFY_PREFERENCES_GET, new NotifyPreferencesGet(principal(ctx).userId()))
+        .map(prefs -> new JsonObject().put("preferences", withoutUser(prefs))));
+  }
+
+  void putPreferences(RoutingContext ctx) {
+    JsonObject body = body(ctx).copy().put("user_id", principal(ctx).userId());
+    answer(ctx, 200, ask(Addresses.NOTIFY_PREFERENCES_PUT, NotifyPreferences.fromJson(body))
+        .map(prefs -> new JsonObject().put("message", "Preferences saved").put("preferences", withoutUser(prefs))));
+  }
+
+  private static JsonObject withoutUser(JsonObject prefs) {
+    JsonObject out = prefs.copy();
+    out.remove("user_id");
+    return out;
+  }
+
+  // --- institutions, rate limits, feed tickets ------------------------------------------------------------
+
+  void institutions(RoutingContext ctx) {
+    answer(ctx, 200, health.institutions().map(list -> new JsonObject().put("institutions", list)));
+  }
+
+  void rateLimits(RoutingContext ctx) {
+    answer(ctx, 200, ask(Addresses.RATELIMIT_STATUS, RateLimitStatusRequest.all())
+        .map(status -> new JsonObject().put("rate_limits", status)));
+  }
+
+  void feedTicket(RoutingContext ctx) {
+    answer(ctx, 200, feed.issueTicket(principal(ctx)));
+  }
+
+  // --- operators ---------------------------------------------------------------------------------------
+
+  void overview(RoutingContext ctx) {
+    answer(ctx, 200, health.overview());
+  }
+
+  void connectionMetrics(RoutingContext ctx) {
+    answer(ctx, 200, health.connectionMetrics(ctx.pathParam("id"))
+        .map(metrics -> new JsonObject().put("connection_id", ctx.pathParam("id")).mergeIn(metrics)));
+  }
+
+  void adminMail(RoutingContext ctx) {
+    answer(ctx, 200, ask(Addresses.NOTIFY_SINK_MESSAGES, new JsonObject().put("limit", intParam(ctx, "limit", 50)))
+        .map(reply -> new JsonObject().put("messages", reply.getJsonArray("messages", new JsonArray()))));
+  }
+
+  private static int intParam(RoutingContext ctx, String name, int fallback) {
+    String value = ctx.request().getParam(name);
+    return value == null ? fallback : Integer.parseInt(value);
+  }
+}

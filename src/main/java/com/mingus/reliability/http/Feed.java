@@ -1,0 +1,343 @@
+package com.mingus.reliability.http;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.shareddata.AsyncMap;
+import io.vertx.ext.web.RoutingContext;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The live health feed at {@code /api/reliability/feed} (WebSocket). The handshake is refused unless the
+ * {@code Origin} is allowed (or absent: not a browser); the client then proves who it is with a first
+ * message {@code {"type":"auth","token":"<JWT>"}} within {@code auth_timeout_ms}, or arrives with a
+ * single-use {@code ?ticket=} issued by {@code POST /api/reliability/feed/ticket}. It gets a snapshot and
+ * afterwards one message per change, only about its own connections (an operator's, about every one).
+ *
+ * <p>A slow client never slows the others: each client has its own pending map keyed by what a message is
+ * about, so while its socket's write queue is full a newer health change of a connection replaces the
+ * older one; a client whose backlog stays for {@code max_behind_ms}, or grows past {@code max_pending},
+ * is closed with a reason. Changes arrive over the event bus, so every HTTP instance on every node serves
+ * its own clients.
+ */
+final class Feed {
+  private static final Logger log = LoggerFactory.getLogger(Feed.class);
+  private static final SecureRandom RANDOM = new SecureRandom();
+  static final short CLOSE_UNAUTHORIZED = 4401;
+  static final short CLOSE_TOO_SLOW = 4408;
+
+  private final Vertx vertx;
+  private final Auth auth;
+  private final HealthSource health;
+  private final Origins origins;
+  private final long authTimeoutMs;
+  private final long heartbeatMs;
+  private final int maxPending;
+  private final long maxBehindMs;
+  private final long ticketTtlMs;
+  private final int writeQueueMaxBytes;
+  private final Map<String, Set<Client>> byUser = new HashMap<>();
+  private final Set<Client> operators = new HashSet<>();
+  private final Set<Client> all = new HashSet<>();
+  private long heartbeatTimer = -1;
+
+  Feed(Vertx vertx, Auth auth, HealthSource health, Origins origins, JsonObject config) {
+    this.vertx = vertx;
+    this.auth = auth;
+    this.health = health;
+    this.origins = origins;
+    this.authTimeoutMs = config.getLong("auth_timeout_ms", 5_000L);
+    this.heartbeatMs = config.getLong("heartbeat_ms", 15_000L);
+    this.maxPending = config.getInteger("max_pending", 1_000);
+    this.maxBehindMs = config.getLong("max_behind_ms", 30_000L);
+    this.ticketTtlMs = Math.min(59_000L, config.getLong("ticket_ttl_ms", 30_000L));
+    this.writeQueueMaxBytes = config.getInteger("write_queue_max_bytes", 262_144);
+  }
+
+  void start() {
+    heartbeatTimer = vertx.setPeriodic(heartbeatMs, id -> heartbeat());
+  }
+
+  void stop() {
+    vertx.cancelTimer(heartbeatTimer);
+    for (Client client : new ArrayList<>(all)) {
+      client.close((short) 1001, "server shutting down");
+    }
+  }
+
+  int clients() {
+    return all.size();
+  }
+
+  // --- handshake and authentication ------------------------------------------------------------------
+
+  void handshake(RoutingContext ctx) {
+    String origin = ctx.request().getHeader("Origin");
+    if (origin != null && !origins.allowed(origin, ctx.request().getHeader("Host"))) {
+      log.info("Feed handshake refused: origin {} is not allowed", origin.length() > 100 ? origin.substring(0, 100) : origin);
+      Responses.error(ctx, 403, "ORIGIN_NOT_ALLOWED", "This origin may not open the feed");
+      return;
+    }
+    String ticket = ctx.request().getParam("ticket");
+    Future<Principal> early = ticket == null ? Future.succeededFuture(null) : redeem(ticket);
+    early.onComplete(redeemed -> {
+      if (redeemed.failed()) {
+        Responses.error(ctx, 401, "UNAUTHORIZED", "The ticket is unknown, used or expired");
+        return;
+      }
+      ctx.request().toWebSocket().onSuccess(ws -> accept(ws, redeemed.result()))
+          .onFailure(failure -> log.debug("Feed upgrade failed: {}", failure.getMessage()));
+    });
+  }
+
+  private void accept(ServerWebSocket ws, Principal ticketed) {
+    ws.setWriteQueueMaxSize(writeQueueMaxBytes);
+    Client client = new Client(ws);
+    all.add(client);
+    ws.closeHandler(v -> forget(client));
+    ws.exceptionHandler(failure -> log.debug("Feed socket error: {}", failure.getMessage()));
+    if (ticketed != null) {
+      authenticated(client, ticketed);
+    } else {
+      long timer = vertx.setTimer(authTimeoutMs, id -> {
+        if (client.principal == null) {
+          client.close(CLOSE_UNAUTHORIZED, "authentication timeout");
+        }
+      });
+      ws.textMessageHandler(text -> {
+        if (client.principal != null || client.authenticating) {
+          return;
+        }
+        String token = null;
+        try {
+          JsonObject message = new JsonObject(text);
+          if ("auth".equals(message.getString("type"))) {
+            token = message.getString("token");
+          }
+        } catch (RuntimeException e) {
+          // answered below
+        }
+        if (token == null) {
+          vertx.cancelTimer(timer);
+          client.close(CLOSE_UNAUTHORIZED, "the first message must be {\"type\":\"auth\",\"token\":...}");
+          return;
+        }
+        client.authenticating = true;
+        auth.verify(token).onComplete(result -> {
+          vertx.cancelTimer(timer);
+          if (result.failed()) {
+            client.close(CLOSE_UNAUTHORIZED, "unauthorized");
+          } else {
+            authenticated(client, result.result());
+          }
+        });
+      });
+    }
+  }
+
+  private void authenticated(Client client, Principal principal) {
+    if (client.closed) {
+      return;
+    }
+    client.principal = principal;
+    // after authentication the client has nothing to say; a message from it is ignored
+    client.ws.textMessageHandler(text -> { });
+    Future<List<JsonObject>> connections = health.connections(principal.admin() ? null : principal.userId());
+    Future<JsonArray> institutions = health.institutions().otherwise(new JsonArray());
+    Future.join(connections, institutions).onComplete(done -> {
+      if (client.closed) {
+        return;
+      }
+      JsonObject snapshot = new JsonObject().put("type", "snapshot")
+          .put("user", new JsonObject().put("user_id", principal.userId()).put("admin", principal.admin()))
+          .put("connections", connections.succeeded() ? new JsonArray(connections.result()) : new JsonArray())
+          .put("institutions", institutions.succeeded() ? institutions.result() : new JsonArray())
+          .put("at", Instant.now().toString());
+      if (connections.failed()) {
+        snapshot.put("partial", true);
+      }
+      // registered before the snapshot is written: a change racing it is sent after it, never lost
+      byUser.computeIfAbsent(principal.userId(), id -> new HashSet<>()).add(client);
+      if (principal.admin()) {
+        operators.add(client);
+      }
+      client.send("snapshot", snapshot.encode());
+    });
+  }
+
+  private void forget(Client client) {
+    client.closed = true;
+    all.remove(client);
+    operators.remove(client);
+    if (client.principal != null) {
+      Set<Client> set = byUser.get(client.principal.userId());
+      if (set != null) {
+        set.remove(client);
+        if (set.isEmpty()) {
+          byUser.remove(client.principal.userId());
+        }
+      }
+    }
+  }
+
+  /** A single-use ticket for {@code ?ticket=}, valid for under a minute, kept in the cluster-wide map. */
+  Future<JsonObject> issueTicket(Principal principal) {
+    byte[] bytes = new byte[32];
+    RANDOM.nextBytes(bytes);
+    String ticket = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    JsonObject value = new JsonObject().put("user_id", principal.userId()).put("roles", new JsonArray(principal.roles()))
+        .put("email", principal.email()).put("name", principal.name());
+    return tickets().compose(map -> map.put(ticket, value, ticketTtlMs))
+        .map(v -> new JsonObject().put("ticket", ticket).put("expires_in", ticketTtlMs / 1000));
+  }
+
+  private Future<Principal> redeem(String ticket) {
+    if (ticket.length() > 100) {
+      return Future.failedFuture("bad ticket");
+    }
+    return tickets().compose(map -> map.remove(ticket)).compose(value -> {
+      if (value == null) {
+        return Future.failedFuture("unknown ticket");
+      }
+      List<String> roles = new ArrayList<>();
+      value.getJsonArray("roles", new JsonArray()).forEach(role -> roles.add(String.valueOf(role)));
+      return Future.succeededFuture(new Principal(value.getString("user_id"), List.copyOf(roles),
+          value.getString("email"), value.getString("name")));
+    });
+  }
+
+  private Future<AsyncMap<String, JsonObject>> tickets() {
+    return vertx.sharedData().getAsyncMap("http.feed-tickets");
+  }
+
+  // --- changes ------------------------------------------------------------------------------------------
+
+  /** A connection's health changed: its owner's clients and every operator's hear of it. */
+  void healthChanged(JsonObject connection, String userId) {
+    String id = connection.getString("connection_id");
+    String owner = userId != null ? userId : connection.getString("user_id");
+    if (id == null) {
+      return;
+    }
+    String text = new JsonObject().put("type", "health").put("connection", connection).encode();
+    String key = "health:" + id;
+    Set<Client> owners = owner == null ? null : byUser.get(owner);
+    if (owners != null) {
+      for (Client client : owners) {
+        client.send(key, text);
+      }
+    }
+    for (Client client : operators) {
+      if (owners == null || !owners.contains(client)) {
+        client.send(key, text);
+      }
+    }
+  }
+
+  /** An institution's health or circuit changed: not anyone's data, every client hears of it. */
+  void institutionChanged(JsonObject institution) {
+    String id = institution.getString("institution_id", "?");
+    String text = new JsonObject().put("type", "institution").put("institution", institution).encode();
+    for (Client client : all) {
+      if (client.principal != null) {
+        client.send("institution:" + id, text);
+      }
+    }
+  }
+
+  /** A user's new notification: only that user's clients. */
+  void notificationCreated(String userId, JsonObject notification) {
+    Set<Client> owners = userId == null ? null : byUser.get(userId);
+    if (owners == null) {
+      return;
+    }
+    String text = new JsonObject().put("type", "notification").put("notification", notification).encode();
+    String key = "notification:" + notification.getString("id", String.valueOf(System.nanoTime()));
+    for (Client client : owners) {
+      client.send(key, text);
+    }
+  }
+
+  private void heartbeat() {
+    long now = System.currentTimeMillis();
+    String text = new JsonObject().put("type", "heartbeat").put("at", Instant.ofEpochMilli(now).toString()).encode();
+    for (Client client : new ArrayList<>(all)) {
+      if (client.principal == null) {
+        continue;
+      }
+      if (client.behindSince > 0 && now - client.behindSince > maxBehindMs) {
+        client.close(CLOSE_TOO_SLOW, "client too slow: behind for more than " + maxBehindMs / 1000 + " s");
+        continue;
+      }
+      client.send("heartbeat", text);
+    }
+  }
+
+  /** One socket, its owner, and what is waiting for room in its write queue. */
+  private final class Client {
+    final ServerWebSocket ws;
+    final LinkedHashMap<String, String> pending = new LinkedHashMap<>();
+    Principal principal;
+    boolean authenticating;
+    boolean closed;
+    long behindSince;
+
+    Client(ServerWebSocket ws) {
+      this.ws = ws;
+    }
+
+    void send(String key, String text) {
+      if (closed) {
+        return;
+      }
+      if (pending.isEmpty() && !ws.writeQueueFull()) {
+        ws.writeTextMessage(text);
+        return;
+      }
+      // a newer message about the same thing replaces the waiting one, keeping its place in line
+      pending.put(key, text);
+      if (behindSince == 0) {
+        behindSince = System.currentTimeMillis();
+        ws.drainHandler(v -> flush());
+      }
+      if (pending.size() > maxPending) {
+        close(CLOSE_TOO_SLOW, "client too slow: more than " + maxPending + " changes waiting");
+      }
+    }
+
+    void flush() {
+      var it = pending.entrySet().iterator();
+      while (it.hasNext() && !ws.writeQueueFull() && !closed) {
+        ws.writeTextMessage(it.next().getValue());
+        it.remove();
+      }
+      if (pending.isEmpty()) {
+        behindSince = 0;
+        ws.drainHandler(null);
+      }
+    }
+
+    void close(short code, String reason) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      pending.clear();
+      forget(this);
+      ws.close(code, reason).onFailure(failure -> log.debug("Feed close failed: {}", failure.getMessage()));
+    }
+  }
+}

@@ -1,0 +1,222 @@
+package com.mingus.reliability.http;
+
+import com.mingus.reliability.bus.Addresses;
+import com.mingus.reliability.bus.Bus;
+import com.mingus.reliability.bus.BusFailure;
+import com.mingus.reliability.bus.BusMessage;
+import com.mingus.reliability.bus.FailureCodes;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Connection and institution health, asked of the health tracking verticle. While no health tracking
+ * answers (a node started without it, or an older build), a view derived from sync's registry stands in,
+ * so the API and the feed keep answering with what is known: {@link #derived(JsonObject)}.
+ */
+final class HealthSource {
+  static final String HEALTH_CONNECTIONS = "health.connections";
+  static final String HEALTH_CONNECTION = "health.connection";
+  static final String HEALTH_OVERVIEW = "health.overview";
+  static final String HEALTH_CONNECTION_METRICS = "health.connection_metrics";
+  static final String HEALTH_INSTITUTIONS = "health.institutions";
+
+  private final Vertx vertx;
+  private final long timeoutMs;
+
+  HealthSource(Vertx vertx, long timeoutMs) {
+    this.vertx = vertx;
+    this.timeoutMs = timeoutMs;
+  }
+
+  static JsonObject json(Object body) {
+    if (body instanceof JsonObject json) {
+      return json;
+    }
+    if (body instanceof BusMessage message) {
+      return message.toJson();
+    }
+    return new JsonObject();
+  }
+
+  private Future<JsonObject> ask(String address, JsonObject body) {
+    return Bus.request(vertx, address, body, timeoutMs).map(HealthSource::json);
+  }
+
+  private static boolean absent(Throwable failure) {
+    return failure instanceof Bus.BusException bus && bus.failure().kind() == BusFailure.Kind.NO_HANDLERS;
+  }
+
+  /** Every connection of the user (every connection when userId is null), health fields included. */
+  Future<List<JsonObject>> connections(String userId) {
+    JsonObject body = new JsonObject().put("user_id", userId);
+    return ask(HEALTH_CONNECTIONS, body)
+        .map(reply -> list(reply.getJsonArray("connections", new JsonArray())))
+        .recover(failure -> absent(failure) ? fromSync(userId) : Future.failedFuture(failure));
+  }
+
+  /** One connection of the user (anyone's when userId is null); NOT_FOUND when it is not theirs. */
+  Future<JsonObject> connection(String userId, String connectionId) {
+    JsonObject body = new JsonObject().put("user_id", userId).put("connection_id", connectionId);
+    return ask(HEALTH_CONNECTION, body)
+        .map(reply -> reply.containsKey("connection") ? reply.getJsonObject("connection") : reply)
+        .recover(failure -> absent(failure)
+            ? Bus.<Object>request(vertx, Addresses.SYNC_STATUS, body, timeoutMs).map(reply -> derived(json(reply).getJsonObject("connection")))
+            : Future.failedFuture(failure));
+  }
+
+  Future<JsonObject> overview() {
+    return ask(HEALTH_OVERVIEW, new JsonObject())
+        .recover(failure -> absent(failure) ? fromSync(null).map(HealthSource::overviewOf) : Future.failedFuture(failure));
+  }
+
+  Future<JsonObject> connectionMetrics(String connectionId) {
+    JsonObject body = new JsonObject().put("connection_id", connectionId);
+    return ask(HEALTH_CONNECTION_METRICS, body)
+        .recover(failure -> absent(failure)
+            ? Bus.<Object>request(vertx, Addresses.SYNC_STATUS, body, timeoutMs).map(reply -> {
+              JsonObject status = json(reply);
+              return new JsonObject().put("connection", derived(status.getJsonObject("connection")))
+                  .put("reliability_stats", status.getJsonObject("reliability_stats"))
+                  .put("sync_logs", status.getJsonArray("sync_logs"));
+            })
+            : Future.failedFuture(failure));
+  }
+
+  /** Institutions and their circuits. */
+  Future<JsonArray> institutions() {
+    return ask(HEALTH_INSTITUTIONS, new JsonObject())
+        .map(reply -> reply.getJsonArray("institutions", new JsonArray()))
+        .recover(failure -> absent(failure) ? fromSync(null).map(HealthSource::institutionsOf) : Future.failedFuture(failure));
+  }
+
+  private Future<List<JsonObject>> fromSync(String userId) {
+    return Bus.<Object>request(vertx, Addresses.SYNC_CONNECTIONS, new JsonObject().put("user_id", userId), timeoutMs)
+        .map(reply -> {
+          List<JsonObject> out = new ArrayList<>();
+          for (JsonObject view : list(json(reply).getJsonArray("connections", new JsonArray()))) {
+            out.add(derived(view));
+          }
+          return out;
+        });
+  }
+
+  /** The seed's ConnectionHealth from sync's registry view alone (no error detail is known there). */
+  static JsonObject derived(JsonObject view) {
+    if (view == null) {
+      throw new Bus.BusException(new BusFailure(BusFailure.Kind.RECIPIENT_FAILURE, FailureCodes.NOT_FOUND, "no such connection"));
+    }
+    String paused = view.getString("paused");
+    int attempt = view.getInteger("attempt", 0);
+    boolean institutionPaused = view.getBoolean("institution_paused", false);
+    String status;
+    if ("needs_user".equals(paused)) {
+      status = "requires_reauth";
+    } else if ("stopped".equals(paused)) {
+      status = "disconnected";
+    } else if (institutionPaused) {
+      status = "maintenance";
+    } else if (attempt >= 3) {
+      status = "error";
+    } else if (attempt > 0) {
+      status = "degraded";
+    } else {
+      status = "active";
+    }
+    return new JsonObject()
+        .put("connection_id", view.getString("connection_id"))
+        .put("user_id", view.getString("user_id"))
+        .put("item_id", view.getString("item_id"))
+        .put("institution_id", view.getString("institution_id"))
+        .put("institution_name", view.getString("institution_name"))
+        .put("status", status)
+        .put("last_successful_sync", view.getString("last_successful_sync"))
+        .putNull("last_error")
+        .put("sync_failure_count", attempt)
+        .put("consecutive_failures", attempt)
+        .put("maintenance_mode", "maintenance".equals(status))
+        .putNull("maintenance_until")
+        .put("retry_attempts", view.getInteger("retry_count", 0))
+        .put("next_retry", attempt > 0 ? view.getString("next_sync_at") : null)
+        .put("requires_reauth", "requires_reauth".equals(status))
+        .put("syncing", view.getBoolean("syncing", false))
+        .put("source", "sync");
+  }
+
+  /** The seed's overall reliability metrics computed from connection healths. */
+  static JsonObject overviewOf(List<JsonObject> connections) {
+    int total = connections.size();
+    int active = 0;
+    int errors = 0;
+    int maintenance = 0;
+    int reauth = 0;
+    for (JsonObject c : connections) {
+      switch (c.getString("status", "error")) {
+        case "active" -> active++;
+        case "maintenance" -> maintenance++;
+        case "requires_reauth", "pending_expiration" -> reauth++;
+        case "error", "disconnected" -> errors++;
+        default -> { }
+      }
+    }
+    double healthRate = total == 0 ? 100.0 : Math.round(active * 10000.0 / total) / 100.0;
+    return new JsonObject()
+        .put("connections", new JsonObject().put("total", total).put("active", active).put("with_errors", errors)
+            .put("in_maintenance", maintenance).put("require_reauth", reauth).put("health_rate", healthRate))
+        .put("sync", new JsonObject())
+        .put("reliability_score", healthRate);
+  }
+
+  static JsonArray institutionsOf(List<JsonObject> connections) {
+    Map<String, JsonObject> byId = new LinkedHashMap<>();
+    for (JsonObject c : connections) {
+      String id = c.getString("institution_id");
+      if (id == null) {
+        continue;
+      }
+      JsonObject institution = byId.computeIfAbsent(id, key -> new JsonObject().put("institution_id", key)
+          .put("name", c.getString("institution_name")).put("connections", 0).put("failing", 0)
+          .put("circuit", "closed").put("status", "healthy"));
+      institution.put("connections", institution.getInteger("connections") + 1);
+      if (!"active".equals(c.getString("status"))) {
+        institution.put("failing", institution.getInteger("failing") + 1);
+      }
+      if ("maintenance".equals(c.getString("status"))) {
+        institution.put("status", "maintenance").put("circuit", "open");
+      }
+    }
+    return new JsonArray(new ArrayList<>(byId.values()));
+  }
+
+  static List<JsonObject> list(JsonArray array) {
+    List<JsonObject> out = new ArrayList<>(array.size());
+    for (int i = 0; i < array.size(); i++) {
+      Object item = array.getValue(i);
+      if (item instanceof JsonObject json) {
+        out.add(json);
+      }
+    }
+    return out;
+  }
+
+  /** The seed's summary of a list: total, healthy (active), degraded and error counts. */
+  static JsonObject summary(List<JsonObject> connections) {
+    int healthy = 0;
+    int degraded = 0;
+    int errors = 0;
+    for (JsonObject c : connections) {
+      switch (c.getString("status", "error")) {
+        case "active" -> healthy++;
+        case "degraded", "rate_limited", "maintenance", "pending_expiration" -> degraded++;
+        default -> errors++;
+      }
+    }
+    return new JsonObject().put("total_connections", connections.size()).put("healthy_connections", healthy)
+        .put("degraded_connections", degraded).put("error_connections", errors);
+  }
+}

@@ -1,0 +1,243 @@
+package com.mingus.reliability.http;
+
+import com.mingus.reliability.bus.Addresses;
+import com.mingus.reliability.bus.Bus;
+import com.mingus.reliability.plaid.PlaidClient;
+import com.mingus.reliability.plaid.WebhookVerificationKey;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.shareddata.LocalMap;
+import io.vertx.ext.web.RoutingContext;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.security.AlgorithmParameters;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.MessageDigest;
+import java.security.PublicKey;
+import java.security.Signature;
+import java.security.spec.ECGenParameterSpec;
+import java.security.spec.ECParameterSpec;
+import java.security.spec.ECPoint;
+import java.security.spec.ECPublicKeySpec;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Plaid's webhooks at {@code POST /api/plaid/webhook}. Each is verified as Plaid prescribes: the
+ * {@code Plaid-Verification} header is an ES256 JWT (no other algorithm), signed by the key its
+ * {@code kid} names (fetched through the Plaid client and cached), issued at most five minutes ago, whose
+ * {@code request_body_sha256} equals the SHA-256 of the exact body bytes (compared in constant time).
+ * A verified webhook is answered 200 at once and handed over the bus; one seen before (same body hash,
+ * within the duplicate window) is answered 200 and not handed on again. Anything else is a 401 and a log
+ * line that names the reason, never the body.
+ */
+final class PlaidWebhooks {
+  private static final Logger log = LoggerFactory.getLogger(PlaidWebhooks.class);
+  private static final Base64.Decoder B64URL = Base64.getUrlDecoder();
+  /** Node-wide, so two HTTP instances on a node hand a duplicate on once. */
+  private static final String SEEN_MAP = "http.plaid-webhooks.seen";
+
+  private final Vertx vertx;
+  private final PlaidClient plaid;
+  private final long maxAgeMs;
+  private final long duplicateWindowMs;
+  private final long keyTtlMs;
+  private final long unknownKidTtlMs;
+  private final long busTimeoutMs;
+  private final Map<String, CachedKey> keys = new HashMap<>();
+  private final LocalMap<String, Long> seen;
+  private static final ECParameterSpec P256 = p256();
+
+  private record CachedKey(Future<PublicKey> key, long fetchedAtMs, boolean failed) {}
+
+  /** Why a webhook was refused: logged, and never containing the body. */
+  static final class Forged extends RuntimeException {
+    Forged(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  PlaidWebhooks(Vertx vertx, PlaidClient plaid, JsonObject config) {
+    this.vertx = vertx;
+    this.plaid = plaid;
+    this.maxAgeMs = config.getLong("max_age_ms", 300_000L);
+    this.duplicateWindowMs = config.getLong("duplicate_window_ms", 600_000L);
+    this.keyTtlMs = config.getLong("key_cache_ms", 86_400_000L);
+    this.unknownKidTtlMs = config.getLong("unknown_kid_cache_ms", 60_000L);
+    this.busTimeoutMs = config.getLong("bus_timeout_ms", 10_000L);
+    this.seen = vertx.sharedData().getLocalMap(SEEN_MAP);
+  }
+
+  void handle(RoutingContext ctx) {
+    Buffer body = ctx.body().buffer();
+    String header = ctx.request().getHeader("Plaid-Verification");
+    if (body == null) {
+      body = Buffer.buffer();
+    }
+    Buffer raw = body;
+    verify(header, raw.getBytes(), System.currentTimeMillis()).onComplete(result -> {
+      if (result.failed()) {
+        String reason = result.cause() instanceof Forged ? result.cause().getMessage() : "verification failed";
+        log.warn("Plaid webhook refused from {}: {} ({} bytes)", ctx.request().remoteAddress(), reason, raw.length());
+        Responses.error(ctx, 401, "WEBHOOK_NOT_VERIFIED", "The Plaid-Verification header does not verify this body");
+        return;
+      }
+      String hash = result.result();
+      JsonObject webhook;
+      try {
+        webhook = new JsonObject(raw);
+      } catch (RuntimeException e) {
+        Responses.error(ctx, 400, "INVALID_REQUEST", "The webhook body is not a JSON object");
+        return;
+      }
+      long now = System.currentTimeMillis();
+      Long before = seen.putIfAbsent(hash, now);
+      boolean duplicate = before != null && now - before < duplicateWindowMs;
+      if (before != null && !duplicate) {
+        seen.put(hash, now);
+      }
+      Responses.json(ctx, 200, new JsonObject().put("success", true).put("received", true).put("duplicate", duplicate));
+      if (!duplicate) {
+        handOn(webhook);
+      }
+    });
+  }
+
+  private void handOn(JsonObject webhook) {
+    String type = webhook.getString("webhook_type");
+    String code = webhook.getString("webhook_code");
+    // health tracking (and anyone else) learns of it as an event; sync acts on it as a command
+    vertx.eventBus().publish(Addresses.PLAID_WEBHOOK_RECEIVED, webhook);
+    Bus.request(vertx, Addresses.SYNC_WEBHOOK, webhook, busTimeoutMs)
+        .onFailure(failure -> log.warn("Plaid webhook {}/{} for item {} was not taken by sync: {}", type, code,
+            webhook.getString("item_id"), failure.getMessage()));
+  }
+
+  /** Drops duplicate marks and cached keys that have aged out; called periodically. */
+  void prune() {
+    long now = System.currentTimeMillis();
+    for (String hash : seen.keySet()) {
+      Long at = seen.get(hash);
+      if (at != null && now - at > duplicateWindowMs) {
+        seen.remove(hash);
+      }
+    }
+    for (Iterator<CachedKey> it = keys.values().iterator(); it.hasNext(); ) {
+      CachedKey cached = it.next();
+      if (now - cached.fetchedAtMs() > (cached.failed() ? unknownKidTtlMs : keyTtlMs)) {
+        it.remove();
+      }
+    }
+  }
+
+  /** Verifies a webhook; succeeds with the body's SHA-256 (hex), fails with {@link Forged}. */
+  Future<String> verify(String jwt, byte[] body, long nowMs) {
+    if (jwt == null || jwt.isBlank()) {
+      return Future.failedFuture(new Forged("no Plaid-Verification header"));
+    }
+    String[] parts = jwt.split("\\.", -1);
+    if (parts.length != 3 || jwt.length() > 4096) {
+      return Future.failedFuture(new Forged("Plaid-Verification is not a JWT"));
+    }
+    JsonObject header;
+    JsonObject claims;
+    byte[] signature;
+    try {
+      header = new JsonObject(new String(B64URL.decode(parts[0]), StandardCharsets.UTF_8));
+      claims = new JsonObject(new String(B64URL.decode(parts[1]), StandardCharsets.UTF_8));
+      signature = B64URL.decode(parts[2]);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(new Forged("Plaid-Verification cannot be decoded"));
+    }
+    if (!"ES256".equals(header.getValue("alg"))) {
+      return Future.failedFuture(new Forged("algorithm is not ES256"));
+    }
+    if (!(header.getValue("kid") instanceof String kid) || kid.isBlank() || kid.length() > 128) {
+      return Future.failedFuture(new Forged("no key id"));
+    }
+    if (signature.length != 64) {
+      return Future.failedFuture(new Forged("signature is not an ES256 signature"));
+    }
+    return key(kid, nowMs).compose(publicKey -> {
+      try {
+        Signature verifier = Signature.getInstance("SHA256withECDSAinP1363Format");
+        verifier.initVerify(publicKey);
+        verifier.update((parts[0] + "." + parts[1]).getBytes(StandardCharsets.US_ASCII));
+        if (!verifier.verify(signature)) {
+          return Future.failedFuture(new Forged("signature does not verify"));
+        }
+      } catch (GeneralSecurityException e) {
+        return Future.failedFuture(new Forged("signature does not verify"));
+      }
+      if (!(claims.getValue("iat") instanceof Number iat)) {
+        return Future.failedFuture(new Forged("no iat"));
+      }
+      long ageMs = nowMs - iat.longValue() * 1000;
+      if (ageMs > maxAgeMs || ageMs < -60_000) {
+        return Future.failedFuture(new Forged("issued " + ageMs / 1000 + " s ago, outside the accepted window"));
+      }
+      if (!(claims.getValue("request_body_sha256") instanceof String claimed)) {
+        return Future.failedFuture(new Forged("no request_body_sha256"));
+      }
+      String actual = sha256Hex(body);
+      if (!MessageDigest.isEqual(actual.getBytes(StandardCharsets.US_ASCII), claimed.getBytes(StandardCharsets.US_ASCII))) {
+        return Future.failedFuture(new Forged("body hash does not match"));
+      }
+      return Future.succeededFuture(actual);
+    });
+  }
+
+  private Future<PublicKey> key(String kid, long nowMs) {
+    CachedKey cached = keys.get(kid);
+    if (cached != null && nowMs - cached.fetchedAtMs() <= (cached.failed() ? unknownKidTtlMs : keyTtlMs)) {
+      return cached.key();
+    }
+    Future<PublicKey> fetched = plaid.getWebhookVerificationKey(kid)
+        .recover(failure -> Future.failedFuture(new Forged("key " + kid + " is unknown to Plaid")))
+        .compose(this::publicKey);
+    keys.put(kid, new CachedKey(fetched, nowMs, false));
+    fetched.onFailure(failure -> keys.put(kid, new CachedKey(fetched, nowMs, true)));
+    return fetched;
+  }
+
+  private Future<PublicKey> publicKey(WebhookVerificationKey jwk) {
+    if (!"ES256".equals(jwk.alg()) || !"EC".equals(jwk.kty()) || !"P-256".equals(jwk.crv())) {
+      return Future.failedFuture(new Forged("key " + jwk.kid() + " is not a P-256 ES256 key"));
+    }
+    if (jwk.expired()) {
+      return Future.failedFuture(new Forged("key " + jwk.kid() + " has expired"));
+    }
+    try {
+      ECPoint point = new ECPoint(new BigInteger(1, B64URL.decode(jwk.x())), new BigInteger(1, B64URL.decode(jwk.y())));
+      return Future.succeededFuture(KeyFactory.getInstance("EC").generatePublic(new ECPublicKeySpec(point, P256)));
+    } catch (GeneralSecurityException | IllegalArgumentException e) {
+      return Future.failedFuture(new Forged("key " + jwk.kid() + " cannot be read"));
+    }
+  }
+
+  static String sha256Hex(byte[] body) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(body));
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JDK", e);
+    }
+  }
+
+  private static ECParameterSpec p256() {
+    try {
+      AlgorithmParameters parameters = AlgorithmParameters.getInstance("EC");
+      parameters.init(new ECGenParameterSpec("secp256r1"));
+      return parameters.getParameterSpec(ECParameterSpec.class);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("this JDK has no P-256", e);
+    }
+  }
+}

@@ -1,0 +1,124 @@
+package com.mingus.reliability.notify;
+
+import com.icegreen.greenmail.util.GreenMail;
+import com.icegreen.greenmail.util.ServerSetup;
+import com.mingus.reliability.bus.Addresses;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import jakarta.mail.Address;
+import jakarta.mail.Message;
+import jakarta.mail.MessagingException;
+import jakarta.mail.internet.MimeMessage;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The embedded default's mail server: GreenMail on a free loopback port catches every mail, this verticle
+ * keeps the headers of the last {@code max_messages} (subject, to, from, when; never a body) for the
+ * dashboard, answers {@code notify.sink.messages}, and empties GreenMail's mailboxes so memory stays flat.
+ */
+final class SmtpSinkVerticle extends VerticleBase {
+  private static final Logger log = LoggerFactory.getLogger(SmtpSinkVerticle.class);
+
+  private final int maxMessages;
+  private final Deque<JsonObject> recent = new ArrayDeque<>();
+  private volatile GreenMail greenMail;
+  private volatile int port;
+  private long timer;
+
+  SmtpSinkVerticle(int maxMessages) {
+    this.maxMessages = maxMessages;
+  }
+
+  int port() {
+    return port;
+  }
+
+  @Override
+  public Future<?> start() {
+    return vertx.executeBlocking(() -> {
+      GreenMail server = new GreenMail(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTP).dynamicPort());
+      server.start();
+      greenMail = server;
+      port = server.getSmtp().getPort();
+      return port;
+    }).compose(p -> {
+      log.info("Embedded SMTP sink listening on 127.0.0.1:{} (no SMTP_HOST configured)", p);
+      timer = vertx.setPeriodic(1_000, id -> collect());
+      return vertx.eventBus().<JsonObject>consumer(Addresses.NOTIFY_SINK_MESSAGES, message -> {
+        int limit = Math.max(1, Math.min(maxMessages, body(message.body()).getInteger("limit", 50)));
+        collect().onComplete(ignored -> {
+          JsonArray out = new JsonArray();
+          List<JsonObject> snapshot = new ArrayList<>(recent);
+          for (int i = snapshot.size() - 1; i >= 0 && out.size() < limit; i--) {
+            out.add(snapshot.get(i));
+          }
+          message.reply(new JsonObject().put("messages", out).put("port", port));
+        });
+      }).completion();
+    });
+  }
+
+  private static JsonObject body(Object body) {
+    return body instanceof JsonObject json ? json : new JsonObject();
+  }
+
+  private Future<Void> collect() {
+    GreenMail server = greenMail;
+    if (server == null) {
+      return Future.succeededFuture();
+    }
+    return vertx.<List<JsonObject>>executeBlocking(() -> {
+      MimeMessage[] messages = server.getReceivedMessages();
+      if (messages.length == 0) {
+        return List.of();
+      }
+      server.purgeEmailFromAllMailboxes();
+      List<JsonObject> summaries = new ArrayList<>();
+      for (MimeMessage message : messages) {
+        summaries.add(summary(message));
+      }
+      return summaries;
+    }, true).map(summaries -> {
+      for (JsonObject summary : summaries) {
+        recent.addLast(summary);
+        while (recent.size() > maxMessages) {
+          recent.removeFirst();
+        }
+      }
+      return null;
+    });
+  }
+
+  private static JsonObject summary(MimeMessage message) throws MessagingException {
+    JsonArray to = new JsonArray();
+    Address[] recipients = message.getRecipients(Message.RecipientType.TO);
+    if (recipients != null) {
+      for (Address address : recipients) {
+        to.add(address.toString());
+      }
+    }
+    Address[] from = message.getFrom();
+    return new JsonObject().put("subject", message.getSubject()).put("to", to)
+        .put("from", from == null || from.length == 0 ? null : from[0].toString())
+        .put("message_id", message.getMessageID())
+        .put("received_at", Instant.now().toString());
+  }
+
+  @Override
+  public Future<?> stop() {
+    vertx.cancelTimer(timer);
+    GreenMail server = greenMail;
+    return server == null ? Future.succeededFuture() : vertx.executeBlocking(() -> {
+      server.stop();
+      return null;
+    });
+  }
+}
