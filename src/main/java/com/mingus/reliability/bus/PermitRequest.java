@@ -32,6 +32,11 @@ public record PermitRequest(String endpoint, String itemId, PermitPriority prior
     return new PermitRequest(endpoint, itemId, priority, 0);
   }
 
+  /** A send timeout that outlasts the wait, so a permit granted at the last moment still reaches the caller. */
+  public long sendTimeoutMs() {
+    return maxWaitMs + 5_000;
+  }
+
   @Override
   public JsonObject toJson() {
     return new JsonObject().put("endpoint", endpoint).put("item_id", itemId).put("priority", priority.wire())

@@ -65,7 +65,7 @@ record RateLimitConfig(
             fraction(learning.getValue("recovery_step_fraction", 0.05), "learning.recovery_step_fraction")),
         config.getLong("forward_timeout_ms", 2_000L),
         codes(config.getJsonArray("client_codes", new JsonArray().add("ACCOUNTS_BALANCE_GET_LIMIT")
-            .add("INSTITUTIONS_GET_BY_ID_LIMIT"))),
+            .add("INSTITUTIONS_GET_BY_ID_LIMIT").add("INSTITUTIONS_GET_LIMIT"))),
         codes(config.getJsonArray("item_codes", new JsonArray().add("BALANCE_LIMIT"))),
         codes(config.getJsonArray("ignored_codes", new JsonArray().add("CREDITS_EXHAUSTED")
             .add("INSTITUTION_RATE_LIMIT"))),

@@ -128,7 +128,10 @@ public final class RateLimitVerticle extends VerticleBase {
         }
       });
       limiters.put(endpoint, limiter);
-      registerMeters(limiter);
+      // meters only for configured endpoints: a caller's typo must not grow the registry
+      if (settings.budgets().containsKey(endpoint)) {
+        registerMeters(limiter);
+      }
     }
     return limiter;
   }
@@ -332,6 +335,9 @@ public final class RateLimitVerticle extends VerticleBase {
     long now = now();
     for (EndpointLimiter limiter : limiters.values()) {
       Figures snapshot = figures.get(limiter.endpoint());
+      if (snapshot == null) {
+        continue;
+      }
       List<SlidingWindow> windows = limiter.client().windows();
       for (int i = 0; i < windows.size(); i++) {
         snapshot.configured[i].set(windows.get(i).configured());

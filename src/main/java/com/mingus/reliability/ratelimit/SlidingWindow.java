@@ -27,7 +27,8 @@ final class SlidingWindow {
   private int rejectSize;
   private int lowered;
   private long last429At = Long.MIN_VALUE;
-  private long lastCutAt = Long.MIN_VALUE;
+  private long episodeStart = Long.MIN_VALUE;
+  private int episodeBase;
 
   /** How a window reacts to 429s; every figure from config. */
   record Learning(double decreaseFactor, double minFraction, int quietWindows, double stepFraction) {
@@ -109,10 +110,11 @@ final class SlidingWindow {
 
   /**
    * Learns from a 429 charged to this window. What the server accepted from us in this window is the
-   * grants minus the 429s already seen in it; when that is a plausible limit (no lower than one decrease
-   * step) it becomes the budget, so a limit 20% under ours is found within the first window. Otherwise
-   * (a restart forgot the log, someone else spends the same budget) the budget is cut multiplicatively,
-   * once per window, as AIMD does.
+   * grants minus the 429s already seen in it; when that is below the budget it becomes the budget, so a
+   * limit 20% under ours is found within the first window. Without such evidence (a restart forgot the
+   * log, someone else spends the same budget) the budget is cut by the decrease factor, as AIMD does.
+   * Either way one window's 429s lower the budget by at most that factor from where the window's first
+   * 429 found it: a restart that makes Plaid refuse a whole window costs one cut, not a collapse.
    */
   void onRejected(long now) {
     evict(now);
@@ -124,16 +126,14 @@ final class SlidingWindow {
     rejects[(rejectHead + rejectSize) % rejects.length] = now;
     rejectSize++;
     int current = effective(now);
-    int accepted = Math.max(0, size - rejectSize);
-    int cut = (int) Math.floor(current * learning.decreaseFactor());
-    int next = current;
-    if (accepted < current && accepted >= cut) {
-      next = accepted;
-    } else if (now - lastCutAt >= lengthMs || lastCutAt == Long.MIN_VALUE) {
-      next = cut;
-      lastCutAt = now;
+    if (episodeStart == Long.MIN_VALUE || now - episodeStart >= lengthMs) {
+      episodeStart = now;
+      episodeBase = current;
     }
-    lowered = Math.max(minimum(), Math.min(current, next));
+    int floor = Math.max(minimum(), (int) Math.floor(episodeBase * learning.decreaseFactor()));
+    int accepted = Math.max(0, size - rejectSize);
+    int target = accepted < current ? accepted : floor;
+    lowered = Math.min(current, Math.max(floor, target));
     last429At = now;
   }
 
