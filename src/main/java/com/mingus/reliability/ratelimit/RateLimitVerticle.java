@@ -59,6 +59,8 @@ public final class RateLimitVerticle extends VerticleBase {
   private MeterRegistry registry;
   private long sweepTimer = -1;
   private long metricsTimer = -1;
+  /** Null on a single node; on a cluster, which of this instance's endpoints it owns cluster-wide. */
+  private ClusterOwnership cluster;
 
   @Override
   public Future<?> start() {
@@ -96,8 +98,67 @@ public final class RateLimitVerticle extends VerticleBase {
               .completion());
           return Future.all(registered);
         })
+        .compose(registered -> vertx.isClustered() ? startCluster() : Future.succeededFuture())
         .onSuccess(started -> log.debug("Rate limiter shard {} of {} owns {}", shard, shards,
             limiters.keySet()));
+  }
+
+  /** Competes for the cluster-wide ownership of this shard's configured endpoints (docs/cluster.md). */
+  private Future<Void> startCluster() {
+    JsonObject clusterConfig = config().getJsonObject("cluster", new JsonObject());
+    cluster = new ClusterOwnership(vertx, clusterConfig.getLong("poll_ms", 500L),
+        clusterConfig.getLong("lock_timeout_ms", 100L), new ClusterOwnership.Owner() {
+          @Override
+          public void tookOver(String endpoint, boolean previousOwnerExisted) {
+            if (previousOwnerExisted) {
+              limiter(endpoint).assumeFull(now());
+              log.warn("Took over the Plaid budget of {} from a previous owner: its last window counts as fully used",
+                  endpoint);
+            }
+          }
+
+          @Override
+          public io.vertx.core.Handler<Message<Object>> handler(String verb) {
+            return switch (verb) {
+              case "acquire" -> message -> decodeThen(message, PermitRequest.class, PermitRequest::fromJson,
+                  request -> limiter(request.endpoint()).acquire(request, message::reply));
+              case "report" -> message -> decodeThen(message, RateLimitReport.class, RateLimitReport::fromJson,
+                  report -> message.reply(reportNow(report)));
+              default -> message -> decodeThen(message, RateLimitStatusRequest.class, RateLimitStatusRequest::fromJson,
+                  request -> message.reply(new RateLimitStatus(statusBody(request))));
+            };
+          }
+        });
+    List<String> mine = new ArrayList<>();
+    for (String endpoint : settings.budgets().keySet()) {
+      if (ownerOf(endpoint) == shard) {
+        mine.add(endpoint);
+      }
+    }
+    return cluster.start(mine);
+  }
+
+  private <T> void decodeThen(Message<Object> message, Class<T> type, Function<JsonObject, T> fromJson,
+      java.util.function.Consumer<T> then) {
+    T body = parse(message, type, fromJson);
+    if (body != null) {
+      then.accept(body);
+    }
+  }
+
+  /**
+   * On the instance that owns an endpoint on this node: decide here when this node owns it cluster-wide
+   * (or on a single node, or for an endpoint without a budget), else forward once to the cluster owner.
+   */
+  private void decide(Message<Object> message, String endpoint, String verb, Object body, long waitMs, Runnable here) {
+    if (cluster == null || cluster.owns(endpoint) || !settings.budgets().containsKey(endpoint)) {
+      here.run();
+      return;
+    }
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(waitMs + settings.forwardTimeoutMs());
+    vertx.eventBus().request(ClusterOwnership.address(endpoint, verb), body, options)
+        .onSuccess(reply -> message.reply(reply.body()))
+        .onFailure(failure -> fail(message, failure));
   }
 
   private Future<Void> register(String address, io.vertx.core.Handler<Message<Object>> handler) {
@@ -166,7 +227,14 @@ public final class RateLimitVerticle extends VerticleBase {
       return;
     }
     List<Future<RateLimitStatus>> parts = new ArrayList<>();
-    for (int i = 0; i < shards; i++) {
+    if (vertx.isClustered()) {
+      // each endpoint's figures live on its cluster owner, wherever that is
+      for (String endpoint : settings.budgets().keySet()) {
+        parts.add(Bus.request(vertx, Addresses.RATELIMIT_STATUS,
+            new RateLimitStatusRequest(endpoint, request.itemId()), 2 * settings.forwardTimeoutMs()));
+      }
+    }
+    for (int i = 0; i < shards && !vertx.isClustered(); i++) {
       parts.add(i == shard ? Future.succeededFuture(new RateLimitStatus(statusBody(request)))
           : Bus.request(vertx, shardPrefix + i + ".status", request, settings.forwardTimeoutMs()));
     }
@@ -186,7 +254,7 @@ public final class RateLimitVerticle extends VerticleBase {
   private void route(Message<Object> message, String endpoint, String verb, Object body, long waitMs, Runnable here) {
     int owner = ownerOf(endpoint);
     if (owner == shard) {
-      here.run();
+      decide(message, endpoint, verb, body, waitMs, here);
       return;
     }
     DeliveryOptions options = new DeliveryOptions().setSendTimeout(waitMs + settings.forwardTimeoutMs());
@@ -199,15 +267,24 @@ public final class RateLimitVerticle extends VerticleBase {
 
   private void acquireHere(Message<Object> message) {
     PermitRequest request = (PermitRequest) message.body();
-    limiter(request.endpoint()).acquire(request, message::reply);
+    long wait = Math.min(request.maxWaitMs(), settings.maxWaitMs());
+    decide(message, request.endpoint(), "acquire", request, wait,
+        () -> limiter(request.endpoint()).acquire(request, message::reply));
   }
 
   private void reportHere(Message<Object> message) {
-    message.reply(reportNow((RateLimitReport) message.body()));
+    RateLimitReport report = (RateLimitReport) message.body();
+    decide(message, report.endpoint(), "report", report, 0, () -> message.reply(reportNow(report)));
   }
 
   private void statusHere(Message<Object> message) {
-    message.reply(new RateLimitStatus(statusBody((RateLimitStatusRequest) message.body())));
+    RateLimitStatusRequest request = (RateLimitStatusRequest) message.body();
+    if (request.endpoint() == null) {
+      message.reply(new RateLimitStatus(statusBody(request)));
+      return;
+    }
+    decide(message, request.endpoint(), "status", request, 0,
+        () -> message.reply(new RateLimitStatus(statusBody(request))));
   }
 
   private RateLimitReportReply reportNow(RateLimitReport report) {
@@ -354,6 +431,7 @@ public final class RateLimitVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    Future<Void> released = cluster == null ? Future.succeededFuture() : cluster.stop();
     vertx.cancelTimer(sweepTimer);
     vertx.cancelTimer(metricsTimer);
     long now = now();
@@ -361,6 +439,6 @@ public final class RateLimitVerticle extends VerticleBase {
     if (registry != null) {
       meters.forEach(registry::remove);
     }
-    return Future.succeededFuture();
+    return released;
   }
 }
