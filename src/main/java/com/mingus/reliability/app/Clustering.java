@@ -14,14 +14,14 @@ import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
  * timeout short enough that a killed node's cluster-wide locks and bus subscriptions go within seconds,
  * and Hazelcast's own logs through SLF4J.
  */
-final class Clustering {
+public final class Clustering {
   private Clustering() {}
 
-  static HazelcastClusterManager clusterManager(ClusterSettings cluster) {
+  public static HazelcastClusterManager clusterManager(ClusterSettings cluster) {
     return new HazelcastClusterManager(hazelcastConfig(cluster));
   }
 
-  static Config hazelcastConfig(ClusterSettings cluster) {
+  public static Config hazelcastConfig(ClusterSettings cluster) {
     // Vert.x's defaults for its own maps (subscriptions, node infos, locks), then our network
     Config config = ConfigUtil.loadConfig();
     config.setClusterName(cluster.name());
@@ -54,7 +54,7 @@ final class Clustering {
     return config;
   }
 
-  static EventBusOptions eventBusOptions(ClusterSettings cluster) {
+  public static EventBusOptions eventBusOptions(ClusterSettings cluster) {
     EventBusOptions options = new EventBusOptions().setPort(cluster.eventBusPort());
     // unset, Vert.x uses the address Hazelcast announces, which the other members can reach
     if (cluster.eventBusHost() != null) {
