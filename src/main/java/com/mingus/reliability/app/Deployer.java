@@ -5,8 +5,8 @@ import com.mingus.reliability.config.DatabaseTarget;
 import com.mingus.reliability.config.Settings;
 import com.mingus.reliability.db.DatabaseMonitorVerticle;
 import com.mingus.reliability.db.Pools;
-import com.mingus.reliability.health.HealthVerticle;
 import com.mingus.reliability.demo.DemoVerticle;
+import com.mingus.reliability.health.HealthVerticle;
 import com.mingus.reliability.http.HttpVerticle;
 import com.mingus.reliability.ratelimit.RateLimitVerticle;
 import com.mingus.reliability.sandbox.SandboxVerticle;
@@ -87,7 +87,7 @@ final class Deployer {
     units.add(new Unit("classify", "classify", ClassifyVerticle::new, instances(raw, "classify", 1), true));
 
     // rate limiting
-    units.add(new Unit("ratelimit", "ratelimit", RateLimitVerticle::new, instances(raw, "ratelimit", 1), true));
+    units.add(new Unit("ratelimit", "ratelimit", RateLimitVerticle::new, instances(raw, "ratelimit", 2), true));
 
     // sync scheduling
     units.add(new Unit("sync", "sync", SyncVerticle::new, instances(raw, "sync", 1), true));

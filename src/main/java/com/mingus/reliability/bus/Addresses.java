@@ -93,6 +93,7 @@ public final class Addresses {
   /** A bank's health changed: an {@link InstitutionHealth} (circuit, status, success rates, maintenance window). */
   public static final String INSTITUTION_CHANGED = "institution.changed";
 
+
   // notification delivery (owner: notify). Bodies are the Notify*/Notification* records of this package,
   // except the operator commands, which take and answer JsonObject (documented in docs/notify.md).
   /** Command: {@link NotifySend} → {@link NotifySendResult}; writes a notification and its deliveries to the outbox. */

@@ -269,7 +269,8 @@ final class Api {
   }
 
   void connectionMetrics(RoutingContext ctx) {
-    answer(ctx, 200, health.connectionMetrics(ctx.pathParam("id"))
+    Principal principal = principal(ctx);
+    answer(ctx, 200, health.connectionMetrics(principal.admin() ? null : principal.userId(), ctx.pathParam("id"))
         .map(metrics -> new JsonObject().put("connection_id", ctx.pathParam("id")).mergeIn(metrics)));
   }
 

@@ -20,11 +20,11 @@ import java.util.Map;
  * so the API and the feed keep answering with what is known: {@link #derived(JsonObject)}.
  */
 final class HealthSource {
-  static final String HEALTH_CONNECTIONS = "health.connections";
-  static final String HEALTH_CONNECTION = "health.connection";
-  static final String HEALTH_OVERVIEW = "health.overview";
-  static final String HEALTH_CONNECTION_METRICS = "health.connection_metrics";
-  static final String HEALTH_INSTITUTIONS = "health.institutions";
+  private static final String HEALTH_CONNECTIONS = Addresses.HEALTH_CONNECTIONS;
+  private static final String HEALTH_CONNECTION = Addresses.HEALTH_CONNECTION;
+  private static final String HEALTH_OVERVIEW = Addresses.HEALTH_OVERVIEW;
+  private static final String HEALTH_CONNECTION_METRICS = Addresses.HEALTH_CONNECTION_METRICS;
+  private static final String HEALTH_INSTITUTIONS = Addresses.HEALTH_INSTITUTIONS;
 
   private final Vertx vertx;
   private final long timeoutMs;
@@ -52,6 +52,11 @@ final class HealthSource {
     return failure instanceof Bus.BusException bus && bus.failure().kind() == BusFailure.Kind.NO_HANDLERS;
   }
 
+  private static boolean notFound(Throwable failure) {
+    return failure instanceof Bus.BusException bus && !bus.failure().infrastructure()
+        && bus.failure().code() == FailureCodes.NOT_FOUND;
+  }
+
   /** Every connection of the user (every connection when userId is null), health fields included. */
   Future<List<JsonObject>> connections(String userId) {
     JsonObject body = new JsonObject().put("user_id", userId);
@@ -63,9 +68,11 @@ final class HealthSource {
   /** One connection of the user (anyone's when userId is null); NOT_FOUND when it is not theirs. */
   Future<JsonObject> connection(String userId, String connectionId) {
     JsonObject body = new JsonObject().put("user_id", userId).put("connection_id", connectionId);
+    // health learns of a new connection from an event, so just after registration it may not know it
+    // yet; sync's registry is the truth about whether the connection exists and whose it is
     return ask(HEALTH_CONNECTION, body)
         .map(reply -> reply.containsKey("connection") ? reply.getJsonObject("connection") : reply)
-        .recover(failure -> absent(failure)
+        .recover(failure -> absent(failure) || notFound(failure)
             ? Bus.<Object>request(vertx, Addresses.SYNC_STATUS, body, timeoutMs).map(reply -> derived(json(reply).getJsonObject("connection")))
             : Future.failedFuture(failure));
   }
@@ -75,8 +82,9 @@ final class HealthSource {
         .recover(failure -> absent(failure) ? fromSync(null).map(HealthSource::overviewOf) : Future.failedFuture(failure));
   }
 
-  Future<JsonObject> connectionMetrics(String connectionId) {
-    JsonObject body = new JsonObject().put("connection_id", connectionId);
+  /** One connection's reliability: the user's own (anyone's when userId is null). */
+  Future<JsonObject> connectionMetrics(String userId, String connectionId) {
+    JsonObject body = new JsonObject().put("user_id", userId).put("connection_id", connectionId);
     return ask(HEALTH_CONNECTION_METRICS, body)
         .recover(failure -> absent(failure)
             ? Bus.<Object>request(vertx, Addresses.SYNC_STATUS, body, timeoutMs).map(reply -> {

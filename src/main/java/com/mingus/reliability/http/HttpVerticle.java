@@ -87,8 +87,8 @@ public final class HttpVerticle extends VerticleBase {
           .setIdleTimeoutUnit(TimeUnit.SECONDS);
       return List.of(
           Bus.answerPing(vertx, "http", () -> Future.succeededFuture(PingReply.up("http"))).completion(),
-          vertx.eventBus().consumer(HealthEvents.HEALTH_CHANGED, message -> onHealthChanged(HealthSource.json(message.body()))).completion(),
-          vertx.eventBus().consumer(HealthEvents.INSTITUTION_CHANGED, message -> {
+          vertx.eventBus().consumer(Addresses.HEALTH_CHANGED, message -> onHealthChanged(HealthSource.json(message.body()))).completion(),
+          vertx.eventBus().consumer(Addresses.INSTITUTION_CHANGED, message -> {
             JsonObject body = HealthSource.json(message.body());
             feed.institutionChanged(body.containsKey("institution") ? body.getJsonObject("institution") : body);
           }).completion(),
@@ -150,7 +150,8 @@ public final class HttpVerticle extends VerticleBase {
     user(router, HttpMethod.GET, "/api/reliability/rate-limits", "rateLimits", api::rateLimits);
     user(router, HttpMethod.POST, "/api/reliability/feed/ticket", "feedTicket", api::feedTicket);
     admin(router, HttpMethod.GET, "/api/reliability/metrics/overview", "metricsOverview", api::overview);
-    admin(router, HttpMethod.GET, "/api/reliability/metrics/connections/:id", "connectionMetrics", api::connectionMetrics);
+    // an operator sees any connection's metrics; a user only their own (another's is 404, like everywhere)
+    user(router, HttpMethod.GET, "/api/reliability/metrics/connections/:id", "connectionMetrics", api::connectionMetrics);
     admin(router, HttpMethod.GET, "/api/admin/connections", "adminConnections", api::adminConnections);
     admin(router, HttpMethod.GET, "/api/admin/mail", "adminMail", api::adminMail);
 
@@ -249,7 +250,7 @@ public final class HttpVerticle extends VerticleBase {
   }
 
   private void checkHealthPresent() {
-    Bus.request(vertx, Addresses.ping("health"), new JsonObject(), pingTimeoutMs)
+    Bus.request(vertx, Addresses.HEALTH_PING, new JsonObject(), pingTimeoutMs)
         .onComplete(result -> {
           boolean present = result.succeeded()
               || !(result.cause() instanceof Bus.BusException bus && bus.failure().infrastructure());
@@ -323,13 +324,4 @@ public final class HttpVerticle extends VerticleBase {
     log.debug("HTTP server draining in-flight requests (at most {} ms)", shutdownTimeoutMs);
     return server.shutdown(shutdownTimeoutMs, TimeUnit.MILLISECONDS);
   }
-
-  /** Health tracking's events, until its addresses are in the bus contract. */
-  static final class HealthEvents {
-    static final String HEALTH_CHANGED = "health.changed";
-    static final String INSTITUTION_CHANGED = "institution.changed";
-
-    private HealthEvents() {}
-  }
-
 }

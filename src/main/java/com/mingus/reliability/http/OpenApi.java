@@ -44,12 +44,16 @@ final class OpenApi {
   private static String reason(Throwable failure) {
     String message;
     if (failure instanceof SchemaValidationException schema) {
-      message = schema.getMessage() + (schema.getOutputUnit() == null ? "" : ": " + schema.getOutputUnit().getError());
+      message = schema.getMessage();
     } else if (failure instanceof ValidatorException validation) {
       message = validation.getMessage();
     } else {
       message = "The request does not match the API";
     }
-    return message == null ? "The request does not match the API" : message.length() > 300 ? message.substring(0, 300) : message;
+    if (message == null) {
+      return "The request does not match the API";
+    }
+    message = message.replace(": null", "");
+    return message.length() > 300 ? message.substring(0, 300) : message;
   }
 }

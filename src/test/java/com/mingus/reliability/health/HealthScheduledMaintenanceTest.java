@@ -1,0 +1,140 @@
+package com.mingus.reliability.health;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.mingus.reliability.app.Application;
+import com.mingus.reliability.bus.Addresses;
+import com.mingus.reliability.bus.Bus;
+import com.mingus.reliability.bus.InstitutionHealth;
+import com.mingus.reliability.bus.NotifySend;
+import com.mingus.reliability.config.DatabaseTarget;
+import com.mingus.reliability.testsupport.Await;
+import com.mingus.reliability.testsupport.SandboxControl;
+import com.mingus.reliability.testsupport.TestApp;
+import com.mingus.reliability.testsupport.TestDatabase;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Scheduled maintenance end to end: Plaid's institution status (polled under a background permit) shows a
+ * SCHEDULED incident; users hear before it begins; when it begins the bank's circuit opens with the window's
+ * end as maintenance_until; when it ends a probe closes the circuit and users hear that it is over.
+ */
+class HealthScheduledMaintenanceTest {
+  private static final String BANK = "ins_scheduled";
+  private static Application app;
+  private static SandboxControl sandbox;
+  private static final List<InstitutionHealth> bankEvents = new CopyOnWriteArrayList<>();
+  private static final List<NotifySend> notifications = new CopyOnWriteArrayList<>();
+  private static final Map<NotifySend, Instant> sentAt = new ConcurrentHashMap<>();
+
+  @BeforeAll
+  static void start() {
+    DatabaseTarget db = TestDatabase.fresh(HealthScheduledMaintenanceTest.class);
+    Map<String, Object> config = new HashMap<>();
+    config.put("sync.poll_interval_ms", 200);
+    config.put("sync.resume_spread_ms", 300);
+    config.put("health.poll_interval_ms", 400);
+    config.put("health.institution_coalesce_ms", 0);
+    config.put("health.circuit.open_ms", 1_000);
+    config.put("health.circuit.probe_timeout_ms", 5_000);
+    app = TestApp.start(db, Map.of(), config);
+    sandbox = new SandboxControl(app.sandboxPort());
+    sandbox.institution(BANK, "Scheduled Bank");
+    var bus = app.vertx().eventBus();
+    bus.<InstitutionHealth>consumer(Addresses.INSTITUTION_CHANGED, m -> bankEvents.add(m.body()));
+    bus.<NotifySend>consumer(Addresses.NOTIFY_SEND, m -> m.reply(new JsonObject().put("notification_id", "n")));
+    bus.addOutboundInterceptor(context -> {
+      if (Addresses.NOTIFY_SEND.equals(context.message().address()) && context.message().body() instanceof NotifySend send) {
+        notifications.add(send);
+        sentAt.put(send, Instant.now());
+      }
+      context.next();
+    });
+  }
+
+  @AfterAll
+  static void stop() {
+    app.close();
+  }
+
+  private static String register(String userId) {
+    JsonObject item = sandbox.item(BANK, userId, 5);
+    JsonObject connection = Await.result(Bus.request(app.vertx(), Addresses.SYNC_REGISTER,
+        new JsonObject().put("user_id", userId).put("public_token", item.getString("public_token")), 15_000));
+    return connection.getString("connection_id");
+  }
+
+  private static JsonObject health(String connectionId) {
+    return Await.result(Bus.request(app.vertx(), Addresses.HEALTH_CONNECTION,
+        new JsonObject().put("connection_id", connectionId), 5_000));
+  }
+
+  private static List<String> kinds(String connectionId) {
+    return notifications.stream().filter(n -> connectionId.equals(n.connectionId()))
+        .map(n -> n.data().getString("kind")).toList();
+  }
+
+  @Test
+  void scheduledMaintenanceIsKnownAndToldBeforeItBegins() {
+    List<String> ids = List.of(register("sched-user-1"), register("sched-user-2"));
+    Await.until(() -> ids.stream().allMatch(id -> health(id).getLong("sync_success_count") >= 1),
+        Duration.ofSeconds(20), "first syncs complete");
+
+    Instant from = Instant.now().plusSeconds(5).truncatedTo(ChronoUnit.SECONDS);
+    Instant until = from.plusSeconds(4);
+    sandbox.post("/__control/institutions/" + BANK + "/maintenance",
+        new JsonObject().put("from", from.toString()).put("until", until.toString()));
+
+    Await.until(() -> ids.stream().allMatch(id -> kinds(id).contains("maintenance_scheduled")), Duration.ofSeconds(4),
+        "users hear about the scheduled maintenance");
+    for (NotifySend told : notifications) {
+      assertThat(sentAt.get(told)).as("told before it begins").isBefore(from);
+      assertThat(told.type()).isEqualTo("bank_maintenance");
+      assertThat(told.data().getString("completion_time")).isEqualTo(until.toString());
+      assertThat(told.dedupeKey()).endsWith(":maintenance_scheduled:" + from);
+    }
+    InstitutionHealth scheduled = bankEvents.stream()
+        .filter(e -> "scheduled".equals(e.maintenance().getString("state"))).findFirst().orElseThrow();
+    assertThat(scheduled.maintenance().getString("from")).isEqualTo(from.toString());
+    assertThat(scheduled.maintenance().getString("until")).isEqualTo(until.toString());
+    assertThat(scheduled.circuit()).isEqualTo("closed");
+    assertThat(health(ids.get(0)).getString("status")).as("nothing has happened yet").isEqualTo("active");
+
+    Await.until(() -> ids.stream().allMatch(id -> "maintenance".equals(health(id).getString("status"))),
+        Duration.ofSeconds(8), "when it begins, the connections are in maintenance");
+    JsonObject during = health(ids.get(0));
+    assertThat(during.getBoolean("maintenance_mode")).isTrue();
+    assertThat(during.getString("maintenance_until")).as("from the incident").isEqualTo(until.toString());
+    InstitutionHealth open = bankEvents.stream().filter(e -> "open".equals(e.circuit())).findFirst().orElseThrow();
+    assertThat(open.circuitReason()).isEqualTo("maintenance");
+    assertThat(open.plaidStatus()).isEqualTo("DOWN");
+
+    Await.until(() -> ids.stream().allMatch(id -> "active".equals(health(id).getString("status"))),
+        Duration.ofSeconds(12), "when it ends, everyone is active again");
+    assertThat(bankEvents.get(bankEvents.size() - 1).circuit()).isEqualTo("closed");
+    sleep(500);
+    for (String id : ids) {
+      assertThat(kinds(id)).as("one notification per change for " + id)
+          .containsExactly("maintenance_scheduled", "maintenance_started", "maintenance_ended");
+    }
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,172 @@
+package com.mingus.reliability.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.mingus.reliability.app.Application;
+import com.mingus.reliability.plaid.PlaidClient;
+import com.mingus.reliability.testsupport.Await;
+import com.mingus.reliability.testsupport.Http;
+import com.mingus.reliability.testsupport.SandboxControl;
+import com.mingus.reliability.testsupport.TestApp;
+import com.mingus.reliability.testsupport.TestDatabase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Plaid's webhooks at POST /api/plaid/webhook, signed by the sandbox exactly as Plaid signs them: the real
+ * ones are taken (once), a forged, altered, stale, wrong-algorithm or unknown-key one is refused with 401.
+ */
+class PlaidWebhookTest {
+  private static Application app;
+  private static SandboxControl sandbox;
+  private static HttpServer capture;
+  private static final AtomicReference<String[]> captured = new AtomicReference<>();
+
+  @BeforeAll
+  static void start() {
+    app = TestApp.start(TestDatabase.fresh(PlaidWebhookTest.class), Map.of("MINGUS_JWT_SECRET", ApiCaller.SECRET),
+        Map.of("sync.poll_interval_ms", 200, "sync.webhook_coalesce_ms", 200));
+    sandbox = new SandboxControl(app.sandboxPort());
+    sandbox.institution("ins_hook", "Hook Bank");
+    // a stand-in receiver, to capture one genuine signed delivery for the forgery tests
+    capture = Await.result(app.vertx().createHttpServer().requestHandler(request -> request.body().onSuccess(body -> {
+      captured.compareAndSet(null, new String[] {body.toString(StandardCharsets.UTF_8), request.getHeader("Plaid-Verification")});
+      request.response().setStatusCode(200).end();
+    })).listen(0, "127.0.0.1"));
+  }
+
+  @AfterAll
+  static void stop() {
+    app.close();
+  }
+
+  private static Http.Response deliver(String body, String verification) {
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + app.httpPort() + "/api/plaid/webhook"))
+        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body));
+    if (verification != null) {
+      request.header("Plaid-Verification", verification);
+    }
+    return Http.send(request);
+  }
+
+  /** One genuine webhook about an Item registered by alice, delivered to the capture server instead of us. */
+  private static String[] genuine() {
+    if (captured.get() == null) {
+      JsonObject item = sandbox.post("/__control/items", new JsonObject().put("institution_id", "ins_hook")
+          .put("user_id", "alice").put("transactions", 5)
+          .put("webhook", "http://127.0.0.1:" + capture.actualPort() + "/hook"));
+      ApiCaller alice = ApiCaller.user(app, "alice");
+      String connection = alice.post("/api/reliability/connections", new JsonObject().put("public_token", item.getString("public_token")))
+          .json().getJsonObject("connection").getString("connection_id");
+      awaitFirstSync(alice, connection);
+      sandbox.mutate(item.getString("item_id"), 2, 0, 0);
+      Await.until(() -> captured.get() != null, Duration.ofSeconds(10), "the sandbox delivers a signed webhook");
+    }
+    return captured.get();
+  }
+
+  @Test
+  void aWebhookFromTheSandboxToOurEndpointIsVerifiedAndStartsASync() {
+    ApiCaller alice = ApiCaller.user(app, "alice");
+    JsonObject item = sandbox.post("/__control/items", new JsonObject().put("institution_id", "ins_hook")
+        .put("user_id", "alice").put("transactions", 5)
+        .put("webhook", "http://127.0.0.1:" + app.httpPort() + "/api/plaid/webhook"));
+    String connection = alice.post("/api/reliability/connections", new JsonObject().put("public_token", item.getString("public_token")))
+        .json().getJsonObject("connection").getString("connection_id");
+    awaitFirstSync(alice, connection);
+    sandbox.mutate(item.getString("item_id"), 3, 0, 0);
+
+    Await.until(() -> {
+      JsonArray hooks = sandbox.get("/__control/items/" + item.getString("item_id") + "/webhooks").getJsonArray("webhooks");
+      return hooks.stream().anyMatch(h -> "delivered".equals(((JsonObject) h).getString("state")));
+    }, Duration.ofSeconds(10), "the sandbox's delivery is answered 200: "
+        + sandbox.get("/__control/items/" + item.getString("item_id") + "/webhooks"));
+    Await.until(() -> alice.get("/api/reliability/connections/" + connection + "/sync-status").body().contains("\"trigger\":\"webhook\""),
+        Duration.ofSeconds(15), "the webhook's sync runs");
+  }
+
+  @Test
+  void aGenuineWebhookIsTakenOnceAndItsDuplicateAnswered200WithoutBeingHandedOnAgain() {
+    String[] hook = genuine();
+    Http.Response first = deliver(hook[0], hook[1]);
+    assertThat(first.status()).as(first.body()).isEqualTo(200);
+    Http.Response again = deliver(hook[0], hook[1]);
+    assertThat(again.status()).isEqualTo(200);
+    assertThat(again.json().getBoolean("duplicate")).isTrue();
+  }
+
+  @Test
+  void oneChangedByteOfTheBodyIsRefused() {
+    String[] hook = genuine();
+    String body = hook[0];
+    int at = body.indexOf("SYNC_UPDATES_AVAILABLE");
+    String altered = body.substring(0, at) + "X" + body.substring(at + 1);
+    Http.Response response = deliver(altered, hook[1]);
+    assertThat(response.status()).isEqualTo(401);
+    assertThat(ApiCaller.errorCode(response)).isEqualTo("WEBHOOK_NOT_VERIFIED");
+    assertThat(deliver(body + " ", hook[1]).status()).as("a trailing space").isEqualTo(401);
+  }
+
+  @Test
+  void aWrongAlgorithmAnUnknownKeyOrNoHeaderIsRefused() {
+    String[] hook = genuine();
+    String[] parts = hook[1].split("\\.");
+    JsonObject header = new JsonObject(new String(Base64.getUrlDecoder().decode(parts[0]), StandardCharsets.UTF_8));
+    assertThat(header.getString("alg")).isEqualTo("ES256");
+
+    assertThat(deliver(hook[0], b64(header.copy().put("alg", "HS256")) + "." + parts[1] + "." + parts[2]).status()).as("HS256").isEqualTo(401);
+    assertThat(deliver(hook[0], b64(header.copy().put("alg", "none")) + "." + parts[1] + ".").status()).as("none").isEqualTo(401);
+    assertThat(deliver(hook[0], b64(header.copy().put("alg", "ES384")) + "." + parts[1] + "." + parts[2]).status()).as("ES384").isEqualTo(401);
+    assertThat(deliver(hook[0], b64(header.copy().put("kid", "00000000-0000-0000-0000-000000000000")) + "." + parts[1] + "." + parts[2]).status())
+        .as("unknown kid").isEqualTo(401);
+    assertThat(deliver(hook[0], null).status()).as("no header").isEqualTo(401);
+    assertThat(deliver(hook[0], "garbage").status()).as("not a JWT").isEqualTo(401);
+    // claims re-signed by no one: iat moved, signature kept
+    JsonObject claims = new JsonObject(new String(Base64.getUrlDecoder().decode(parts[1]), StandardCharsets.UTF_8));
+    assertThat(deliver(hook[0], parts[0] + "." + b64(claims.put("iat", claims.getLong("iat") + 1)) + "." + parts[2]).status())
+        .as("claims altered").isEqualTo(401);
+  }
+
+  @Test
+  void aWebhookOlderThanFiveMinutesIsRefused() {
+    String[] hook = genuine();
+    JsonObject plaid = app.settings().raw().getJsonObject("plaid").copy()
+        .put("base_url", "http://127.0.0.1:" + app.sandboxPort())
+        .put("client_id", app.settings().raw().getJsonObject("sandbox").getString("client_id"))
+        .put("secret", app.settings().raw().getJsonObject("sandbox").getString("secret"));
+    PlaidClient client = PlaidClient.create(app.vertx(), plaid);
+    PlaidWebhooks webhooks = new PlaidWebhooks(app.vertx(), client, new JsonObject());
+    byte[] body = hook[0].getBytes(StandardCharsets.UTF_8);
+    long now = System.currentTimeMillis();
+    assertThat(Await.result(webhooks.verify(hook[1], body, now))).isEqualTo(PlaidWebhooks.sha256Hex(body));
+    Throwable stale = webhooks.verify(hook[1], body, now + 301_000).toCompletionStage().toCompletableFuture()
+        .handle((ok, failure) -> failure).join();
+    assertThat(stale).isNotNull();
+    assertThat(stale.getMessage()).contains("outside the accepted window");
+    Throwable early = webhooks.verify(hook[1], body, now - 120_000).toCompletionStage().toCompletableFuture()
+        .handle((ok, failure) -> failure).join();
+    assertThat(early).as("issued in the future").isNotNull();
+    client.close();
+  }
+
+  /** The sandbox tells of new transactions only once an Item has been synced. */
+  private static void awaitFirstSync(ApiCaller user, String connection) {
+    Await.until(() -> user.get("/api/reliability/connections/" + connection + "/sync-status").body().contains("\"status\":\"success\""),
+        Duration.ofSeconds(15), "the first sync completes");
+  }
+
+  private static String b64(JsonObject json) {
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(json.encode().getBytes(StandardCharsets.UTF_8));
+  }
+}
