@@ -216,7 +216,9 @@ public final class HealthVerticle extends VerticleBase {
   }
 
   private void applyTo(SyncEvent event, String key, Input input) {
-    serially(event.connectionId(), () -> store.apply(event.connectionId(), key, () -> fresh(event),
+    // No row from a sync or webhook event: a connection health never saw registered is added by the
+    // reconciliation, and one already removed must not come back from a late event.
+    serially(event.connectionId(), () -> store.apply(event.connectionId(), key, null,
         health -> HealthMachine.apply(named(health, event), input, now())).compose(this::after));
   }
 
@@ -400,7 +402,7 @@ public final class HealthVerticle extends VerticleBase {
     if (probe && bank.circuit.state() == Circuit.State.HALF_OPEN) {
       vertx.cancelTimer(bank.probeTimer);
       // Only the outage itself fails a probe: an Item-level failure means the bank answered.
-      boolean reached = success || (plan != null && !institutionWide);
+      boolean reached = success || (plan != null && plan.scope() == Classification.Scope.ITEM);
       transition(bank, reached ? Circuit.Event.PROBE_OK : Circuit.Event.PROBE_FAILED, null);
     } else if (!throttled && bank.circuit.record(event.connectionId(), institutionWide, now)) {
       log.warn("Bank {} ({}): institution-wide failures from {}+ connections within {} ms; opening its circuit",
@@ -428,6 +430,7 @@ public final class HealthVerticle extends VerticleBase {
   }
 
   private void opened(Bank bank, Circuit.State from) {
+    vertx.cancelTimer(bank.probeTimer);
     Instant until = bank.maintenance != null && bank.maintenance.active() ? bank.maintenance.until() : null;
     JsonObject pause = new JsonObject().put("institution_id", bank.id).put("reason", bank.circuit.reason())
         // A safety net: were health to stop, the bank's connections would not stay paused for ever.
@@ -478,7 +481,7 @@ public final class HealthVerticle extends VerticleBase {
 
   /** Applies a bank-wide signal to each of its connections (a change each connection hears about once). */
   private void toEveryConnection(Bank bank, Signal signal, Instant maintenanceUntil) {
-    String key = "bank:" + bank.id + ":" + signal + ":" + bank.circuit.since();
+    String key = "bank:" + bank.id + ":" + signal + ":" + bank.circuit.since() + ":" + maintenanceUntil;
     Input input = new Input(signal, now(), null, 0, null, null, maintenanceUntil, false);
     store.connectionsOf(bank.id).onSuccess(ids -> ids.forEach(id -> serially(id, () -> store.apply(id, key, null,
             health -> HealthMachine.apply(health, input, now())).compose(this::after))))
@@ -536,9 +539,18 @@ public final class HealthVerticle extends VerticleBase {
     Circuit.State state = bank.circuit.state();
     if (down && state != Circuit.State.OPEN) {
       transition(bank, Circuit.Event.TRIP, window != null && window.active() ? "maintenance" : "plaid_down");
-    } else if (down && window != null && window.active() && previous != null && previous.active()
-        && !java.util.Objects.equals(previous.until(), window.until())) {
-      toEveryConnection(bank, Signal.INSTITUTION_DOWN, window.until());
+    } else if (down && state == Circuit.State.OPEN) {
+      String cause = window != null && window.active() ? "maintenance" : "plaid_down";
+      if (!cause.equals(bank.circuit.reason())) {
+        // Now the cause is known, its end (seen by the poll) can close the circuit rather than a timer.
+        bank.circuit.restore(Circuit.State.OPEN, bank.circuit.since(), cause);
+        changed = true;
+      }
+      boolean newWindow = window != null && window.active()
+          && (previous == null || !previous.active() || !java.util.Objects.equals(previous.until(), window.until()));
+      if (newWindow) {
+        toEveryConnection(bank, Signal.INSTITUTION_DOWN, window.until());
+      }
     } else if (!down && state == Circuit.State.OPEN && !"failures".equals(bank.circuit.reason())) {
       transition(bank, Circuit.Event.CAUSE_CLEARED, null);
     }

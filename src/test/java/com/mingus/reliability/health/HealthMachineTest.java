@@ -132,6 +132,14 @@ class HealthMachineTest {
   }
 
   @Test
+  void theDocsShowTheTableInTheCode() throws java.io.IOException {
+    String docs = java.nio.file.Files.readString(java.nio.file.Path.of("docs", "health.md"));
+    String shown = docs.substring(docs.indexOf("<!-- table:begin -->") + "<!-- table:begin -->".length(),
+        docs.indexOf("<!-- table:end -->")).strip();
+    assertThat(shown).isEqualTo(HealthMachine.table().strip());
+  }
+
+  @Test
   void aSuccessClearsTheErrorAndItsCounters() {
     ConnectionHealth failing = in(ConnectionStatus.ERROR, false);
     ConnectionHealth after = HealthMachine.apply(failing,

@@ -202,6 +202,44 @@ class HealthVerticleTest {
   }
 
   @Test
+  void eachErrorCategoryReachesItsStatusThroughTheBus() {
+    record Case(String id, String code, ErrorCategory category, ConnectionStatus status, Classification.Scope scope,
+        RecoveryStep step) {}
+    List<Case> cases = List.of(
+        new Case("conn_c1", null, ErrorCategory.CONNECTION_FAILURE, ConnectionStatus.DEGRADED, Classification.Scope.PLAID, RecoveryStep.RETRY),
+        new Case("conn_c2", "INSTITUTION_DOWN", ErrorCategory.BANK_MAINTENANCE, ConnectionStatus.MAINTENANCE, Classification.Scope.INSTITUTION, RecoveryStep.RETRY),
+        new Case("conn_c3", "TRANSACTIONS_SYNC_LIMIT", ErrorCategory.RATE_LIMIT_EXCEEDED, ConnectionStatus.RATE_LIMITED, Classification.Scope.CLIENT, RecoveryStep.RETRY),
+        new Case("conn_c4", "ITEM_LOCKED", ErrorCategory.AUTHENTICATION_ERROR, ConnectionStatus.REQUIRES_REAUTH, Classification.Scope.ITEM, RecoveryStep.WAIT_FOR_USER),
+        new Case("conn_c5", "INSTITUTION_NOT_RESPONDING", ErrorCategory.INSTITUTION_ERROR, ConnectionStatus.DEGRADED, Classification.Scope.INSTITUTION, RecoveryStep.RETRY),
+        new Case("conn_c6", "ITEM_NOT_FOUND", ErrorCategory.ITEM_ERROR, ConnectionStatus.DISCONNECTED, Classification.Scope.ITEM, RecoveryStep.STOP),
+        new Case("conn_c7", "PRODUCTS_NOT_SUPPORTED", ErrorCategory.PRODUCT_NOT_AVAILABLE, ConnectionStatus.ERROR, Classification.Scope.ITEM, RecoveryStep.STOP),
+        new Case("conn_c8", "INVALID_FIELD", ErrorCategory.INVALID_REQUEST, ConnectionStatus.ERROR, Classification.Scope.ITEM, RecoveryStep.STOP),
+        new Case("conn_c9", "INTERNAL_SERVER_ERROR", ErrorCategory.INTERNAL_ERROR, ConnectionStatus.DEGRADED, Classification.Scope.PLAID, RecoveryStep.RETRY),
+        new Case("conn_c10", "NEW_CODE", ErrorCategory.UNKNOWN_ERROR, ConnectionStatus.DEGRADED, Classification.Scope.ITEM, RecoveryStep.RETRY));
+    for (Case c : cases) {
+      // each at its own bank, so no two count towards one circuit
+      publish(Addresses.CONNECTION_REGISTERED, registered(c.id(), "user-c", "ins_" + c.id()));
+    }
+    Await.until(() -> cases.stream().allMatch(c -> "active".equals(status(c.id()))), Duration.ofSeconds(5), "registered");
+    for (Case c : cases) {
+      publish(Addresses.SYNC_FAILED, failed(c.id(), "user-c", "ins_" + c.id(), "periodic", c.code(), c.category(),
+          c.status(), c.scope(), c.step(), "s-" + c.id()));
+    }
+    for (Case c : cases) {
+      Await.until(() -> c.status().wire().equals(status(c.id())), Duration.ofSeconds(5), c.category() + " -> " + c.status());
+      JsonObject health = health("user-c", c.id());
+      assertThat(health.getJsonObject("last_error").getString("category")).isEqualTo(c.category().wire());
+      assertThat(health.getInteger("consecutive_failures")).isEqualTo(1);
+      assertThat(health.getBoolean("requires_reauth")).isEqualTo(c.status() == ConnectionStatus.REQUIRES_REAUTH);
+      assertThat(health.getBoolean("maintenance_mode")).isEqualTo(c.status() == ConnectionStatus.MAINTENANCE);
+    }
+    sleep(300);
+    assertThat(standIns.notifications.stream().map(n -> n.data().getString("kind")))
+        .containsExactlyInAnyOrder("maintenance_started", "requires_reauth", "disconnected");
+    assertThat(standIns.pauses).as("one failing connection is no bank outage").isEmpty();
+  }
+
+  @Test
   void pendingExpirationAndRevokedAccessAreToldAndAnEndedOutageIsToo() {
     publish(Addresses.CONNECTION_REGISTERED, registered("conn_p", "user-p", "ins_a"));
     Await.until(() -> "active".equals(status("conn_p")), Duration.ofSeconds(5), "registered");
