@@ -118,8 +118,12 @@ public final class Addresses {
   public static final String NOTIFY_DEAD_LETTERS_LIST = "notify.dead_letters.list";
   /** Operator command: {"delivery_id"} or {"all": true} → {"redriven": n}; dead letters go back to the outbox. */
   public static final String NOTIFY_DEAD_LETTERS_REDRIVE = "notify.dead_letters.redrive";
-  /** Command: {"limit"} → {"messages": [{subject, to, from, received_at}]}; the embedded SMTP sink's last mails. */
+  /** Command: {"limit"} → {"messages": [{subject, to, from, message_id, received_at}], "enabled"}; the embedded SMTP sink's last mails. */
   public static final String NOTIFY_SINK_MESSAGES = "notify.sink.messages";
+  /** Command: {"user_id", "subscription": {endpoint, keys}} → {@link NotifyPreferences}; adds (or refreshes) one Web Push subscription. */
+  public static final String NOTIFY_PUSH_SUBSCRIBE = "notify.push.subscribe";
+  /** Command: {"user_id", "endpoint"} → {@link NotifyPreferences}; removes one Web Push subscription. */
+  public static final String NOTIFY_PUSH_UNSUBSCRIBE = "notify.push.unsubscribe";
   /** Command: {} → {"public_key"}; the VAPID application server key browsers subscribe with. */
   public static final String NOTIFY_VAPID_KEY = "notify.push.vapid_key";
   /** Event: {@link NotificationCreated}; a user's new in-app notification, for the live feed. */

@@ -27,8 +27,15 @@ final class HttpCalls {
       }
       try {
         return Math.max(0, Long.parseLong(value.trim())) * 1000;
-      } catch (NumberFormatException e) {
-        return 0;
+      } catch (NumberFormatException notSeconds) {
+        try {
+          // the other form RFC 9110 allows: an HTTP date
+          long at = java.time.ZonedDateTime.parse(value.trim(), java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME)
+              .toInstant().toEpochMilli();
+          return Math.max(0, at - System.currentTimeMillis());
+        } catch (java.time.format.DateTimeParseException notADate) {
+          return 0;
+        }
       }
     }
   }

@@ -22,8 +22,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 
 /** Every SQL statement of the notify verticle, against the tables of {@code V5__notify.sql}. */
@@ -262,25 +264,56 @@ final class NotifyStore {
         });
   }
 
+  /** One attempt's outcome, as {@link #complete} records it. */
+  record Outcome(String deliveryId, int attempt, String status, String reason, String providerMessageId, String error,
+      Instant nextAttemptAt, boolean deadLetter, Instant startedAt) {}
+
   /**
-   * Records an attempt's outcome and releases the lease, in one statement; nothing changes when the lease
-   * was lost (the row was re-claimed after expiry), which the caller logs.
+   * Records many attempts' outcomes and releases their leases in one statement. Only rows whose lease is
+   * still ours change (one re-claimed after its lease expired is left alone, which the caller logs); the
+   * answer is the set of deliveries that were recorded.
    */
-  Future<Boolean> complete(String deliveryId, String owner, int attempt, String status, String reason,
-      String providerMessageId, String error, Instant nextAttemptAt, boolean deadLetter, Instant startedAt) {
-    String outcome = status;
-    return pool.preparedQuery("WITH u AS (UPDATE notify_deliveries SET status = $3, reason = $4, "
-        + "provider_message_id = COALESCE($5, provider_message_id), last_error = $6, "
-        + "next_attempt_at = COALESCE($7, next_attempt_at), lease_owner = NULL, lease_until = NULL, "
-        + "sent_at = CASE WHEN $3 = 'sent' THEN now() ELSE sent_at END, "
-        + "dead_lettered_at = CASE WHEN $8 THEN now() ELSE NULL END, updated_at = now() "
-        + "WHERE id = $1 AND lease_owner = $2 RETURNING id) "
+  Future<Set<String>> complete(String owner, List<Outcome> outcomes) {
+    int size = outcomes.size();
+    UUID[] ids = new UUID[size];
+    Integer[] attempts = new Integer[size];
+    String[] statuses = new String[size];
+    String[] reasons = new String[size];
+    String[] providers = new String[size];
+    String[] errors = new String[size];
+    OffsetDateTime[] next = new OffsetDateTime[size];
+    Boolean[] dead = new Boolean[size];
+    OffsetDateTime[] started = new OffsetDateTime[size];
+    for (int i = 0; i < size; i++) {
+      Outcome o = outcomes.get(i);
+      ids[i] = UUID.fromString(o.deliveryId());
+      attempts[i] = o.attempt();
+      statuses[i] = o.status();
+      reasons[i] = o.reason();
+      providers[i] = o.providerMessageId();
+      errors[i] = o.error();
+      next[i] = o.nextAttemptAt() == null ? null : o.nextAttemptAt().atOffset(ZoneOffset.UTC);
+      dead[i] = o.deadLetter();
+      started[i] = o.startedAt().atOffset(ZoneOffset.UTC);
+    }
+    return pool.preparedQuery("WITH i AS (SELECT * FROM unnest($2::uuid[], $3::int[], $4::text[], $5::text[], "
+        + "$6::text[], $7::text[], $8::timestamptz[], $9::bool[], $10::timestamptz[]) "
+        + "AS t(id, attempt, status, reason, provider, error, next_at, dead, started)), "
+        + "u AS (UPDATE notify_deliveries d SET status = i.status, reason = i.reason, "
+        + "provider_message_id = COALESCE(i.provider, d.provider_message_id), last_error = i.error, "
+        + "next_attempt_at = COALESCE(i.next_at, d.next_attempt_at), lease_owner = NULL, lease_until = NULL, "
+        + "sent_at = CASE WHEN i.status = 'sent' THEN now() ELSE d.sent_at END, "
+        + "dead_lettered_at = CASE WHEN i.dead THEN now() ELSE NULL END, updated_at = now() "
+        + "FROM i WHERE d.id = i.id AND d.lease_owner = $1 RETURNING d.id) "
         + "INSERT INTO notify_attempts (delivery_id, attempt, outcome, provider_message_id, error, started_at) "
-        + "SELECT id, $9, $10, $5, $6, $11 FROM u RETURNING id")
-        .execute(Tuple.tuple(Arrays.asList(UUID.fromString(deliveryId), owner, status, reason, providerMessageId, error,
-            nextAttemptAt == null ? null : nextAttemptAt.atOffset(ZoneOffset.UTC), deadLetter, attempt, outcome,
-            startedAt.atOffset(ZoneOffset.UTC))))
-        .map(rows -> rows.rowCount() > 0);
+        + "SELECT i.id, i.attempt, i.status, i.provider, i.error, i.started FROM i JOIN u ON u.id = i.id "
+        + "RETURNING delivery_id")
+        .execute(Tuple.tuple(Arrays.asList(owner, ids, attempts, statuses, reasons, providers, errors, next, dead, started)))
+        .map(rows -> {
+          Set<String> kept = new HashSet<>();
+          rows.forEach(row -> kept.add(row.getUUID("delivery_id").toString()));
+          return kept;
+        });
   }
 
   // ---- reading

@@ -95,6 +95,8 @@ public final class NotifyVerticle extends VerticleBase {
   private boolean polling;
   private boolean pollAgain;
   private boolean stopping;
+  private final List<QueuedOutcome> outcomes = new ArrayList<>();
+  private boolean flushScheduled;
   private final List<Long> timers = new ArrayList<>();
 
   @Override
@@ -121,9 +123,11 @@ public final class NotifyVerticle extends VerticleBase {
     JsonObject webhookConfig = config.getJsonObject("webhook", new JsonObject());
     Set<String> allowedTargets = new HashSet<>();
     webhookConfig.getJsonArray("allowed_test_targets", new JsonArray()).forEach(t -> allowedTargets.add(String.valueOf(t)));
-    SsrfGuard guard = new SsrfGuard(webhookConfig.getBoolean("allow_loopback", false), allowedTargets);
-    if (guard.forbidden(java.net.InetAddress.getLoopbackAddress(), 1) == null) {
-      log.warn("notify.webhook.allow_loopback is on: webhooks and push endpoints may reach this machine (development only)");
+    boolean allowLoopback = webhookConfig.getBoolean("allow_loopback", false);
+    SsrfGuard guard = new SsrfGuard(allowLoopback, allowedTargets);
+    if (allowLoopback || !allowedTargets.isEmpty()) {
+      log.warn("notify.webhook.allow_loopback or allowed_test_targets is set: webhooks and push endpoints may reach "
+          + "this machine (development and tests only)");
     }
     webhook = new WebhookChannel(vertx, httpClient, guard, webhookConfig.getLong("timeout_ms", httpTimeoutMs));
     JsonObject smsConfig = config.getJsonObject("sms", new JsonObject());
@@ -174,7 +178,9 @@ public final class NotifyVerticle extends VerticleBase {
     if (host != null && !host.isBlank()) {
       email = new EmailChannel(vertx, host, smtp.getInteger("port", 25), smtp.getString("username"),
           smtp.getString("password"), from, smtp);
-      return Future.succeededFuture();
+      // the dashboard asks either way; with a real mail server there is nothing to show
+      return vertx.eventBus().consumer(Addresses.NOTIFY_SINK_MESSAGES,
+          m -> m.reply(new JsonObject().put("messages", new JsonArray()).put("enabled", false))).completion();
     }
     SmtpSinkVerticle sinkVerticle = new SmtpSinkVerticle(sink.getInteger("max_messages", 200));
     return vertx.deployVerticle(sinkVerticle).map(id -> {
@@ -197,7 +203,7 @@ public final class NotifyVerticle extends VerticleBase {
   private Future<Void> registerConsumers() {
     var bus = vertx.eventBus();
     List<Future<Void>> registered = new ArrayList<>();
-    registered.add(bus.<NotifySend>consumer(Addresses.NOTIFY_SEND, m -> answer(m, send(m.body(), false))).completion());
+    registered.add(bus.<NotifySend>consumer(Addresses.NOTIFY_SEND, m -> answer(m, send(m.body()))).completion());
     registered.add(bus.<NotifySendTest>consumer(Addresses.NOTIFY_SEND_TEST, m -> answer(m, sendTest(m.body()))).completion());
     registered.add(bus.<NotifyList>consumer(Addresses.NOTIFY_LIST, m -> answer(m, list(m.body()))).completion());
     registered.add(bus.<NotifyMarkRead>consumer(Addresses.NOTIFY_MARK_READ, m -> answer(m, markRead(m.body()))).completion());
@@ -212,6 +218,10 @@ public final class NotifyVerticle extends VerticleBase {
         m -> answer(m, store.deadLetters(clamp(json(m.body()).getInteger("limit", 50), 1, 500))
             .map(list -> new JsonObject().put("dead_letters", list)))).completion());
     registered.add(bus.<JsonObject>consumer(Addresses.NOTIFY_DEAD_LETTERS_REDRIVE, m -> answer(m, redrive(json(m.body()))))
+        .completion());
+    registered.add(bus.<JsonObject>consumer(Addresses.NOTIFY_PUSH_SUBSCRIBE, m -> answer(m, subscribe(json(m.body()), true)))
+        .completion());
+    registered.add(bus.<JsonObject>consumer(Addresses.NOTIFY_PUSH_UNSUBSCRIBE, m -> answer(m, subscribe(json(m.body()), false)))
         .completion());
     registered.add(bus.<Object>consumer(Addresses.NOTIFY_VAPID_KEY,
         m -> m.reply(new JsonObject().put("public_key", vapid.publicKeyText()))).completion());
@@ -252,7 +262,7 @@ public final class NotifyVerticle extends VerticleBase {
 
   // ---- send
 
-  private Future<NotifySendResult> send(NotifySend request, boolean internal) {
+  private Future<NotifySendResult> send(NotifySend request) {
     if (request == null || blank(request.userId())) {
       return Future.failedFuture(invalid("user_id is required"));
     }
@@ -644,9 +654,9 @@ public final class NotifyVerticle extends VerticleBase {
       log.info("Delivery {} ({}) attempt {}: {} {}", delivery.id(), delivery.channel(), delivery.attempt(), status,
           outcome.error() == null ? "" : outcome.error());
     }
-    Future<Boolean> written = store.complete(delivery.id(), owner, delivery.attempt(), status, reason,
+    Future<Boolean> written = recordLater(new NotifyStore.Outcome(delivery.id(), delivery.attempt(), status, reason,
         outcome.providerMessageId(), "sent".equals(status) || "skipped".equals(status) ? null : outcome.error(), next,
-        deadLetter, started);
+        deadLetter, started));
     return written.compose(kept -> {
       if (!kept) {
         log.warn("Delivery {} was re-claimed after its lease expired; this outcome ({}) was not recorded",
@@ -658,6 +668,34 @@ public final class NotifyVerticle extends VerticleBase {
       }
       return Future.succeededFuture();
     });
+  }
+
+  /**
+   * Queues an outcome and writes every outcome queued in the same turn of the event loop with one statement:
+   * under load many sends finish together, and one round trip records them all.
+   */
+  private Future<Boolean> recordLater(NotifyStore.Outcome outcome) {
+    Promise<Boolean> recorded = Promise.promise();
+    outcomes.add(new QueuedOutcome(outcome, recorded));
+    if (!flushScheduled) {
+      flushScheduled = true;
+      vertx.runOnContext(ignored -> flushOutcomes());
+    }
+    return recorded.future();
+  }
+
+  private record QueuedOutcome(NotifyStore.Outcome outcome, Promise<Boolean> recorded) {}
+
+  private void flushOutcomes() {
+    flushScheduled = false;
+    List<QueuedOutcome> batch = new ArrayList<>(outcomes);
+    outcomes.clear();
+    if (batch.isEmpty()) {
+      return;
+    }
+    store.complete(owner, batch.stream().map(QueuedOutcome::outcome).toList())
+        .onSuccess(kept -> batch.forEach(q -> q.recorded().complete(kept.contains(q.outcome().deliveryId()))))
+        .onFailure(failure -> batch.forEach(q -> q.recorded().fail(failure)));
   }
 
   /** A push subscription that is gone is forgotten; a webhook that answered 410 is turned off and the user told. */
@@ -678,7 +716,7 @@ public final class NotifyVerticle extends VerticleBase {
           .put("action_required_text", "To receive webhooks again, set a new endpoint in your notification settings.");
       NotifySend notice = new NotifySend(delivery.userId(), NotificationType.ACCOUNT_UPDATE.wire(), null,
           "webhook_gone:" + delivery.target(), data, List.of("email", "in_app", "push", "sms"), null, null, null);
-      return send(notice, true).mapEmpty();
+      return send(notice).mapEmpty();
     });
   }
 
@@ -782,6 +820,41 @@ public final class NotifyVerticle extends VerticleBase {
           wanted.channels(), wanted.email(), wanted.phone(), wanted.push(), url, secret, disabled);
       boolean showSecret = show;
       return store.savePreferences(next).map(ignored -> view(next, showSecret));
+    });
+  }
+
+  /**
+   * Adds or removes one push subscription, leaving the rest of the preferences as they are: a browser's
+   * service worker subscribes on its own, without knowing the user's other settings.
+   */
+  private Future<NotifyPreferences> subscribe(JsonObject body, boolean add) {
+    String userId = body.getString("user_id");
+    if (blank(userId)) {
+      return Future.failedFuture(invalid("user_id is required"));
+    }
+    JsonObject subscription = body.getJsonObject("subscription");
+    String endpoint = add ? (subscription == null ? null : subscription.getString("endpoint")) : body.getString("endpoint");
+    if (blank(endpoint)) {
+      return Future.failedFuture(invalid(add ? "subscription.endpoint is required" : "endpoint is required"));
+    }
+    return store.preferences(userId).compose(stored -> {
+      List<PushSubscription> push = new ArrayList<>(stored.push().stream().filter(s -> !s.endpoint().equals(endpoint)).toList());
+      if (add) {
+        push.add(PushSubscription.fromJson(subscription));
+      }
+      NotifyPreferences merged = view(new Preferences(stored.userId(), stored.zone(), stored.quietStart(),
+          stored.quietEnd(), stored.channels(), stored.email(), stored.phone(), List.copyOf(push), stored.webhookUrl(),
+          null, null), false);
+      Preferences checked;
+      try {
+        checked = validate(merged);
+      } catch (Invalid e) {
+        return Future.failedFuture(e);
+      }
+      Preferences next = new Preferences(stored.userId(), checked.zone(), checked.quietStart(), checked.quietEnd(),
+          checked.channels(), checked.email(), checked.phone(), checked.push(), stored.webhookUrl(),
+          stored.webhookSecret(), stored.webhookDisabled());
+      return store.savePreferences(next).map(ignored -> view(next, false));
     });
   }
 
@@ -962,10 +1035,31 @@ public final class NotifyVerticle extends VerticleBase {
     return Math.max(min, Math.min(max, value));
   }
 
+  /**
+   * Stops claiming, then lets the deliveries in flight finish and record their outcome (for at most
+   * {@code drain_ms}) before the pool closes: an outcome not recorded would be sent again when its lease expires.
+   */
   @Override
   public Future<?> stop() {
     stopping = true;
     timers.forEach(vertx::cancelTimer);
+    long deadline = System.currentTimeMillis() + config().getLong("drain_ms", 5_000L);
+    return drained(deadline).compose(ignored -> close());
+  }
+
+  private Future<Void> drained(long deadline) {
+    if (inFlight == 0 || System.currentTimeMillis() >= deadline) {
+      if (inFlight > 0) {
+        log.warn("Stopping with {} deliveries in flight; they will be retried when their lease expires", inFlight);
+      }
+      return Future.succeededFuture();
+    }
+    Promise<Void> later = Promise.promise();
+    vertx.setTimer(20, id -> later.complete());
+    return later.future().compose(ignored -> drained(deadline));
+  }
+
+  private Future<?> close() {
     List<Future<?>> closing = new ArrayList<>();
     if (email != null) {
       closing.add(email.close());

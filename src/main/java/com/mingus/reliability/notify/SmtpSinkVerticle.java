@@ -60,7 +60,7 @@ final class SmtpSinkVerticle extends VerticleBase {
           for (int i = snapshot.size() - 1; i >= 0 && out.size() < limit; i--) {
             out.add(snapshot.get(i));
           }
-          message.reply(new JsonObject().put("messages", out).put("port", port));
+          message.reply(new JsonObject().put("messages", out).put("enabled", true).put("port", port));
         });
       }).completion();
     });

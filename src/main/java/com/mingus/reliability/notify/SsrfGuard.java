@@ -38,6 +38,12 @@ final class SsrfGuard {
 
   private final boolean allowLoopback;
   private final Set<String> allowedTargets;
+  private final Resolver resolver;
+
+  /** Name to addresses; the system resolver in production, a fixed table in tests. */
+  interface Resolver {
+    List<InetAddress> resolve(String host) throws UnknownHostException;
+  }
 
   /** Where to connect: the checked address, and the name to send as Host and SNI. */
   record Target(String scheme, String host, int port, String pathAndQuery, InetAddress address) {
@@ -54,8 +60,13 @@ final class SsrfGuard {
   }
 
   SsrfGuard(boolean allowLoopback, Set<String> allowedTargets) {
+    this(allowLoopback, allowedTargets, host -> Arrays.asList(InetAddress.getAllByName(host)));
+  }
+
+  SsrfGuard(boolean allowLoopback, Set<String> allowedTargets, Resolver resolver) {
     this.allowLoopback = allowLoopback;
     this.allowedTargets = Set.copyOf(allowedTargets);
+    this.resolver = resolver;
   }
 
   /** Checks the URL's form and, for a name, resolves it on a worker thread; fails with {@link Refused}. */
@@ -70,7 +81,7 @@ final class SsrfGuard {
     if (literal != null) {
       return verdict(parsed, List.of(literal));
     }
-    return vertx.<List<InetAddress>>executeBlocking(() -> Arrays.asList(InetAddress.getAllByName(parsed.host())), false)
+    return vertx.<List<InetAddress>>executeBlocking(() -> resolver.resolve(parsed.host()), false)
         .recover(failure -> Future.failedFuture(failure instanceof UnknownHostException
             ? new DnsFailure("cannot resolve " + parsed.host()) : failure))
         .compose(addresses -> verdict(parsed, addresses));

@@ -57,8 +57,12 @@ public final class NotifyBench {
     try {
       JsonObject config = new JsonObject()
           .put("database", Pools.connectionConfig(TestDatabase.fresh("notify_bench"), 8))
-          .put("smtp", new JsonObject().put("host", "127.0.0.1").put("port", smtpPort).put("starttls", "DISABLED"));
-      await(vertx.deployVerticle(NotifyVerticle::new, new DeploymentOptions().setConfig(config)));
+          .put("smtp", new JsonObject().put("host", "127.0.0.1").put("port", smtpPort).put("starttls", "DISABLED")
+              .put("max_pool_size", Integer.getInteger("bench.smtp_pool", 8)))
+          .put("concurrency", Integer.getInteger("bench.concurrency", 64))
+          .put("claim_batch", Integer.getInteger("bench.claim_batch", 50));
+      await(vertx.deployVerticle(NotifyVerticle::new, new DeploymentOptions().setConfig(config)
+          .setInstances(Integer.getInteger("bench.instances", 1))));
       await(Bus.request(vertx, Addresses.NOTIFY_PREFERENCES_PUT, new NotifyPreferences("bench-mail", "UTC", null, null,
           null, "bench@example.com", null, List.of(), null, null, false, null), 10_000));
 
@@ -69,6 +73,9 @@ public final class NotifyBench {
       run(vertx, 500, i -> NotifySend.of("warm", NotificationType.DATA_SYNC_STATUS, null, null, new JsonObject()));
       waitFor(() -> announced.get() >= 500, 60);
       announced.set(0);
+      run(vertx, 500, i -> new NotifySend("bench-mail", "account_update", null, null, new JsonObject(), List.of("email"),
+          null, null, null));
+      waitFor(() -> greenMail.getReceivedMessages().length >= 500, 60);
 
       long start = System.nanoTime();
       run(vertx, inAppCount, i -> NotifySend.of("bench-user-" + (i % 100), NotificationType.DATA_SYNC_STATUS,
@@ -87,13 +94,17 @@ public final class NotifyBench {
       double emailDeliveredS = seconds(start);
       report("email (outbox)", emailCount, emailAcceptedS, emailDeliveredS);
 
+      // the peer sends the very mail the outbox sent (same subject and parts), so only the path differs
+      jakarta.mail.internet.MimeMessage sample = greenMail.getReceivedMessages()[0];
+      String subject = sample.getSubject();
+      String[] parts = parts(sample);
       greenMail.purgeEmailFromAllMailboxes();
       MailClient direct = MailClient.create(vertx, new MailConfig().setHostname("127.0.0.1").setPort(smtpPort)
           .setStarttls(StartTLSOptions.DISABLED).setLogin(LoginOption.DISABLED).setKeepAlive(true).setMaxPoolSize(8));
       start = System.nanoTime();
       runFutures(vertx, emailCount, i -> direct.sendMail(new MailMessage().setFrom("no-reply@mingus.test")
-          .setTo("bench@example.com").setSubject("Your MINGUS account was updated").setText("change " + i)
-          .setHtml("<p>change " + i + "</p>")));
+          .setTo("bench@example.com").setSubject(subject).setText(parts[0].replace("change 0", "change " + i))
+          .setHtml(parts[1].replace("change 0", "change " + i))));
       waitFor(() -> greenMail.getReceivedMessages().length >= emailCount, 300);
       double peerS = seconds(start);
       report("email (peer: direct send, no outbox)", emailCount, peerS, peerS);
@@ -103,6 +114,18 @@ public final class NotifyBench {
       await(vertx.close());
       greenMail.stop();
     }
+  }
+
+  /** {text, html} of a multipart/alternative mail. */
+  private static String[] parts(jakarta.mail.internet.MimeMessage message) throws Exception {
+    String[] out = {"", ""};
+    if (message.getContent() instanceof jakarta.mail.Multipart multipart) {
+      for (int i = 0; i < multipart.getCount(); i++) {
+        jakarta.mail.BodyPart part = multipart.getBodyPart(i);
+        out[part.isMimeType("text/html") ? 1 : 0] = String.valueOf(part.getContent());
+      }
+    }
+    return out;
   }
 
   private static void run(Vertx vertx, int count, IntFunction<NotifySend> request) {

@@ -34,6 +34,7 @@ class NotifyEmbeddedDefaultTest {
 
       JsonObject sink = NotifyVerticleTest.await(Bus.request(app.vertx(), Addresses.NOTIFY_SINK_MESSAGES,
           new JsonObject().put("limit", 10), 5_000));
+      assertThat(sink.getBoolean("enabled")).isTrue();
       assertThat(sink.getJsonArray("messages")).hasSize(1);
       JsonObject mail = sink.getJsonArray("messages").getJsonObject(0);
       assertThat(mail.getString("subject")).isEqualTo("Bank Maintenance - Temporary Service Interruption");

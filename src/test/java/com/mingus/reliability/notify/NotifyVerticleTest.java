@@ -82,7 +82,7 @@ class NotifyVerticleTest {
         .put("lease_s", 30)
         .put("send_test_wait_ms", 5000)
         .put("retry", new JsonObject().put("time_scale", 1.0)
-            .put("email", new JsonArray().add(0).add(0.2).add(0.4).add(0.8).add(1.6).add(3.2))
+            .put("email", new JsonArray().add(0).add(0.2).add(0.4).add(0.8).add(1.6).add(3.2).add(5).add(5).add(5))
             .put("in_app", new JsonArray().add(0).add(0.1))
             .put("push", new JsonArray().add(0).add(0.1).add(0.2))
             .put("sms", new JsonArray().add(0).add(0.1).add(0.2))
@@ -277,6 +277,20 @@ class NotifyVerticleTest {
     eventually("push recorded sent", () -> delivery(result.notificationId(), "push").status().equals("sent"), Duration.ofSeconds(5));
     assertThat(delivery(result.notificationId(), "push").providerMessageId()).startsWith("/messages/");
 
+    // a second browser subscribes on its own and leaves the rest of the preferences alone
+    PushSubscription other = new PushSubscription(pushService.endpoint(user + "-tablet"), pushService.p256dh(),
+        pushService.authText());
+    NotifyPreferences two = ask(Addresses.NOTIFY_PUSH_SUBSCRIBE, new JsonObject().put("user_id", user)
+        .put("subscription", other.toJson()));
+    assertThat(two.pushSubscriptions()).containsExactly(subscription, other);
+    NotifyPreferences one = ask(Addresses.NOTIFY_PUSH_UNSUBSCRIBE, new JsonObject().put("user_id", user)
+        .put("endpoint", other.endpoint()));
+    assertThat(one.pushSubscriptions()).containsExactly(subscription);
+    assertThatThrownBy(() -> ask(Addresses.NOTIFY_PUSH_SUBSCRIBE, new JsonObject().put("user_id", user)
+        .put("subscription", new JsonObject().put("endpoint", "https://push.example/x")
+            .put("keys", new JsonObject().put("p256dh", "bm90LWEta2V5").put("auth", "c2hvcnQ")))))
+        .isInstanceOfSatisfying(Bus.BusException.class, e -> assertThat(e.failure().code()).isEqualTo(FailureCodes.INVALID_REQUEST));
+
     pushService.script.next.add(410);
     NotifySendResult gone = ask(Addresses.NOTIFY_SEND, NotifySend.of(user, NotificationType.PLAID_CONNECTION_ISSUE,
         "conn-9", null, new JsonObject()));
@@ -325,6 +339,7 @@ class NotifyVerticleTest {
     List<Receivers.Received> mine = webhooks.received.stream().filter(r -> r.path().endsWith(user)).toList();
     assertThat(mine).hasSize(3).allMatch(Receivers.Received::verified);
     assertThat(mine.stream().map(r -> r.headers().get("webhook-id")).distinct()).hasSize(1);
+    assertThat(mine.get(0).headers().getAll("Host")).containsExactly("127.0.0.1:" + webhooks.server.actualPort());
     JsonObject body = new JsonObject(mine.get(2).plaintext());
     assertThat(body.getString("type")).isEqualTo("notification.plaid_connection_issue");
     assertThat(body.getJsonObject("data").getString("notification_id")).isEqualTo(result.notificationId());
@@ -473,6 +488,8 @@ class NotifyVerticleTest {
 
   @Test
   void operatorsEditTemplatesWithoutARebuildAndUnknownPlaceholdersAreRefused() throws Exception {
+    JsonObject sink = ask(Addresses.NOTIFY_SINK_MESSAGES, new JsonObject());
+    assertThat(sink.getBoolean("enabled")).isFalse();
     JsonObject list = ask(Addresses.NOTIFY_TEMPLATES_LIST, new JsonObject());
     assertThat(list.getJsonArray("templates")).hasSize(8);
     assertThatThrownBy(() -> ask(Addresses.NOTIFY_TEMPLATES_PUT, new JsonObject().put("type", "feature_update")
