@@ -87,7 +87,7 @@ final class Deployer {
     units.add(new Unit("classify", "classify", ClassifyVerticle::new, instances(raw, "classify", 1), true));
 
     // rate limiting
-    units.add(new Unit("ratelimit", "ratelimit", RateLimitVerticle::new, instances(raw, "ratelimit", 2), true));
+    units.add(new Unit("ratelimit", "ratelimit", RateLimitVerticle::new, instances(raw, "ratelimit", 1), true));
 
     // sync scheduling
     units.add(new Unit("sync", "sync", SyncVerticle::new, instances(raw, "sync", 1), true));

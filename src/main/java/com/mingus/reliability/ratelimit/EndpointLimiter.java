@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.LongConsumer;
 import java.util.function.LongSupplier;
 
 /**
@@ -49,6 +50,7 @@ final class EndpointLimiter {
   private long granted;
   private long denied;
   private long rateLimited;
+  private LongConsumer onClientGrant = at -> { };
 
   private final class Waiter {
     final String itemKey;
@@ -86,6 +88,11 @@ final class EndpointLimiter {
 
   String endpoint() {
     return endpoint;
+  }
+
+  /** Told of every client-wide grant (its time), so the owner can write the log behind. */
+  void onClientGrant(LongConsumer listener) {
+    this.onClientGrant = listener;
   }
 
   Scope client() {
@@ -131,6 +138,9 @@ final class EndpointLimiter {
       item.record(now);
     }
     granted++;
+    if (client.limited()) {
+      onClientGrant.accept(now);
+    }
     return 0;
   }
 
@@ -248,6 +258,9 @@ final class EndpointLimiter {
         item.record(now);
       }
       granted++;
+      if (client.limited()) {
+        onClientGrant.accept(now);
+      }
       if (next.deadlineTimer >= 0) {
         timers.cancel(next.deadlineTimer);
       }

@@ -11,6 +11,7 @@ import com.mingus.reliability.bus.RateLimitReport;
 import com.mingus.reliability.bus.RateLimitReportReply;
 import com.mingus.reliability.bus.RateLimitStatus;
 import com.mingus.reliability.bus.RateLimitStatusRequest;
+import com.mingus.reliability.db.Pools;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
@@ -61,6 +62,8 @@ public final class RateLimitVerticle extends VerticleBase {
   private long metricsTimer = -1;
   /** Null on a single node; on a cluster, which of this instance's endpoints it owns cluster-wide. */
   private ClusterOwnership cluster;
+  private long flushTimer = -1;
+  private GrantStore store;
 
   @Override
   public Future<?> start() {
@@ -75,17 +78,28 @@ public final class RateLimitVerticle extends VerticleBase {
     shardPrefix = "ratelimit.shard." + context.deploymentID() + ".";
     registry = config().getString("metrics_registry") == null ? null
         : BackendRegistries.getNow(config().getString("metrics_registry"));
+    boolean persist = config().getBoolean("persist", true) && config().getJsonObject("database") != null;
     return vertx.sharedData().getLocalCounter(shardPrefix + "instances")
         .compose(counter -> counter.getAndIncrement())
         .compose(number -> {
           shard = (int) (number % shards);
+          if (persist) {
+            store = new GrantStore(Pools.create(vertx, config().getJsonObject("database").copy().put("pool_size", 1),
+                "ratelimit-" + shard));
+          }
           for (String endpoint : settings.budgets().keySet()) {
             if (ownerOf(endpoint) == shard) {
               limiter(endpoint);
             }
           }
+          return store == null ? Future.succeededFuture() : restore();
+        })
+        .compose(restored -> {
           sweepTimer = vertx.setPeriodic(settings.minuteMs(), id -> sweep());
           metricsTimer = vertx.setPeriodic(config().getLong("metrics_interval_ms", 1_000L), id -> refreshFigures());
+          if (store != null) {
+            flushTimer = vertx.setPeriodic(config().getLong("persist_interval_ms", 250L), id -> store.flush());
+          }
           refreshFigures();
           List<Future<Void>> registered = new ArrayList<>();
           registered.add(register(shardPrefix + shard + ".acquire", this::acquireHere));
@@ -99,8 +113,52 @@ public final class RateLimitVerticle extends VerticleBase {
           return Future.all(registered);
         })
         .compose(registered -> vertx.isClustered() ? startCluster() : Future.succeededFuture())
-        .onSuccess(started -> log.debug("Rate limiter shard {} of {} owns {}", shard, shards,
-            limiters.keySet()));
+        .onSuccess(started -> log.debug("Rate limiter shard {} of {} owns {}", shard, shards, limiters.keySet()));
+  }
+
+  /**
+   * Puts back the grants of the last hour and the learned budgets of this instance's endpoints, so a
+   * restart neither spends again what was spent nor forgets what Plaid taught. Without the database the
+   * limiter still starts, with an empty memory.
+   */
+  private Future<Void> restore() {
+    long now = now();
+    int[] restored = new int[1];
+    return store.loadGrants(now - settings.hourMs() - settings.marginMs())
+        .compose(grants -> {
+          grants.forEach((endpoint, list) -> {
+            if (ownerOf(endpoint) != shard || !settings.budgets().containsKey(endpoint)) {
+              return;
+            }
+            for (SlidingWindow window : limiter(endpoint).client().windows()) {
+              for (GrantStore.Grants grant : list) {
+                for (int i = 0; i < grant.count(); i++) {
+                  window.restore(grant.at());
+                }
+              }
+            }
+            list.forEach(grant -> restored[0] += grant.count());
+          });
+          return store.loadLearned();
+        })
+        .map(learned -> {
+          for (GrantStore.Learned entry : learned) {
+            if (ownerOf(entry.endpoint()) == shard && settings.budgets().containsKey(entry.endpoint())) {
+              limiter(entry.endpoint()).client().windows().stream()
+                  .filter(window -> window.name().equals(entry.window()))
+                  .forEach(window -> window.restoreLearning(entry.lowered(), entry.last429At()));
+            }
+          }
+          if (restored[0] > 0 || !learned.isEmpty()) {
+            log.info("Rate limiter shard {} remembered {} grants of the last hour and {} learned budgets",
+                shard, restored[0], learned.size());
+          }
+          return (Void) null;
+        })
+        .recover(failure -> {
+          log.warn("Rate limiter starts without its stored grants: {}", failure.getMessage());
+          return Future.succeededFuture();
+        });
   }
 
   /** Competes for the cluster-wide ownership of this shard's configured endpoints (docs/cluster.md). */
@@ -189,6 +247,9 @@ public final class RateLimitVerticle extends VerticleBase {
         }
       });
       limiters.put(endpoint, limiter);
+      if (store != null) {
+        limiter.onClientGrant(at -> store.granted(endpoint, at));
+      }
       // meters only for configured endpoints: a caller's typo must not grow the registry
       if (settings.budgets().containsKey(endpoint)) {
         registerMeters(limiter);
@@ -289,7 +350,15 @@ public final class RateLimitVerticle extends VerticleBase {
 
   private RateLimitReportReply reportNow(RateLimitReport report) {
     long retryAfter = retryAfterMs(report.retryAfter(), System.currentTimeMillis());
-    RateLimitReportReply reply = limiter(report.endpoint()).report(report, retryAfter);
+    EndpointLimiter limiter = limiter(report.endpoint());
+    RateLimitReportReply reply = limiter.report(report, retryAfter);
+    if (store != null && "client".equals(reply.scope())) {
+      for (SlidingWindow window : limiter.client().windows()) {
+        if (window.last429At() != Long.MIN_VALUE) {
+          store.saveLearned(new GrantStore.Learned(report.endpoint(), window.name(), window.lowered(), window.last429At()));
+        }
+      }
+    }
     log.info("Plaid rate limit {} on {} charged to {} scope: closed until {}, effective budget {}",
         report.errorCode(), report.endpoint(), reply.scope(), reply.coolingUntil(), reply.effectiveBudget());
     return reply;
@@ -358,6 +427,9 @@ public final class RateLimitVerticle extends VerticleBase {
 
   private void sweep() {
     long now = now();
+    if (store != null && shard == 0) {
+      store.prune(now - settings.hourMs() - settings.marginMs());
+    }
     for (EndpointLimiter limiter : limiters.values()) {
       limiter.sweep(now);
     }
@@ -438,6 +510,10 @@ public final class RateLimitVerticle extends VerticleBase {
     limiters.values().forEach(limiter -> limiter.close(now));
     if (registry != null) {
       meters.forEach(registry::remove);
+    }
+    if (store != null) {
+      vertx.cancelTimer(flushTimer);
+      return released.compose(done -> store.close());
     }
     return released;
   }

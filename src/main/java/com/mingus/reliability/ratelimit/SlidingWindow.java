@@ -150,6 +150,35 @@ final class SlidingWindow {
     last429At = now;
   }
 
+  /**
+   * Puts back a grant a previous process made (in time order); when more come back than the budget holds
+   * (another node's grants, a budget lowered since), the oldest give way.
+   */
+  void restore(long at) {
+    if (size == grants.length) {
+      head = (head + 1) % grants.length;
+      size--;
+    }
+    grants[(head + size) % grants.length] = at;
+    size++;
+  }
+
+  /** Puts back a learned budget; recovery goes on from when its last 429 came. */
+  void restoreLearning(int budget, long at429) {
+    lowered = Math.max(minimum(), Math.min(configured, budget));
+    last429At = at429;
+  }
+
+  /** The budget the last 429 left, for storing; the configured one when never lowered. */
+  int lowered() {
+    return lowered;
+  }
+
+  /** When the last 429 came, or {@link Long#MIN_VALUE}. */
+  long last429At() {
+    return last429At;
+  }
+
   /** True when the window holds nothing worth keeping: no grant in it and the budget fully recovered. */
   boolean idle(long now) {
     return used(now) == 0 && effective(now) >= configured;
