@@ -183,8 +183,9 @@ public final class ClusterChaos {
       while (System.nanoTime() < chaosEnd) {
         long now = System.nanoTime();
         if (now >= nextKill) {
-          List<Integer> live = cluster.liveNodes();
-          if (live.size() > 1) {
+          // one node down at a time: a victim only while every other node is up
+          List<Integer> live = cluster.upNodes();
+          if (live.size() == plan.nodes()) {
             int victim = live.get(random.nextInt(live.size()));
             String dead = nodeIds.get(victim);
             cluster.kill(victim);
@@ -213,12 +214,7 @@ public final class ClusterChaos {
         }
         if (sent < plan.notifications() && now >= nextNotify) {
           int k = sent++;
-          Bus.<NotifySendResult>request(cluster.bus, Addresses.NOTIFY_SEND, new NotifySend("user-" + k,
-                  "data_sync_status", null, "chaos-" + k, new JsonObject().put("institution_name", "Chaos Bank")
-                      .put("status", "checked " + k), List.of("in_app", "email"), null, "User " + k,
-                  "user" + k + "@chaos.test"), 10_000)
-              .onSuccess(result -> notificationIds.add(result.notificationId()))
-              .onFailure(failure -> log.warn("notify.send {} failed: {}", k, failure.getMessage()));
+          notifyOnce(cluster, k, notificationIds, 5);
           nextNotify = now + notifyEvery;
         }
         // data keeps changing: a few Items a second get new, modified and removed transactions
@@ -266,6 +262,8 @@ public final class ClusterChaos {
       double budgetUse = settleRequests / (plan.syncPerWindow() * settleSeconds * 1000 / windowMs);
 
       // every notification out once
+      int asked = sent;
+      Await.until(() -> notificationIds.size() >= asked, Duration.ofSeconds(60), "every notification accepted");
       Await.until(() -> Sql.number(cluster.db, "SELECT count(*) FROM notify_deliveries WHERE status IN "
               + "('pending', 'retrying')") == 0, Duration.ofSeconds(120), "every delivery finished");
       ClusterHarness.pause(1_000);
@@ -306,6 +304,30 @@ public final class ClusterChaos {
     } finally {
       mail.stop();
     }
+  }
+
+  /**
+   * Asks for notification k, and again when no answer comes (its node died holding the request): the
+   * dedupe key makes the repeat the same notification, as health's own retries do.
+   */
+  private static void notifyOnce(ClusterHarness cluster, int k, List<String> ids, int triesLeft) {
+    Bus.<NotifySendResult>request(cluster.bus, Addresses.NOTIFY_SEND, new NotifySend("user-" + k,
+            "data_sync_status", null, "chaos-" + k, new JsonObject().put("institution_name", "Chaos Bank")
+                .put("status", "checked " + k), List.of("in_app", "email"), null, "User " + k,
+            "user" + k + "@chaos.test"), 5_000)
+        .onSuccess(result -> {
+          synchronized (ids) {
+            if (!ids.contains(result.notificationId())) {
+              ids.add(result.notificationId());
+            }
+          }
+        })
+        .onFailure(failure -> {
+          log.warn("notify.send {} failed ({} tries left): {}", k, triesLeft - 1, failure.getMessage());
+          if (triesLeft > 1) {
+            cluster.bus.setTimer(1_000, id -> notifyOnce(cluster, k, ids, triesLeft - 1));
+          }
+        });
   }
 
   private static String userOf(List<String> items, String itemId) {

@@ -64,6 +64,7 @@ public final class ClusterHarness implements AutoCloseable {
   private final Path logDir;
   private final Map<String, String> extraEnv;
   private final int testMemberPort;
+  private final java.util.Set<Integer> up = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   private ClusterHarness(String clusterName, DatabaseTarget db, Vertx sandboxVertx, int sandboxPort, Vertx bus, int nodes,
       Path configFile, Path logDir, Map<String, String> extraEnv, int testMemberPort, int[] clusterPorts) {
@@ -233,6 +234,7 @@ public final class ClusterHarness implements AutoCloseable {
                 URI.create("http://127.0.0.1:" + httpPorts[node] + "/api/reliability/health"))
             .timeout(Duration.ofSeconds(3)).build(), HttpResponse.BodyHandlers.ofString());
         if (response.statusCode() == 200) {
+          up.add(node);
           return;
         }
       } catch (IOException e) {
@@ -252,6 +254,7 @@ public final class ClusterHarness implements AutoCloseable {
     if (process == null) {
       return;
     }
+    up.remove(node);
     process.destroyForcibly();
     try {
       process.waitFor();
@@ -261,11 +264,11 @@ public final class ClusterHarness implements AutoCloseable {
     log.info("Node {} killed (pid {})", node, process.pid());
   }
 
-  /** The node ids (as the nodes wrote them into server_starts) are not needed; this lists the live ones. */
-  public List<Integer> liveNodes() {
+  /** The nodes that are running and have answered their health endpoint since they last started. */
+  public List<Integer> upNodes() {
     List<Integer> live = new ArrayList<>();
     for (int i = 0; i < processes.length; i++) {
-      if (alive(i)) {
+      if (alive(i) && up.contains(i)) {
         live.add(i);
       }
     }
