@@ -177,7 +177,8 @@ public final class ClusterChaos {
       long nextKill = System.nanoTime() + plan.killEvery().toNanos();
       int kills = 0;
       int sent = 0;
-      long notifyEvery = plan.chaos().toNanos() / Math.max(1, plan.notifications());
+      // every notification asked for in the first 80% of the chaos, so kills land among them
+      long notifyEvery = plan.chaos().toNanos() * 4 / 5 / Math.max(1, plan.notifications());
       long nextNotify = System.nanoTime();
       long saturatedFrom = 0;
       while (System.nanoTime() < chaosEnd) {
