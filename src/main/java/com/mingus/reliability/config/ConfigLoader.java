@@ -42,6 +42,7 @@ public final class ConfigLoader {
       new EnvSetting("PLAID_CLIENT_ID", "plaid.client_id", Kind.STRING),
       new EnvSetting("PLAID_SECRET", "plaid.secret", Kind.STRING),
       new EnvSetting("SANDBOX_PORT", "sandbox.port", Kind.INT),
+      new EnvSetting("SANDBOX_HOST", "sandbox.host", Kind.STRING),
       new EnvSetting("MINGUS_DEMO", "demo.enabled", Kind.BOOLEAN),
       new EnvSetting("TOKEN_ENCRYPTION_KEYS", "crypto.token_encryption_keys", Kind.STRING),
       new EnvSetting("SMTP_HOST", "smtp.host", Kind.STRING),

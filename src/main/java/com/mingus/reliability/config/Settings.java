@@ -57,6 +57,17 @@ public record Settings(
     int sandboxPort = port(section(raw, "sandbox").getValue("port", 7070), "SANDBOX_PORT");
     boolean demo = bool(section(raw, "demo").getValue("enabled", true), "MINGUS_DEMO");
     ClusterSettings clustering = ClusterSettings.from(section(raw, "cluster"));
+    if (clustering.enabled()) {
+      // what a lone node generates for itself, a cluster must share
+      if (secret == null) {
+        throw new ConfigException("MINGUS_JWT_SECRET", "is required with CLUSTER=true: a token one node issues "
+            + "must be accepted by every node");
+      }
+      if (blank((String) ConfigLoader.get(raw, "crypto.token_encryption_keys"))) {
+        throw new ConfigException("TOKEN_ENCRYPTION_KEYS", "is required with CLUSTER=true: every node must "
+            + "decrypt the access tokens any node stored");
+      }
+    }
     long shutdown = positive(section(raw, "shutdown").getValue("timeout_ms", 10_000), "SHUTDOWN_TIMEOUT_MS", 0, 600_000);
     return new Settings(raw, httpHost, httpPort, Path.of(dataDirText), target, poolSize, secret, plaidBaseUrl,
         sandboxPort, demo, clustering.enabled(), shutdown, clustering);

@@ -43,8 +43,9 @@ import org.slf4j.LoggerFactory;
  * of {@code n} owns the endpoints whose path hashes to {@code i mod n} and is the only one that touches
  * their state, on its own event loop, so each decision is atomic without a lock. Whichever instance the
  * bus hands a request to forwards it to the owner's local address. The public addresses are local
- * consumers: on a cluster each node keeps its own share of the budget ({@code budget_share}) until the
- * cluster-wide budget of docs/ratelimit.md exists.
+ * consumers. On a cluster the same rule goes one level up ({@link ClusterOwnership}, docs/cluster.md): the
+ * instance owning an endpoint on its node decides only while it holds the endpoint's cluster-wide lock, and
+ * otherwise forwards once more, over the clustered bus, to the node that does.
  */
 public final class RateLimitVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(RateLimitVerticle.class);
@@ -73,6 +74,7 @@ public final class RateLimitVerticle extends VerticleBase {
       return Future.failedFuture(e);
     }
     epochBase = System.currentTimeMillis() - System.nanoTime() / 1_000_000;
+    cluster = vertx.isClustered() ? clusterOwnership() : null;
     // the deployment's own count, so a config that disagrees with it can never make two owners of a budget
     shards = Math.max(1, context.getInstanceCount());
     shardPrefix = "ratelimit.shard." + context.deploymentID() + ".";
@@ -163,8 +165,22 @@ public final class RateLimitVerticle extends VerticleBase {
 
   /** Competes for the cluster-wide ownership of this shard's configured endpoints (docs/cluster.md). */
   private Future<Void> startCluster() {
+    List<String> mine = new ArrayList<>();
+    for (String endpoint : settings.budgets().keySet()) {
+      if (ownerOf(endpoint) == shard) {
+        mine.add(endpoint);
+      }
+    }
+    return cluster.start(mine);
+  }
+
+  /**
+   * Made before any consumer is registered: from its first message this instance forwards the endpoints
+   * it does not own cluster-wide, rather than deciding them alone for a moment.
+   */
+  private ClusterOwnership clusterOwnership() {
     JsonObject clusterConfig = config().getJsonObject("cluster", new JsonObject());
-    cluster = new ClusterOwnership(vertx, clusterConfig.getLong("poll_ms", 500L),
+    return new ClusterOwnership(vertx, clusterConfig.getLong("poll_ms", 500L),
         clusterConfig.getLong("lock_timeout_ms", 100L), new ClusterOwnership.Owner() {
           @Override
           public void tookOver(String endpoint, boolean previousOwnerExisted) {
@@ -187,13 +203,6 @@ public final class RateLimitVerticle extends VerticleBase {
             };
           }
         });
-    List<String> mine = new ArrayList<>();
-    for (String endpoint : settings.budgets().keySet()) {
-      if (ownerOf(endpoint) == shard) {
-        mine.add(endpoint);
-      }
-    }
-    return cluster.start(mine);
   }
 
   private <T> void decodeThen(Message<Object> message, Class<T> type, Function<JsonObject, T> fromJson,

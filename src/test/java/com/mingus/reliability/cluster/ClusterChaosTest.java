@@ -27,6 +27,8 @@ class ClusterChaosTest {
     assertThat(outcome.emailDuplicates()).as("recipients that got a mail twice").isZero();
     assertThat(outcome.inAppAnnounced()).isEqualTo(20);
     assertThat(outcome.inAppDuplicates()).isZero();
+    assertThat(outcome.healthChanges()).as("health changes published to another member").isPositive();
+    assertThat(outcome.healthRepeats()).as("health changes published twice").isZero();
     assertThat(outcome.worstRecoveryMs()).as("slowest takeover of a dead node's leases").isLessThan(15_000);
   }
 }

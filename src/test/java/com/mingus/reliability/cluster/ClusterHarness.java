@@ -122,13 +122,21 @@ public final class ClusterHarness implements AutoCloseable {
   }
 
   private static Vertx joinAsLiteMember(Map<String, String> env) {
-    ClusterSettings cluster = Settings.fromOverrides(env).clustering();
+    ClusterSettings cluster = clusterSettings(env);
     Config config = Clustering.hazelcastConfig(cluster).setLiteMember(true);
     Vertx vertx = Await.result(Vertx.builder()
         .with(new VertxOptions().setEventBusOptions(Clustering.eventBusOptions(cluster)))
         .withClusterManager(new HazelcastClusterManager(config)).buildClustered(), Duration.ofSeconds(60));
     MessageCodecs.register(vertx.eventBus());
     return vertx;
+  }
+
+  /** The cluster settings of a set of CLUSTER_* variables (with the secrets a cluster requires). */
+  static ClusterSettings clusterSettings(Map<String, String> clusterEnv) {
+    Map<String, String> env = new HashMap<>(clusterEnv);
+    env.put("MINGUS_JWT_SECRET", JWT_SECRET);
+    env.put("TOKEN_ENCRYPTION_KEYS", TestApp.TEST_KEYS);
+    return Settings.fromOverrides(env).clustering();
   }
 
   private static Map<String, String> clusterEnv(String clusterName, int[] clusterPorts, int testMemberPort, int ownPort) {
