@@ -94,7 +94,7 @@ public final class ClusterThroughput {
   }
 
   static String syncs(int nodes, int connections) {
-    JsonObject config = config(1_000_000, 1_000_000, 1.0, 100);
+    JsonObject config = config(100_000, 1_000, 1.0, 100);
     try (ClusterHarness cluster = ClusterHarness.create("syncs-" + nodes, nodes, config,
         new JsonObject().put("rate_limits", sandboxLimits(config)).put("today", "2026-11-27"), Map.of())) {
       cluster.startAll();
