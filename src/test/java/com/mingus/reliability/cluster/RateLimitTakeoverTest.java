@@ -62,6 +62,9 @@ class RateLimitTakeoverTest {
     HazelcastClusterManager firstManager = manager(name, portA, members);
     first = join(firstManager, name, portA, members);
     deployLimiter(first);
+    // the first limiter owns the budget once the endpoint's cluster lock is taken (nobody else can yet)
+    Await.until(() -> firstManager.getHazelcastInstance().getMap("__vertx.map.lock")
+        .isLocked("mingus.ratelimit.owner:" + ENDPOINT), Duration.ofSeconds(20), "the first node owns the budget");
     second = join(manager(name, portB, members), name, portB, members);
     deployLimiter(second);
 
