@@ -6,7 +6,7 @@ import io.vertx.core.json.JsonObject;
  * Answer to {@code ratelimit.acquire}: either granted (the call may go now, and has been counted), or not,
  * with {@code notBefore} the earliest epoch millisecond at which asking again can succeed and
  * {@code blockedBy} naming what binds ({@code client_minute}, {@code client_hour}, {@code item_minute},
- * {@code client_cooldown}, {@code item_cooldown}, {@code queue_full}). {@code waitedMs} is how long the
+ * {@code client_cooldown}, {@code item_cooldown}, {@code queue}, {@code queue_full}, {@code stopping}). {@code waitedMs} is how long the
  * limiter held the request.
  */
 public record PermitReply(boolean granted, long notBefore, String blockedBy, long waitedMs) implements BusMessage {

@@ -230,7 +230,7 @@ final class EndpointLimiter {
       Waiter next = null;
       for (LinkedHashMap<String, ArrayDeque<Waiter>> queue : queues) {
         Iterator<Map.Entry<String, ArrayDeque<Waiter>>> entries = queue.entrySet().iterator();
-        while (entries.hasNext() && next == null) {
+        while (next == null && entries.hasNext()) {
           Map.Entry<String, ArrayDeque<Waiter>> entry = entries.next();
           Scope item = item(entry.getKey());
           if (item == null || item.nextFree(now) <= now) {

@@ -29,6 +29,7 @@ import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
@@ -65,6 +66,8 @@ public final class RateLimitVerticle extends VerticleBase {
   private ClusterOwnership cluster;
   private long flushTimer = -1;
   private GrantStore store;
+  /** Requests this instance forwarded and still waits on: answered at stop, when their replies can no longer come back. */
+  private final Map<Message<Object>, String> forwarded = new IdentityHashMap<>();
 
   @Override
   public Future<?> start() {
@@ -222,10 +225,24 @@ public final class RateLimitVerticle extends VerticleBase {
       here.run();
       return;
     }
+    forward(message, ClusterOwnership.address(endpoint, verb), verb, body, waitMs);
+  }
+
+  /** Forwards once and relays the answer; a request still out when this instance stops is answered then. */
+  private void forward(Message<Object> message, String address, String verb, Object body, long waitMs) {
     DeliveryOptions options = new DeliveryOptions().setSendTimeout(waitMs + settings.forwardTimeoutMs());
-    vertx.eventBus().request(ClusterOwnership.address(endpoint, verb), body, options)
-        .onSuccess(reply -> message.reply(reply.body()))
-        .onFailure(failure -> fail(message, failure));
+    forwarded.put(message, verb);
+    vertx.eventBus().request(address, body, options)
+        .onComplete(done -> {
+          if (forwarded.remove(message) == null) {
+            return;
+          }
+          if (done.succeeded()) {
+            message.reply(done.result().body());
+          } else {
+            fail(message, done.cause());
+          }
+        });
   }
 
   private Future<Void> register(String address, io.vertx.core.Handler<Message<Object>> handler) {
@@ -327,10 +344,7 @@ public final class RateLimitVerticle extends VerticleBase {
       decide(message, endpoint, verb, body, waitMs, here);
       return;
     }
-    DeliveryOptions options = new DeliveryOptions().setSendTimeout(waitMs + settings.forwardTimeoutMs());
-    vertx.eventBus().request(shardPrefix + owner + "." + verb, body, options)
-        .onSuccess(reply -> message.reply(reply.body()))
-        .onFailure(failure -> fail(message, failure));
+    forward(message, shardPrefix + owner + "." + verb, verb, body, waitMs);
   }
 
   // --- owner addresses: the body is already a parsed record
@@ -513,6 +527,14 @@ public final class RateLimitVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     Future<Void> released = cluster == null ? Future.succeededFuture() : cluster.stop();
+    forwarded.forEach((message, verb) -> {
+      if (verb.equals("acquire")) {
+        message.reply(PermitReply.deny(now() + settings.forwardTimeoutMs(), "stopping", 0));
+      } else {
+        message.fail(FailureCodes.UNAVAILABLE, "the rate limiter is stopping");
+      }
+    });
+    forwarded.clear();
     vertx.cancelTimer(sweepTimer);
     vertx.cancelTimer(metricsTimer);
     long now = now();
