@@ -22,15 +22,17 @@ import org.slf4j.LoggerFactory;
  * {@code vertx.sharedData()}); the holder registers clustered consumers on the endpoint's cluster
  * addresses and decides every permit of that endpoint, and every other node forwards to it. Hazelcast
  * frees a lock when its holder leaves the cluster (a kill included, once the member times out), and the
- * next instance to take it assumes the dead owner's last window fully used: an endpoint counter says
- * whether anyone owned the endpoint before.
+ * next instance to take it assumes the dead owner's last window fully used. A cluster map names each
+ * endpoint's owner and tells a new owner whether anyone owned the endpoint before; the owner writes its
+ * entry again at every poll, so the entry has a backup on another member soon after one joins (a value
+ * written while a member was alone has none, and would die with it).
  *
  * <p>Touched only on the owning instance's event loop.
  */
 final class ClusterOwnership {
   private static final Logger log = LoggerFactory.getLogger(ClusterOwnership.class);
   private static final String LOCK_PREFIX = "mingus.ratelimit.owner:";
-  private static final String EPOCH_PREFIX = "mingus.ratelimit.epoch:";
+  private static final String OWNERS = "mingus.ratelimit.owners";
   private static final String ADDRESS_PREFIX = "ratelimit.cluster:";
   static final List<String> VERBS = List.of("acquire", "report", "status");
 
@@ -49,6 +51,7 @@ final class ClusterOwnership {
   private final Map<String, List<MessageConsumer<Object>>> consumers = new HashMap<>();
   private final List<String> wanted = new ArrayList<>();
   private final Set<String> trying = new HashSet<>();
+  private final String id = java.util.UUID.randomUUID().toString();
   private long pollTimer = -1;
   private boolean stopped;
 
@@ -81,6 +84,12 @@ final class ClusterOwnership {
 
   private Future<Void> attemptAll() {
     List<Future<Void>> attempts = new ArrayList<>();
+    if (!held.isEmpty()) {
+      attempts.add(vertx.sharedData().<String, String>getAsyncMap(OWNERS)
+          .compose(owners -> Future.join(held.keySet().stream().map(endpoint -> owners.put(endpoint, id)).toList()))
+          .<Void>mapEmpty()
+          .recover(failure -> Future.succeededFuture()));
+    }
     for (String endpoint : wanted) {
       // one attempt at a time per endpoint: a second one could take the (reentrant) lock twice
       if (!held.containsKey(endpoint) && trying.add(endpoint)) {
@@ -98,15 +107,16 @@ final class ClusterOwnership {
             return Future.succeededFuture();
           }
           held.put(endpoint, lock);
-          return vertx.sharedData().getCounter(EPOCH_PREFIX + endpoint)
-              .compose(counter -> counter.incrementAndGet())
+          return vertx.sharedData().<String, String>getAsyncMap(OWNERS)
+              .compose(owners -> owners.get(endpoint)
+                  .compose(previous -> owners.put(endpoint, id).map(previous != null)))
               .recover(failure -> {
                 // cannot tell whether someone owned it: assume so, which only costs a window
-                log.warn("Rate-limit owner epoch of {} unreadable: {}", endpoint, failure.getMessage());
-                return Future.succeededFuture(Long.MAX_VALUE);
+                log.warn("Rate-limit owner of {} unreadable: {}", endpoint, failure.getMessage());
+                return Future.succeededFuture(true);
               })
-              .compose(epoch -> {
-                owner.tookOver(endpoint, epoch > 1);
+              .compose(previousOwnerExisted -> {
+                owner.tookOver(endpoint, previousOwnerExisted);
                 return register(endpoint);
               })
               .onSuccess(registered -> log.info("This node now owns the cluster-wide Plaid budget of {}", endpoint));
