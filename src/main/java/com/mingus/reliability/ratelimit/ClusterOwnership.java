@@ -5,6 +5,8 @@ import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.spi.cluster.ClusterManager;
 import io.vertx.core.shareddata.Lock;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -67,9 +69,28 @@ final class ClusterOwnership {
     return ADDRESS_PREFIX + endpoint + "." + verb;
   }
 
-  /** True while this instance holds the endpoint's cluster lock. */
+  /**
+   * True while this instance holds the endpoint's cluster lock and is still a member: a node whose
+   * cluster manager stopped (its member terminated or removed) must stop deciding, since another node
+   * will have taken the lock.
+   */
   boolean owns(String endpoint) {
+    if (held.isEmpty()) {
+      return false;
+    }
+    if (!member()) {
+      log.warn("This node left the cluster: it no longer decides the Plaid budgets of {}", held.keySet());
+      held.clear();
+      consumers.values().forEach(list -> list.forEach(MessageConsumer::unregister));
+      consumers.clear();
+      return false;
+    }
     return held.containsKey(endpoint);
+  }
+
+  private boolean member() {
+    ClusterManager manager = ((VertxInternal) vertx).clusterManager();
+    return manager != null && manager.isActive();
   }
 
   /** Tries every endpoint once (so a lone first node owns its endpoints when it starts), then keeps trying. */
@@ -92,7 +113,7 @@ final class ClusterOwnership {
     }
     for (String endpoint : wanted) {
       // one attempt at a time per endpoint: a second one could take the (reentrant) lock twice
-      if (!held.containsKey(endpoint) && trying.add(endpoint)) {
+      if (member() && !held.containsKey(endpoint) && trying.add(endpoint)) {
         attempts.add(attempt(endpoint).onComplete(done -> trying.remove(endpoint)));
       }
     }

@@ -196,16 +196,25 @@ public final class RateLimitVerticle extends VerticleBase {
 
           @Override
           public io.vertx.core.Handler<Message<Object>> handler(String verb) {
+            // a request routed here after this node lost the endpoint (a stale route) is refused, never decided
             return switch (verb) {
               case "acquire" -> message -> decodeThen(message, PermitRequest.class, PermitRequest::fromJson,
-                  request -> limiter(request.endpoint()).acquire(request, message::reply));
+                  request -> ifOwner(message, request.endpoint(), () -> limiter(request.endpoint()).acquire(request, message::reply)));
               case "report" -> message -> decodeThen(message, RateLimitReport.class, RateLimitReport::fromJson,
-                  report -> message.reply(reportNow(report)));
+                  report -> ifOwner(message, report.endpoint(), () -> message.reply(reportNow(report))));
               default -> message -> decodeThen(message, RateLimitStatusRequest.class, RateLimitStatusRequest::fromJson,
-                  request -> message.reply(new RateLimitStatus(statusBody(request))));
+                  request -> ifOwner(message, request.endpoint(), () -> message.reply(new RateLimitStatus(statusBody(request)))));
             };
           }
         });
+  }
+
+  private void ifOwner(Message<Object> message, String endpoint, Runnable decide) {
+    if (endpoint != null && cluster.owns(endpoint)) {
+      decide.run();
+    } else {
+      message.fail(FailureCodes.UNAVAILABLE, "this node does not own the Plaid budget of " + endpoint);
+    }
   }
 
   private <T> void decodeThen(Message<Object> message, Class<T> type, Function<JsonObject, T> fromJson,
