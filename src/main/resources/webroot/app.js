@@ -86,7 +86,7 @@
         (msg.connections || []).forEach((c) => state.connections.set(c.connection_id, c));
         state.institutions.clear();
         (msg.institutions || []).forEach((i) => state.institutions.set(i.institution_id, i));
-        renderConnections(); renderInstitutions();
+        renderConnections(); renderInstitutions(); loadSyncs();
       } else if (msg.type === 'health') {
         const c = msg.connection; const before = state.connections.get(c.connection_id);
         if (c.removed) state.connections.delete(c.connection_id);
@@ -96,6 +96,7 @@
             (before ? label(before.status) + ' → ' : '') + label(c.status), c.status);
         }
         renderConnections(c.connection_id);
+        clearTimeout(state.syncTimer); state.syncTimer = setTimeout(loadSyncs, 1500);
       } else if (msg.type === 'institution') {
         const i = msg.institution; state.institutions.set(i.institution_id, Object.assign({}, state.institutions.get(i.institution_id) || {}, i));
         activity('Bank ' + (i.name || i.institution_name || i.institution_id) + ': ' + label(i.status || i.circuit), i.status);
@@ -149,7 +150,7 @@
       return '<div class="conn" data-connection-id="' + esc(c.connection_id) + '" data-status="' + esc(c.status) + '">' +
         '<div class="name"><span>' + esc(c.institution_name || c.institution_id || 'Bank') + '</span><span class="pill ' + esc(c.status) + '">' + esc(label(c.status)) + '</span></div>' +
         '<div class="meta">' + (state.admin && c.user_id ? esc(c.user_id) + ' · ' : '') + 'synced ' + esc(ago(c.last_successful_sync)) +
-        (c.consecutive_failures ? ' · ' + esc(c.consecutive_failures) + ' failures in a row' : '') + (c.syncing ? ' · syncing…' : '') + '</div>' +
+        (c.consecutive_failures ? ' · ' + esc(c.consecutive_failures) + (c.consecutive_failures === 1 ? ' failure' : ' failures') + ' in a row' : '') + (c.syncing ? ' · syncing…' : '') + '</div>' +
         (hint(c) ? '<div class="hint">' + esc(hint(c)) + '</div>' : '') +
         (mine ? '<div class="actions">' +
           '<button class="small" data-act="sync-now" data-id="' + esc(c.connection_id) + '">Sync now</button>' +
@@ -178,11 +179,12 @@
   function renderInstitutions() {
     const rows = [...state.institutions.values()];
     $('institutions').innerHTML = rows.length ? rows.map((i) => {
-      const status = i.status || i.health || 'healthy'; const circuit = i.circuit || i.circuit_state || 'closed';
-      const n = typeof i.connections === 'number' ? i.connections : (i.connection_count || '');
+      const status = String(i.status || i.health || 'healthy').toLowerCase(); const circuit = String(i.circuit || i.circuit_state || 'closed').toLowerCase();
+      const rates = i.success_rates || {}; const hour = rates['1h'] || rates['5m'] || {};
+      const n = hour.rate != null ? hour.rate + ' % of ' + hour.total : (typeof i.connections === 'number' ? i.connections + ' connections' : '–');
       return '<tr data-institution-id="' + esc(i.institution_id) + '"><td>' + esc(i.name || i.institution_name || i.institution_id) + '</td>' +
         '<td><span class="pill ' + esc(status) + '">' + esc(label(status)) + '</span></td>' +
-        '<td><span class="pill ' + esc(circuit) + '">' + esc(label(circuit)) + '</span></td><td>' + esc(n) + '</td></tr>';
+        '<td><span class="pill ' + esc(circuit) + '" title="' + esc(i.circuit_reason || '') + '">' + esc(label(circuit)) + '</span></td><td>' + esc(n) + '</td></tr>';
     }).join('') : '<tr><td colspan="4" class="empty">No banks yet.</td></tr>';
   }
 
@@ -228,17 +230,18 @@
     } catch (e) { $('ratelimits').innerHTML = '<p class="empty">' + esc(e.message) + '</p>'; }
   }
   async function loadSyncs() {
-    const mine = [...state.connections.values()].filter((c) => c.user_id === undefined || c.user_id === state.user).slice(0, 12);
+    const mine = [...state.connections.values()].filter((c) => state.admin || c.user_id === undefined || c.user_id === state.user).slice(0, 12);
     const rows = [];
     await Promise.all(mine.map(async (c) => {
       try {
-        const r = await api('GET', '/api/reliability/connections/' + encodeURIComponent(c.connection_id) + '/sync-status');
-        (r.sync_logs || []).slice(0, 5).forEach((l) => rows.push(Object.assign({ bank: r.institution_name }, l)));
+        const base = state.admin ? '/api/admin/connections/' : '/api/reliability/connections/';
+        const r = await api('GET', base + encodeURIComponent(c.connection_id) + '/sync-status');
+        (r.sync_logs || []).slice(0, 5).forEach((l) => rows.push(Object.assign({ bank: r.institution_name, who: state.admin ? c.user_id : '' }, l)));
       } catch (e) { /* a removed connection */ }
     }));
     rows.sort((a, b) => String(b.started_at).localeCompare(String(a.started_at)));
     $('syncs').innerHTML = rows.length ? rows.slice(0, 15).map((l) =>
-      '<tr><td>' + esc(ago(l.started_at)) + '</td><td>' + esc(l.bank) + '</td><td>' + esc(l.trigger) + '</td><td><span class="pill ' + esc(l.status) + '">' + esc(label(l.status)) + '</span></td>' +
+      '<tr><td>' + esc(ago(l.started_at)) + '</td><td>' + esc(l.bank) + (l.who ? ' <span class="sub">' + esc(l.who) + '</span>' : '') + '</td><td>' + esc(l.trigger) + '</td><td><span class="pill ' + esc(l.status) + '">' + esc(label(l.status)) + '</span></td>' +
       '<td>+' + esc(l.added || 0) + ' ~' + esc(l.modified || 0) + ' −' + esc(l.removed || 0) + '</td><td>' + esc(l.duration_ms != null ? l.duration_ms + ' ms' : '') + '</td></tr>').join('')
       : '<tr><td colspan="6" class="empty">No syncs yet.</td></tr>';
   }

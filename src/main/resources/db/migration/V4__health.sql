@@ -18,15 +18,25 @@ CREATE TABLE health_connections (
   next_retry               TIMESTAMPTZ,
   consent_expiring         BOOLEAN     NOT NULL DEFAULT false,
   consent_expiration_time  TIMESTAMPTZ,
-  -- the last event applied, so the same published event seen by several nodes is applied once
-  last_event_key           TEXT,
   -- connection:state:since of the last change a user was told about, so each change is told once
   notified_key             TEXT,
+  -- when the newest event applied happened (a sync's start, a webhook's arrival): an older event arriving
+  -- later (from a slower node) still counts, but no longer decides the status
+  last_event_at            TIMESTAMPTZ,
+  -- optimistic concurrency: every write names the version it read
+  version                  BIGINT      NOT NULL DEFAULT 0,
   created_at               TIMESTAMPTZ NOT NULL DEFAULT now(),
   updated_at               TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 CREATE INDEX health_connections_user ON health_connections (user_id);
 CREATE INDEX health_connections_institution ON health_connections (institution_id);
+
+-- Every node's health instance sees every published event; the one whose insert claims an event applies it.
+CREATE TABLE health_applied_events (
+  event_key                TEXT PRIMARY KEY,
+  applied_at               TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+CREATE INDEX health_applied_events_at ON health_applied_events (applied_at);
 
 CREATE TABLE health_institutions (
   institution_id           TEXT PRIMARY KEY,

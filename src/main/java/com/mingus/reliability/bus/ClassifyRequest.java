@@ -7,8 +7,9 @@ import java.util.Locale;
  * The body of {@code classify.error}: one failed Plaid call. The Plaid error object's own fields are taken
  * as they are ({@code error_type}, {@code error_code}, ...; also accepted nested under {@code "error"}, as
  * webhooks carry it), with the HTTP status and any Retry-After; or a transport failure with no answer; or
- * only the raw response {@code body}, which the classifier parses itself. {@code attempt} counts from 1
- * (the first try of this request failed).
+ * only the raw response {@code body}, which the classifier parses itself. The Plaid client's failure
+ * record, in JSON, is accepted as it is (its fields at the top level or whole under {@code "failure"}).
+ * {@code attempt} counts from 1 (the first try of this request failed).
  *
  * <p>{@link #fromJson} never throws: a field of the wrong type reads as absent, a bad {@code attempt} as 0,
  * and {@link #problem()} says what is wrong so the verticle can fail with INVALID_REQUEST.
@@ -22,7 +23,7 @@ public record ClassifyRequest(
     String requestId,
     Integer httpStatus,
     Long retryAfterS,
-    Transport transport,
+    TransportFailure transport,
     String body,
     int attempt,
     String endpoint,
@@ -35,30 +36,6 @@ public record ClassifyRequest(
   /** Longest raw body carried at all; the classifier reads at most its configured share of it. */
   public static final int MAX_BODY_CHARS = 1_000_000;
 
-  /** A failure below HTTP: no Plaid answer was read. */
-  public enum Transport {
-    TIMEOUT,
-    CONNECTION_RESET,
-    CONNECTION_REFUSED,
-    DNS,
-    TLS,
-    /** An answer came, but not Plaid's JSON (a proxy's HTML page, a cut-off body). */
-    NOT_JSON,
-    /** A transport failure of a kind this contract does not name. */
-    OTHER;
-
-    public String wire() {
-      return name();
-    }
-
-    static Transport fromWire(Object value) {
-      if (!(value instanceof String text) || text.isBlank()) {
-        return null;
-      }
-      return WireEnums.parse(Transport.class, text, OTHER);
-    }
-  }
-
   /** A Plaid error answer: the error object's fields, its HTTP status and any Retry-After seconds. */
   public static ClassifyRequest plaidError(String errorType, String errorCode, String displayMessage, int httpStatus,
       Long retryAfterS, int attempt, String endpoint, String institutionId) {
@@ -67,7 +44,7 @@ public record ClassifyRequest(
   }
 
   /** A transport failure: no Plaid answer. */
-  public static ClassifyRequest transportFailure(Transport transport, int attempt, String endpoint, String institutionId) {
+  public static ClassifyRequest transportFailure(TransportFailure transport, int attempt, String endpoint, String institutionId) {
     return new ClassifyRequest(null, null, null, null, null, null, null, null, transport, null, attempt, endpoint,
         institutionId, null, null);
   }
@@ -101,7 +78,7 @@ public record ClassifyRequest(
     putIf(json, "request_id", requestId);
     putIf(json, "http_status", httpStatus);
     putIf(json, "retry_after_s", retryAfterS);
-    putIf(json, "transport", transport == null ? null : transport.wire());
+    putIf(json, "transport", transport == null ? null : transport.name());
     putIf(json, "body", body);
     json.put("attempt", attempt);
     putIf(json, "endpoint", endpoint);
@@ -116,37 +93,51 @@ public record ClassifyRequest(
     if (json == null) {
       json = new JsonObject();
     }
-    Object nested = json.getValue("error");
-    JsonObject error = nested instanceof JsonObject object ? object : new JsonObject();
-    Integer status = whole(first(json, error, "http_status"), 100, 599);
+    // the Plaid client's failure record may come whole under "failure"; a webhook's error object under "error"
+    JsonObject failure = object(json.getValue("failure"));
+    JsonObject error = object(json.getValue("error"));
+    if (error.isEmpty()) {
+      error = object(failure.getValue("error"));
+    }
+    JsonObject[] sources = {json, failure, error};
+    Integer status = whole(first(sources, "http_status"), 100, 599);
     if (status == null) {
       status = whole(error.getValue("status"), 100, 599);
     }
-    Long retryAfter = seconds(json.getValue("retry_after_s"));
+    Long retryAfter = seconds(first(sources, "retry_after_s"));
     Long attemptNumber = exactWhole(json.getValue("attempt"));
     Integer attempt = attemptNumber == null || attemptNumber < 1 || attemptNumber > Integer.MAX_VALUE
         ? null : attemptNumber.intValue();
     return new ClassifyRequest(
-        text(first(json, error, "error_type"), MAX_FIELD_CHARS),
-        text(first(json, error, "error_code"), MAX_FIELD_CHARS),
-        text(first(json, error, "error_code_reason"), MAX_FIELD_CHARS),
-        text(first(json, error, "error_message"), MAX_FIELD_CHARS),
-        text(first(json, error, "display_message"), MAX_FIELD_CHARS),
-        text(first(json, error, "request_id"), MAX_FIELD_CHARS),
+        text(first(sources, "error_type"), MAX_FIELD_CHARS),
+        text(first(sources, "error_code"), MAX_FIELD_CHARS),
+        text(first(sources, "error_code_reason"), MAX_FIELD_CHARS),
+        text(first(sources, "error_message"), MAX_FIELD_CHARS),
+        text(first(sources, "display_message"), MAX_FIELD_CHARS),
+        text(first(sources, "request_id"), MAX_FIELD_CHARS),
         status,
         retryAfter,
-        Transport.fromWire(json.getValue("transport")),
-        text(json.getValue("body"), MAX_BODY_CHARS),
+        transportOf(first(sources, "transport")),
+        text(first(sources, "body"), MAX_BODY_CHARS),
         attempt == null ? 0 : attempt,
-        text(json.getValue("endpoint"), MAX_FIELD_CHARS),
+        text(first(sources, "endpoint"), MAX_FIELD_CHARS),
         text(json.getValue("institution_id"), MAX_FIELD_CHARS),
         text(json.getValue("item_id"), MAX_FIELD_CHARS),
         text(json.getValue("connection_id"), MAX_FIELD_CHARS));
   }
 
-  private static Object first(JsonObject top, JsonObject error, String key) {
-    Object value = top.getValue(key);
-    return value != null ? value : error.getValue(key);
+  private static Object first(JsonObject[] sources, String key) {
+    for (JsonObject source : sources) {
+      Object value = source.getValue(key);
+      if (value != null) {
+        return value;
+      }
+    }
+    return null;
+  }
+
+  private static JsonObject object(Object value) {
+    return value instanceof JsonObject object ? object : new JsonObject();
   }
 
   private static String text(Object value, int max) {
@@ -196,5 +187,10 @@ public record ClassifyRequest(
     if (value != null) {
       json.put(key, value);
     }
+  }
+
+  /** The transport kind named on the wire; an unknown name is {@link TransportFailure#OTHER}, none is null. */
+  private static TransportFailure transportOf(Object value) {
+    return value instanceof String text && !text.isBlank() ? TransportFailure.parse(text) : null;
   }
 }

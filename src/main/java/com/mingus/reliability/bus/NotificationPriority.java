@@ -1,6 +1,8 @@
 package com.mingus.reliability.bus;
 
-/** The seed's NotificationPriority values; wire values are lower-case. Only {@link #CRITICAL} passes through quiet hours. */
+import java.util.Locale;
+
+/** The seed's NotificationPriority values; wire values are lower-case. */
 public enum NotificationPriority {
   LOW,
   MEDIUM,
@@ -11,13 +13,22 @@ public enum NotificationPriority {
     return WireEnums.wire(this);
   }
 
-  /** Lenient: unknown or missing is {@link #MEDIUM}. */
+  /** Lenient: an absent or unknown value reads as {@link #MEDIUM}. */
   public static NotificationPriority fromWire(Object value) {
     return WireEnums.parse(NotificationPriority.class, value, MEDIUM);
   }
 
-  /** Strict: the priority a text names, or null when it names none. */
-  public static NotificationPriority fromWire(String text) {
-    return WireEnums.parse(NotificationPriority.class, text, null);
+  /** Strict: a known priority, or null. */
+  public static NotificationPriority parse(String text) {
+    if (text == null) {
+      return null;
+    }
+    String wanted = text.trim().toLowerCase(Locale.ROOT);
+    for (NotificationPriority priority : values()) {
+      if (priority.wire().equals(wanted)) {
+        return priority;
+      }
+    }
+    return null;
   }
 }

@@ -1,8 +1,12 @@
 package com.mingus.reliability.bus;
 
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
 /**
- * The seed's NotificationType values (wire: lower-case), plus {@link #NONE} for "raise nothing" (used by
- * classification only; never a notification's type).
+ * The seed's NotificationType values (wire: lower-case), plus {@link #NONE}, which the classifier uses
+ * for "raise nothing" and which is never sent.
  */
 public enum NotificationType {
   PLAID_CONNECTION_ISSUE,
@@ -15,18 +19,34 @@ public enum NotificationType {
   ACCOUNT_UPDATE,
   NONE;
 
+  private static final List<NotificationType> SENDABLE =
+      Arrays.stream(values()).filter(type -> type != NONE).toList();
+
   public String wire() {
     return WireEnums.wire(this);
   }
 
-  /** Lenient: unknown or missing is {@link #NONE}. */
+  /** Lenient: an absent or unknown value reads as {@link #NONE}. */
   public static NotificationType fromWire(Object value) {
     return WireEnums.parse(NotificationType.class, value, NONE);
   }
 
-  /** Strict: the notification type a text names, or null when it names none (NONE included). */
-  public static NotificationType fromWire(String text) {
-    NotificationType type = WireEnums.parse(NotificationType.class, text, NONE);
-    return type == NONE ? null : type;
+  /** Strict: one of the eight types a user can be sent, or null. */
+  public static NotificationType parse(String text) {
+    if (text == null) {
+      return null;
+    }
+    String wanted = text.trim().toLowerCase(Locale.ROOT);
+    for (NotificationType type : SENDABLE) {
+      if (type.wire().equals(wanted)) {
+        return type;
+      }
+    }
+    return null;
+  }
+
+  /** The eight types a user can be sent (every value but {@link #NONE}). */
+  public static List<NotificationType> sendable() {
+    return SENDABLE;
   }
 }

@@ -1,5 +1,6 @@
 package com.mingus.reliability.classify;
 
+import com.mingus.reliability.bus.TransportFailure;
 import com.mingus.reliability.bus.Classification;
 import com.mingus.reliability.bus.ClassifyRequest;
 import com.mingus.reliability.bus.ConnectionStatus;
@@ -85,7 +86,7 @@ final class Classifier {
     return parsed;
   }
 
-  static Rule ruleFor(ParsedError error, Integer status, ClassifyRequest.Transport transport) {
+  static Rule ruleFor(ParsedError error, Integer status, TransportFailure transport) {
     if (error.hasError()) {
       Rule rule = CodeTable.forPlaidError(error.errorType(), error.errorCode());
       return rule != null ? rule : CodeTable.UNKNOWN;

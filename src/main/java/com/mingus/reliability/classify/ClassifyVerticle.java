@@ -35,16 +35,11 @@ public final class ClassifyVerticle extends VerticleBase {
 
   private Classifier classifier;
   private RetryBudget budget;
-  private Clock clock = Clock.systemUTC();
+  private final Clock clock = Clock.systemUTC();
   private MeterRegistry registry;
   private final ConcurrentMap<String, Counter> counters = new ConcurrentHashMap<>();
-
-  public ClassifyVerticle() {}
-
-  /** For tests: a fixed or moving clock instead of the system's. */
-  ClassifyVerticle(Clock clock) {
-    this.clock = clock;
-  }
+  private long lastBudgetWarningMs = Long.MIN_VALUE / 2;
+  private long suppressedWarnings;
 
   @Override
   public Future<?> start() {
@@ -92,11 +87,22 @@ public final class ClassifyVerticle extends VerticleBase {
     }
     count(classification);
     if (classification.budgetExhausted()) {
-      log.warn("Retry budget spent for institution {}: {} waits {} ms", request.institutionId(),
-          classification.errorCode() == null ? classification.category().wire() : classification.errorCode(),
-          classification.delayMs());
+      budgetWarning(request, classification);
     }
     message.reply(classification);
+  }
+
+  /** One warning a minute per instance at most: an outage would otherwise log every denied retry. */
+  private void budgetWarning(ClassifyRequest request, Classification classification) {
+    long now = clock.millis();
+    suppressedWarnings++;
+    if (now - lastBudgetWarningMs < 60_000) {
+      return;
+    }
+    log.warn("Retry budget spent: institution {} waits {} ms ({} retries turned into waits since the last warning)",
+        request.institutionId(), classification.delayMs(), suppressedWarnings);
+    lastBudgetWarningMs = now;
+    suppressedWarnings = 0;
   }
 
   private void outcome(Message<Object> message) {

@@ -1,7 +1,6 @@
 package com.mingus.reliability.classify;
 
 import io.vertx.core.json.JsonObject;
-import java.util.Locale;
 
 /**
  * Reads Plaid's error object out of a raw response body. Never throws: a body that is not JSON, cut off,
@@ -163,10 +162,11 @@ final class PlaidErrorParser {
       trimmed = trimmed.substring(0, MAX_CODE_CHARS);
     }
     StringBuilder out = new StringBuilder(trimmed.length());
-    String upper = trimmed.toUpperCase(Locale.ROOT);
-    for (int i = 0; i < upper.length(); i++) {
-      char c = upper.charAt(i);
-      out.append((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ? c : '_');
+    // char by char: String.toUpperCase can lengthen the text ("ß" becomes "SS"), past the bound just checked
+    for (int i = 0; i < trimmed.length(); i++) {
+      char c = trimmed.charAt(i);
+      char upper = c >= 'a' && c <= 'z' ? (char) (c - 'a' + 'A') : c;
+      out.append((upper >= 'A' && upper <= 'Z') || (upper >= '0' && upper <= '9') || upper == '_' ? upper : '_');
     }
     return out.toString();
   }
@@ -187,6 +187,9 @@ final class PlaidErrorParser {
       }
       if (Character.isSurrogate(c) && !validSurrogateAt(raw, i)) {
         continue;
+      }
+      if (out.length() + (space ? 2 : 1) > MAX_MESSAGE_CHARS) {
+        break;
       }
       if (space) {
         out.append(' ');

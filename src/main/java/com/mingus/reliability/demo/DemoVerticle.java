@@ -39,6 +39,7 @@ public final class DemoVerticle extends VerticleBase {
   private String sandboxHost;
   private int sandboxPort;
   private long busTimeoutMs;
+  private long actMs;
   private final List<Demo> connections = new ArrayList<>();
   private final List<Long> timers = new ArrayList<>();
   private final Random random = new Random(42);
@@ -50,6 +51,7 @@ public final class DemoVerticle extends VerticleBase {
     sandboxHost = config.getString("sandbox_host", "127.0.0.1");
     sandboxPort = config.getInteger("sandbox_port");
     busTimeoutMs = config.getLong("bus_timeout_ms", 20_000L);
+    actMs = config.getLong("act_spacing_ms", 8_000L);
     int users = Math.max(1, Math.min(10, config.getInteger("users", 3)));
     int transactions = config.getInteger("transactions_per_item", 120);
     long firstFaultMs = config.getLong("first_fault_after_ms", 12_000L);
@@ -129,27 +131,27 @@ public final class DemoVerticle extends VerticleBase {
     String limitedBank = BANKS[(3 + round) % BANKS.length][0];
     Demo loginVictim = connections.get((2 + round * 3) % connections.size());
 
-    log.info("Demo: {} goes into maintenance for 60 s", name(maintenanceBank));
+    log.info("Demo: {} goes into maintenance for {} s", name(maintenanceBank), 8 * actMs / 1000);
     control(HttpMethod.POST, "/__control/institutions/" + maintenanceBank + "/maintenance",
-        new JsonObject().put("until", Instant.now().plusSeconds(60).toString()))
+        new JsonObject().put("until", Instant.now().plusMillis(8 * actMs).toString()))
         .onSuccess(v -> syncAll(maintenanceBank));
 
-    timers.add(vertx.setTimer(8_000, t -> {
+    timers.add(vertx.setTimer(actMs, t -> {
       log.info("Demo: the login of {} at {} expires", loginVictim.userId(), name(loginVictim.institutionId()));
       control(HttpMethod.POST, "/__control/items/" + loginVictim.itemId() + "/reset-login", new JsonObject())
           .onSuccess(v -> syncNow(loginVictim));
     }));
 
-    timers.add(vertx.setTimer(16_000, t -> {
+    timers.add(vertx.setTimer(2 * actMs, t -> {
       log.info("Demo: {} answers with rate limits for a while", name(limitedBank));
       control(HttpMethod.POST, "/__control/faults", new JsonObject()
           .put("scope", new JsonObject().put("institution_id", limitedBank))
           .put("error_type", "RATE_LIMIT_EXCEEDED").put("error_code", "RATE_LIMIT").put("http_status", 429)
-          .put("duration_ms", 30_000))
+          .put("duration_ms", 4 * actMs))
           .onSuccess(v -> syncAll(limitedBank));
     }));
 
-    timers.add(vertx.setTimer(65_000, t -> {
+    timers.add(vertx.setTimer(8 * actMs, t -> {
       log.info("Demo: recovery: {} is back, {} logs in again, rate limits lifted", name(maintenanceBank),
           loginVictim.userId());
       control(HttpMethod.DELETE, "/__control/institutions/" + maintenanceBank + "/maintenance", null)

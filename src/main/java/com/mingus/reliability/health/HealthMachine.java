@@ -148,6 +148,25 @@ final class HealthMachine {
 
   /** The connection after one input; {@code now} stamps updated_at and, on a change, status_since. */
   static ConnectionHealth apply(ConnectionHealth h, Input in, Instant now) {
+    return apply(h, in, now, false);
+  }
+
+  /**
+   * As {@link #apply(ConnectionHealth, Input, Instant)}; a {@code stale} input (it happened before the newest
+   * one already applied, e.g. relayed late by a slower node) still counts in the sync counters but changes
+   * neither the status nor the error, retry and consent fields.
+   */
+  static ConnectionHealth apply(ConnectionHealth h, Input in, Instant now, boolean stale) {
+    if (stale) {
+      boolean success = in.signal() == Signal.SYNC_SUCCEEDED;
+      Instant lastSuccess = success && in.at() != null
+          && (h.lastSuccessfulSync() == null || in.at().isAfter(h.lastSuccessfulSync())) ? in.at() : h.lastSuccessfulSync();
+      long successes = h.syncSuccessCount() + (in.countsAsSync() && success ? 1 : 0);
+      long failures = h.syncFailureCount() + (in.countsAsSync() && !success ? 1 : 0);
+      return new ConnectionHealth(h.connectionId(), h.userId(), h.itemId(), h.institutionId(), h.institutionName(),
+          h.status(), h.statusSince(), lastSuccess, h.lastError(), successes, failures, h.consecutiveFailures(),
+          h.maintenanceUntil(), h.retryAttempts(), h.nextRetry(), h.consentExpiring(), h.consentExpirationTime(), now);
+    }
     boolean consent = h.consentExpiring();
     Instant consentTime = h.consentExpirationTime();
     switch (in.signal()) {

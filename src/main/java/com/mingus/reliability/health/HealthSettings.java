@@ -21,7 +21,8 @@ record HealthSettings(
     long reconcileRetryMs,
     long metricsIntervalMs,
     long busTimeoutMs,
-    int notifyRetries) {
+    int notifyRetries,
+    long eventMemoryMs) {
 
   static HealthSettings from(JsonObject config) {
     JsonObject circuit = config.getJsonObject("circuit", new JsonObject());
@@ -51,7 +52,8 @@ record HealthSettings(
         positive(config.getLong("reconcile_retry_ms", 5_000L), "reconcile_retry_ms"),
         positive(config.getLong("metrics_interval_ms", 5_000L), "metrics_interval_ms"),
         positive(config.getLong("bus_timeout_ms", 5_000L), "bus_timeout_ms"),
-        (int) nonNegative(config.getLong("notify_retries", 3L), "notify_retries"));
+        (int) nonNegative(config.getLong("notify_retries", 3L), "notify_retries"),
+        positive(config.getLong("event_memory_ms", 86_400_000L), "event_memory_ms"));
   }
 
   private static long positive(Long value, String key) {

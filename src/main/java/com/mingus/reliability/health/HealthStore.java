@@ -28,8 +28,19 @@ final class HealthStore {
   record Applied(ConnectionHealth before, ConnectionHealth after, HealthMachine.Notice notice, String noticeKey,
       boolean duplicate) {
     boolean changed() {
-      return !duplicate && after != null && (before == null || before.status() != after.status()
-          || !before.toJson().copy().put("updated_at", "").equals(after.toJson().copy().put("updated_at", "")));
+      if (duplicate || after == null) {
+        return false;
+      }
+      if (before == null) {
+        return true;
+      }
+      // everything but the write's own time stamp
+      ConnectionHealth same = new ConnectionHealth(after.connectionId(), after.userId(), after.itemId(),
+          after.institutionId(), after.institutionName(), after.status(), after.statusSince(),
+          after.lastSuccessfulSync(), after.lastError(), after.syncSuccessCount(), after.syncFailureCount(),
+          after.consecutiveFailures(), after.maintenanceUntil(), after.retryAttempts(), after.nextRetry(),
+          after.consentExpiring(), after.consentExpirationTime(), before.updatedAt());
+      return !same.equals(before);
     }
   }
 
@@ -38,56 +49,88 @@ final class HealthStore {
       last_error, sync_success_count, sync_failure_count, consecutive_failures, maintenance_until, retry_attempts,
       next_retry, consent_expiring, consent_expiration_time, updated_at""";
 
-  private static final String UPSERT = "INSERT INTO health_connections (" + COLUMNS + """
-      , last_event_key, notified_key)
-      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
-      ON CONFLICT (connection_id) DO UPDATE SET
-        user_id = EXCLUDED.user_id, item_id = COALESCE(EXCLUDED.item_id, health_connections.item_id),
-        institution_id = COALESCE(EXCLUDED.institution_id, health_connections.institution_id),
-        institution_name = COALESCE(EXCLUDED.institution_name, health_connections.institution_name),
-        status = EXCLUDED.status, status_since = EXCLUDED.status_since,
-        last_successful_sync = EXCLUDED.last_successful_sync, last_error = EXCLUDED.last_error,
-        sync_success_count = EXCLUDED.sync_success_count, sync_failure_count = EXCLUDED.sync_failure_count,
-        consecutive_failures = EXCLUDED.consecutive_failures, maintenance_until = EXCLUDED.maintenance_until,
-        retry_attempts = EXCLUDED.retry_attempts, next_retry = EXCLUDED.next_retry,
-        consent_expiring = EXCLUDED.consent_expiring, consent_expiration_time = EXCLUDED.consent_expiration_time,
-        updated_at = EXCLUDED.updated_at,
-        last_event_key = COALESCE(EXCLUDED.last_event_key, health_connections.last_event_key),
-        notified_key = COALESCE(EXCLUDED.notified_key, health_connections.notified_key)
+  private static final String INSERT_NEW = "INSERT INTO health_connections (" + COLUMNS + """
+      , notified_key)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+      ON CONFLICT (connection_id) DO NOTHING
+      """;
+
+  private static final String UPDATE = """
+      UPDATE health_connections SET
+        institution_name = COALESCE($5, institution_name), status = $6, status_since = $7,
+        last_successful_sync = $8, last_error = $9, sync_success_count = $10, sync_failure_count = $11,
+        consecutive_failures = $12, maintenance_until = $13, retry_attempts = $14, next_retry = $15,
+        consent_expiring = $16, consent_expiration_time = $17, updated_at = $18,
+        notified_key = COALESCE($19, notified_key),
+        last_event_at = GREATEST(last_event_at, $21),
+        version = version + 1
+      WHERE connection_id = $1 AND version = $20
       """;
 
   /**
-   * Applies one event to one connection inside a transaction holding its row lock, so events for the same
-   * connection from several instances or nodes are applied one at a time; an event whose key was the last
-   * one applied is a replay and changes nothing. {@code absent} makes the row when health has not seen
-   * the connection yet (null: ignore the event).
+   * Applies one event to one connection, exactly once however many nodes see it: the node whose insert of
+   * the event's key into {@code health_applied_events} succeeds applies it (the claim and the read go out
+   * together); the write is optimistic (read the row and its version, compute, write only if the version
+   * held, else read again), so two statements and no lock per event. {@code absent} makes the row when
+   * health has not seen the connection (null: the event is ignored).
    */
-  Future<Applied> apply(String connectionId, String eventKey, Supplier<ConnectionHealth> absent,
-      Function<ConnectionHealth, ConnectionHealth> change) {
-    return pool.withTransaction(conn -> conn
-        .preparedQuery("SELECT " + COLUMNS + ", last_event_key, notified_key FROM health_connections "
-            + "WHERE connection_id = $1 FOR UPDATE")
+  Future<Applied> apply(String connectionId, String eventKey, Instant eventAt, Supplier<ConnectionHealth> absent,
+      java.util.function.BiFunction<ConnectionHealth, Boolean, ConnectionHealth> change) {
+    Future<Boolean> claimed = eventKey == null ? Future.succeededFuture(true)
+        : pool.preparedQuery("INSERT INTO health_applied_events (event_key) VALUES ($1) ON CONFLICT DO NOTHING")
+            .execute(Tuple.of(connectionId + "|" + eventKey)).map(rows -> rows.rowCount() == 1);
+    Future<Row> read = read(connectionId);
+    return Future.all(claimed, read).compose(both -> claimed.result()
+        ? write(connectionId, read.result(), eventAt, absent, change, 0)
+        : Future.succeededFuture(new Applied(null, null, null, null, true)));
+  }
+
+  private Future<Row> read(String connectionId) {
+    return pool.preparedQuery("SELECT " + COLUMNS + ", notified_key, version, last_event_at FROM health_connections "
+            + "WHERE connection_id = $1")
         .execute(Tuple.of(connectionId))
-        .compose(rows -> {
-          Row row = rows.size() == 0 ? null : rows.iterator().next();
-          ConnectionHealth before = row == null ? null : health(row);
-          if (row != null && eventKey != null && eventKey.equals(row.getString("last_event_key"))) {
-            return Future.succeededFuture(new Applied(before, before, null, null, true));
-          }
-          ConnectionHealth base = before != null ? before : absent == null ? null : absent.get();
-          if (base == null) {
-            return Future.succeededFuture(new Applied(null, null, null, null, true));
-          }
-          ConnectionHealth after = change.apply(base);
-          HealthMachine.Notice notice = HealthMachine.notice(base.status(), after.status());
-          String key = notice == null ? null : connectionId + ":" + after.status().wire() + ":" + after.statusSince();
-          if (notice != null && row != null && key.equals(row.getString("notified_key"))) {
-            notice = null;
-          }
-          HealthMachine.Notice told = notice;
-          return conn.preparedQuery(UPSERT).execute(tuple(after, eventKey, told == null ? null : key))
-              .map(done -> new Applied(before, after, told, told == null ? null : key, false));
-        }));
+        .map(rows -> rows.size() == 0 ? null : rows.iterator().next());
+  }
+
+  private Future<Applied> write(String connectionId, Row row, Instant eventAt, Supplier<ConnectionHealth> absent,
+      java.util.function.BiFunction<ConnectionHealth, Boolean, ConnectionHealth> change, int attempt) {
+    ConnectionHealth before = row == null ? null : health(row);
+    ConnectionHealth base = before != null ? before : absent == null ? null : absent.get();
+    if (base == null) {
+      return Future.succeededFuture(new Applied(null, null, null, null, true));
+    }
+    Instant newest = row == null ? null : instant(row.getOffsetDateTime("last_event_at"));
+    boolean stale = eventAt != null && newest != null && eventAt.isBefore(newest);
+    ConnectionHealth after = change.apply(base, stale);
+    HealthMachine.Notice notice = HealthMachine.notice(base.status(), after.status());
+    String key = notice == null ? null : connectionId + ":" + after.status().wire() + ":" + after.statusSince();
+    if (notice != null && row != null && key.equals(row.getString("notified_key"))) {
+      notice = null;
+    }
+    HealthMachine.Notice told = notice;
+    Tuple values = tuple(after, told == null ? null : key);
+    Future<Integer> written = row == null
+        ? pool.preparedQuery(INSERT_NEW).execute(values).map(RowSet::rowCount)
+        : pool.preparedQuery(UPDATE).execute(values.addLong(row.getLong("version")).addValue(time(eventAt)))
+            .map(RowSet::rowCount);
+    return written.compose(count -> {
+      if (count == 1) {
+        return Future.succeededFuture(new Applied(before, after, told, told == null ? null : key, false));
+      }
+      if (attempt >= 10) {
+        return Future.failedFuture(new IllegalStateException("connection " + connectionId
+            + " kept changing under this update"));
+      }
+      // another writer got there first: apply this event to what it wrote
+      return read(connectionId).compose(fresh -> write(connectionId, fresh, eventAt, absent, change, attempt + 1));
+    });
+  }
+
+  /** Forgets claims older than the given age (a replay older than that is no longer expected). */
+  Future<Integer> forgetEvents(long olderThanMs) {
+    return pool.preparedQuery("DELETE FROM health_applied_events WHERE event_key IN (SELECT event_key FROM "
+            + "health_applied_events WHERE applied_at < now() - ($1::bigint * interval '1 millisecond') LIMIT 10000)")
+        .execute(Tuple.of(olderThanMs)).map(RowSet::rowCount);
   }
 
   Future<Void> delete(String connectionId) {
@@ -102,10 +145,9 @@ final class HealthStore {
     }
     List<Tuple> batch = new ArrayList<>();
     for (ConnectionHealth h : connections) {
-      batch.add(tuple(h, null, null));
+      batch.add(tuple(h, null));
     }
-    String insert = UPSERT.substring(0, UPSERT.indexOf("ON CONFLICT")) + "ON CONFLICT (connection_id) DO NOTHING";
-    return pool.preparedQuery(insert).executeBatch(batch).map(rows -> {
+    return pool.preparedQuery(INSERT_NEW).executeBatch(batch).map(rows -> {
       int count = 0;
       for (RowSet<Row> set = rows; set != null; set = set.next()) {
         count += set.rowCount();
@@ -229,12 +271,11 @@ final class HealthStore {
         instant(row.getOffsetDateTime("consent_expiration_time")), instant(row.getOffsetDateTime("updated_at")));
   }
 
-  private static Tuple tuple(ConnectionHealth h, String eventKey, String notifiedKey) {
+  private static Tuple tuple(ConnectionHealth h, String notifiedKey) {
     return Tuple.from(new Object[] {h.connectionId(), h.userId(), h.itemId(), h.institutionId(), h.institutionName(),
         h.status().wire(), time(h.statusSince()), time(h.lastSuccessfulSync()), h.lastError(), h.syncSuccessCount(),
         h.syncFailureCount(), h.consecutiveFailures(), time(h.maintenanceUntil()), h.retryAttempts(),
-        time(h.nextRetry()), h.consentExpiring(), time(h.consentExpirationTime()), time(h.updatedAt()), eventKey,
-        notifiedKey});
+        time(h.nextRetry()), h.consentExpiring(), time(h.consentExpirationTime()), time(h.updatedAt()), notifiedKey});
   }
 
   static OffsetDateTime time(Instant instant) {

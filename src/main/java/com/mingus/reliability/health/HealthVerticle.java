@@ -56,7 +56,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Deployed as one instance per node, consuming the sync events of its own node (local consumers): on a
  * cluster each event is applied once, by the node whose sync published it, and the per-connection writes
- * (row lock, event key) keep one truth in the database. Bank state (rates, circuits) is each node's view
+ * (row lock, applied-event claims) keep one truth in the database. Bank state (rates, circuits) is each node's view
  * of its own syncs; a circuit that opens on one node pauses the bank in PostgreSQL, for every node's sync;
  * pause, probe and resume are idempotent on sync's side.
  */
@@ -73,7 +73,8 @@ public final class HealthVerticle extends VerticleBase {
   private final AtomicLong reliabilityScore = new AtomicLong();
   private Coalescer<ConnectionHealth> healthEvents;
   private Coalescer<InstitutionHealth> institutionEvents;
-  private final Map<String, Bank> banks = new HashMap<>();
+  /** Read by the metrics registry's scrape on another thread, so a concurrent map. */
+  private final Map<String, Bank> banks = new java.util.concurrent.ConcurrentHashMap<>();
   /** The tail of each connection's chain of event applications, so one connection's events apply in order. */
   private final Map<String, Future<?>> tails = new HashMap<>();
   private final List<Long> timers = new ArrayList<>();
@@ -131,8 +132,8 @@ public final class HealthVerticle extends VerticleBase {
     List<Future<?>> started = new ArrayList<>();
     for (String address : List.of(Addresses.CONNECTION_REGISTERED, Addresses.CONNECTION_REMOVED,
         Addresses.CONNECTION_ITEM_EVENT, Addresses.SYNC_COMPLETED, Addresses.SYNC_FAILED)) {
-      // local: on a cluster each sync event is applied by the node that published it, once; with every node
-      // applying every event, a late replay of an older event passed the last-event-key check (docs/cluster.md)
+      // local: on a cluster each sync event is applied by the node whose sync published it, not by every node
+      // (each doing every event's database work; docs/cluster.md, docs/bench/cluster.md)
       started.add(bus.<Object>localConsumer(address, message -> {
         if (message.body() instanceof SyncEvent event) {
           onEvent(event);
@@ -157,6 +158,9 @@ public final class HealthVerticle extends VerticleBase {
             healthEvents.sweep();
             institutionEvents.sweep();
           }));
+          timers.add(vertx.setPeriodic(Math.min(600_000, settings.eventMemoryMs()), id -> store
+              .forgetEvents(settings.eventMemoryMs())
+              .onFailure(failure -> log.debug("Applied-event claims not pruned: {}", failure.getMessage()))));
           reconcile();
         });
   }
@@ -190,8 +194,8 @@ public final class HealthVerticle extends VerticleBase {
     switch (event.kind() == null ? "" : event.kind()) {
       case SyncEvent.REGISTERED -> {
         bank(event.institutionId(), event.institutionName());
-        serially(event.connectionId(), () -> store.apply(event.connectionId(), "registered",
-            () -> fresh(event), health -> health).compose(this::after));
+        serially(event.connectionId(), () -> store.apply(event.connectionId(), "registered", null,
+            () -> fresh(event), (health, stale) -> health).compose(this::after));
       }
       case SyncEvent.REMOVED -> serially(event.connectionId(), () -> store.delete(event.connectionId()).map(v -> {
         ConnectionHealth gone = ConnectionHealth.fresh(event.connectionId(), event.userId(), event.itemId(),
@@ -222,8 +226,8 @@ public final class HealthVerticle extends VerticleBase {
   private void applyTo(SyncEvent event, String key, Input input) {
     // No row from a sync or webhook event: a connection health never saw registered is added by the
     // reconciliation, and one already removed must not come back from a late event.
-    serially(event.connectionId(), () -> store.apply(event.connectionId(), key, null,
-        health -> HealthMachine.apply(named(health, event), input, now())).compose(this::after));
+    serially(event.connectionId(), () -> store.apply(event.connectionId(), key, input.at(), null,
+        (health, stale) -> HealthMachine.apply(named(health, event), input, now(), stale)).compose(this::after));
   }
 
   private static ConnectionHealth named(ConnectionHealth h, SyncEvent event) {
@@ -487,8 +491,8 @@ public final class HealthVerticle extends VerticleBase {
   private void toEveryConnection(Bank bank, Signal signal, Instant maintenanceUntil) {
     String key = "bank:" + bank.id + ":" + signal + ":" + bank.circuit.since() + ":" + maintenanceUntil;
     Input input = new Input(signal, now(), null, 0, null, null, maintenanceUntil, false);
-    store.connectionsOf(bank.id).onSuccess(ids -> ids.forEach(id -> serially(id, () -> store.apply(id, key, null,
-            health -> HealthMachine.apply(health, input, now())).compose(this::after))))
+    store.connectionsOf(bank.id).onSuccess(ids -> ids.forEach(id -> serially(id, () -> store.apply(id, key,
+            input.at(), null, (health, stale) -> HealthMachine.apply(health, input, now(), stale)).compose(this::after))))
         .onFailure(failure -> log.warn("Bank {}: connections not updated for {}: {}", bank.id, signal,
             failure.getMessage()));
   }
@@ -503,12 +507,20 @@ public final class HealthVerticle extends VerticleBase {
       for (JsonObject row : rows) {
         bank(row.getString("institution_id"), row.getString("name"));
       }
+      // Banks in trouble (an open circuit, a known window, Plaid not HEALTHY) first: their status decides
+      // when users hear and when a circuit may close; then the least recently polled.
       banks.values().stream()
-          .sorted(Comparator.comparingLong(bank -> bank.lastPolledMs))
+          .sorted(Comparator.<Bank>comparingInt(bank -> inTrouble(bank) ? 0 : 1)
+              .thenComparingLong(bank -> bank.lastPolledMs))
           .limit(settings.pollBatch())
           .toList()
           .forEach(this::pollOne);
     }).onFailure(failure -> log.warn("Bank status poll skipped: {}", failure.getMessage()));
+  }
+
+  private static boolean inTrouble(Bank bank) {
+    return bank.circuit.state() != Circuit.State.CLOSED || bank.maintenance != null
+        || (bank.plaidStatus != null && !"HEALTHY".equalsIgnoreCase(bank.plaidStatus));
   }
 
   private void pollOne(Bank bank) {

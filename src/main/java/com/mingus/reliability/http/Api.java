@@ -52,6 +52,12 @@ final class Api {
     return new JsonObject().put("user_id", principal(ctx).userId()).put("connection_id", ctx.pathParam("id"));
   }
 
+  /** The user's own connection; on an operator route ({@code /api/admin/...}) anyone's. */
+  private JsonObject scoped(RoutingContext ctx) {
+    boolean operatorRoute = ctx.normalizedPath().startsWith("/api/admin/") && principal(ctx).admin();
+    return operatorRoute ? new JsonObject().putNull("user_id").put("connection_id", ctx.pathParam("id")) : own(ctx);
+  }
+
   private static void answer(RoutingContext ctx, int status, Future<JsonObject> future) {
     future.onSuccess(body -> Responses.json(ctx, status, new JsonObject().put("success", true).mergeIn(body)))
         .onFailure(failure -> Responses.failure(ctx, failure));
@@ -141,13 +147,14 @@ final class Api {
   }
 
   void syncStatus(RoutingContext ctx) {
-    JsonObject request = own(ctx);
+    JsonObject request = scoped(ctx);
+    String viewer = request.getString("user_id");
     String days = ctx.request().getParam("days");
     if (days != null) {
       request.put("days", Integer.parseInt(days));
     }
     Future<JsonObject> status = ask(Addresses.SYNC_STATUS, request);
-    Future<JsonObject> healthView = status.compose(s -> health.connection(principal(ctx).userId(), ctx.pathParam("id"))
+    Future<JsonObject> healthView = status.compose(s -> health.connection(viewer, ctx.pathParam("id"))
         .otherwise(HealthSource.derived(s.getJsonObject("connection"))));
     answer(ctx, 200, healthView.map(view -> {
       JsonObject s = status.result();

@@ -34,6 +34,19 @@ final class Auth {
 
   private final JWTAuth provider;
   private final Set<String> algorithms;
+  /**
+   * Tokens already verified by this instance, until their own expiry: a client sends the same token with
+   * every request, and a signature check plus claim parsing per request is the bulk of an API call's cost.
+   * A token is immutable, so a verified one stays valid exactly until its exp.
+   */
+  private final java.util.LinkedHashMap<String, Verified> verified = new java.util.LinkedHashMap<>(256, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(java.util.Map.Entry<String, Verified> eldest) {
+      return size() > 10_000;
+    }
+  };
+
+  private record Verified(Principal principal, long expiresAtMs) {}
   private final String issuer;
   private final String audience;
 
@@ -87,13 +100,23 @@ final class Auth {
     if (token == null || token.length() > 8192) {
       return Future.failedFuture(new Refused("a bearer token is required"));
     }
+    Verified known = verified.get(token);
+    if (known != null) {
+      if (System.currentTimeMillis() < known.expiresAtMs()) {
+        return Future.succeededFuture(known.principal());
+      }
+      verified.remove(token);
+    }
     String alg = headerAlgorithm(token);
     if (alg == null || !algorithms.contains(alg)) {
       return Future.failedFuture(new Refused("the token's algorithm is not accepted"));
     }
     return provider.authenticate(new TokenCredentials(token))
         .recover(failure -> Future.failedFuture(new Refused("the token is not valid: " + safe(failure.getMessage()))))
-        .compose(this::principal);
+        .compose(user -> principal(user).onSuccess(principal -> {
+          JsonObject claims = user.attributes().getJsonObject("accessToken", user.principal());
+          verified.put(token, new Verified(principal, claims.getLong("exp") * 1000));
+        }));
   }
 
   private Future<Principal> principal(User user) {

@@ -85,6 +85,10 @@ final class Feed {
   // --- handshake and authentication ------------------------------------------------------------------
 
   void handshake(RoutingContext ctx) {
+    if (!"websocket".equalsIgnoreCase(ctx.request().getHeader("Upgrade"))) {
+      Responses.error(ctx, 400, "INVALID_REQUEST", "The feed is a WebSocket: open it with a WebSocket client");
+      return;
+    }
     String origin = ctx.request().getHeader("Origin");
     if (origin != null && !origins.allowed(origin, ctx.request().getHeader("Host"))) {
       log.info("Feed handshake refused: origin {} is not allowed", origin.length() > 100 ? origin.substring(0, 100) : origin);

@@ -28,10 +28,55 @@ final class HealthSource {
 
   private final Vertx vertx;
   private final long timeoutMs;
+  private final long cacheTtlMs;
+  private final int cacheMax;
+  /**
+   * The latest health of connections asked for recently, kept current by health.changed (which carries
+   * every change, coalesced), so a hot GET of one connection's health is answered without a bus round trip
+   * and a database read. Entries older than the TTL are asked again, bounding staleness if an event is lost.
+   */
+  private final java.util.LinkedHashMap<String, Cached> cache;
 
-  HealthSource(Vertx vertx, long timeoutMs) {
+  private record Cached(JsonObject connection, long atMs) {}
+
+  HealthSource(Vertx vertx, long timeoutMs, long cacheTtlMs, int cacheMax) {
     this.vertx = vertx;
     this.timeoutMs = timeoutMs;
+    this.cacheTtlMs = cacheTtlMs;
+    this.cacheMax = cacheMax;
+    this.cache = new java.util.LinkedHashMap<>(1024, 0.75f, true) {
+      @Override
+      protected boolean removeEldestEntry(Map.Entry<String, Cached> eldest) {
+        return size() > HealthSource.this.cacheMax;
+      }
+    };
+  }
+
+  /** A change from health tracking: the cached view (if any) is replaced; a removed connection is dropped. */
+  void changed(JsonObject connection) {
+    String id = connection.getString("connection_id");
+    if (id == null || cacheTtlMs <= 0) {
+      return;
+    }
+    if (connection.getValue("user_id") == null || "disconnected".equals(connection.getString("status"))) {
+      cache.remove(id);
+    } else if (cache.containsKey(id)) {
+      cache.put(id, new Cached(connection, System.currentTimeMillis()));
+    }
+  }
+
+  void removed(String connectionId) {
+    if (connectionId != null) {
+      cache.remove(connectionId);
+    }
+  }
+
+  private void remember(JsonObject connection) {
+    String id = connection.getString("connection_id");
+    if (cacheTtlMs > 0 && id != null && connection.getValue("user_id") != null
+        && !"disconnected".equals(connection.getString("status")) && !"sync".equals(connection.getString("source"))) {
+      cache.put(id, new Cached(connection, System.currentTimeMillis()));
+    }
   }
 
   static JsonObject json(Object body) {
@@ -67,11 +112,17 @@ final class HealthSource {
 
   /** One connection of the user (anyone's when userId is null); NOT_FOUND when it is not theirs. */
   Future<JsonObject> connection(String userId, String connectionId) {
+    Cached cached = cache.get(connectionId);
+    if (cached != null && System.currentTimeMillis() - cached.atMs() < cacheTtlMs
+        && (userId == null || userId.equals(cached.connection().getString("user_id")))) {
+      return Future.succeededFuture(cached.connection());
+    }
     JsonObject body = new JsonObject().put("user_id", userId).put("connection_id", connectionId);
     // health learns of a new connection from an event, so just after registration it may not know it
     // yet; sync's registry is the truth about whether the connection exists and whose it is
     return ask(HEALTH_CONNECTION, body)
         .map(reply -> reply.containsKey("connection") ? reply.getJsonObject("connection") : reply)
+        .onSuccess(this::remember)
         .recover(failure -> absent(failure) || notFound(failure)
             ? Bus.<Object>request(vertx, Addresses.SYNC_STATUS, body, timeoutMs).map(reply -> derived(json(reply).getJsonObject("connection")))
             : Future.failedFuture(failure));

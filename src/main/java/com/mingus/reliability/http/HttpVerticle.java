@@ -66,7 +66,8 @@ public final class HttpVerticle extends VerticleBase {
     JsonObject rate = config.getJsonObject("rate_limit", new JsonObject());
     limiter = new UserRateLimiter(rate.getDouble("per_second", 20.0), rate.getDouble("burst", 60.0));
     auth = Auth.create(vertx, config.getJsonObject("auth", new JsonObject()).getJsonObject("jwt", new JsonObject()));
-    health = new HealthSource(vertx, busTimeoutMs);
+    JsonObject cache = config.getJsonObject("health_cache", new JsonObject());
+    health = new HealthSource(vertx, busTimeoutMs, cache.getLong("ttl_ms", 30_000L), cache.getInteger("max_entries", 100_000));
     JsonObject feedConfig = config.getJsonObject("feed", new JsonObject());
     feed = new Feed(vertx, auth, health, new Origins(config.getJsonArray("allowed_origins", new JsonArray()),
         feedConfig.getBoolean("allow_same_origin", true)), feedConfig);
@@ -153,6 +154,7 @@ public final class HttpVerticle extends VerticleBase {
     // an operator sees any connection's metrics; a user only their own (another's is 404, like everywhere)
     user(router, HttpMethod.GET, "/api/reliability/metrics/connections/:id", "connectionMetrics", api::connectionMetrics);
     admin(router, HttpMethod.GET, "/api/admin/connections", "adminConnections", api::adminConnections);
+    admin(router, HttpMethod.GET, "/api/admin/connections/:id/sync-status", "adminSyncStatus", api::syncStatus);
     admin(router, HttpMethod.GET, "/api/admin/mail", "adminMail", api::adminMail);
 
     router.route("/api/*").last().handler(ctx -> Responses.error(ctx, 404, "NOT_FOUND",
@@ -225,19 +227,20 @@ public final class HttpVerticle extends VerticleBase {
 
   private void onHealthChanged(JsonObject body) {
     JsonObject connection = body.containsKey("connection") ? body.getJsonObject("connection") : body;
+    health.changed(connection);
     feed.healthChanged(connection, body.getString("user_id"));
   }
 
   /** While no health tracking runs, sync's own events drive the feed through the derived view. */
   private Future<Void> fallbackFeed(String address) {
     return vertx.eventBus().consumer(address, message -> {
-      if (healthPresent) {
-        return;
-      }
       Object raw = message.body();
       JsonObject event = raw instanceof BusMessage bus ? bus.toJson() : HealthSource.json(raw);
       String connectionId = event.getString("connection_id");
-      if (connectionId == null) {
+      if (SyncEvent.REMOVED.equals(event.getString("kind"))) {
+        health.removed(connectionId);
+      }
+      if (connectionId == null || healthPresent) {
         return;
       }
       if (SyncEvent.REMOVED.equals(event.getString("kind"))) {

@@ -41,7 +41,11 @@ final class Responses {
       case FailureCodes.INVALID_REQUEST -> error(ctx, 400, "INVALID_REQUEST", typed.message());
       case FailureCodes.NOT_FOUND -> error(ctx, 404, "NOT_FOUND", typed.message());
       case FailureCodes.CONFLICT -> error(ctx, 409, "CONFLICT", typed.message());
-      case FailureCodes.RATE_LIMITED -> error(ctx, 429, "RATE_LIMITED", typed.message());
+      case FailureCodes.RATE_LIMITED -> {
+        // Plaid's budget, not the caller's: a short wait is the honest advice
+        ctx.response().putHeader("Retry-After", "10");
+        error(ctx, 429, "RATE_LIMITED", typed.message());
+      }
       case FailureCodes.UPSTREAM -> error(ctx, 502, "PLAID_ERROR", typed.message());
       case FailureCodes.UNAVAILABLE -> error(ctx, 503, "SERVICE_UNAVAILABLE", typed.message());
       default -> {

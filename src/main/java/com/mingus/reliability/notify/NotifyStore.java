@@ -54,7 +54,7 @@ final class NotifyStore {
         + "FROM notify_templates").execute().map(rows -> {
           Map<NotificationType, Template> out = new HashMap<>();
           for (Row row : rows) {
-            NotificationType type = NotificationType.fromWire(row.getString("type"));
+            NotificationType type = NotificationType.parse(row.getString("type"));
             if (type != null) {
               out.put(type, template(type, row));
             }
@@ -80,7 +80,7 @@ final class NotifyStore {
         channels.add(channel);
       }
     }
-    NotificationPriority priority = NotificationPriority.fromWire(row.getString("priority"));
+    NotificationPriority priority = NotificationPriority.parse(row.getString("priority"));
     return new Template(type, priority == null ? NotificationPriority.MEDIUM : priority, List.copyOf(channels),
         row.getString("subject"), row.getString("email_html"), row.getString("email_text"), row.getString("in_app"),
         row.getString("push"), row.getString("sms"), row.getInteger("version"));
@@ -427,6 +427,18 @@ final class NotifyStore {
               .put("leased", row.getBoolean("leased"))));
           return out;
         });
+  }
+
+  /**
+   * Deletes notifications older than the retention (their deliveries and attempts go with them), except
+   * those with a delivery still to send, and dedupe keys whose cooldown ended; answers how many notifications.
+   */
+  Future<Integer> purge(double retentionDays) {
+    return pool.preparedQuery("DELETE FROM notifications n WHERE n.created_at < now() - make_interval(secs => $1) "
+        + "AND NOT EXISTS (SELECT 1 FROM notify_deliveries d WHERE d.notification_id = n.id "
+        + "AND d.status IN ('pending', 'retrying'))").execute(Tuple.of(retentionDays * 86_400))
+        .compose(deleted -> pool.query("DELETE FROM notify_dedupe WHERE expires_at < now()").execute()
+            .map(ignored -> deleted.rowCount()));
   }
 
   // ---- shared settings

@@ -6,7 +6,6 @@ import com.mingus.reliability.bus.DeliveryResult;
 import com.mingus.reliability.bus.DeliveryStatus;
 import com.mingus.reliability.bus.FailureCodes;
 import com.mingus.reliability.bus.NotificationChannel;
-import com.mingus.reliability.bus.NotificationCreated;
 import com.mingus.reliability.bus.NotificationPage;
 import com.mingus.reliability.bus.NotificationPriority;
 import com.mingus.reliability.bus.NotificationType;
@@ -39,9 +38,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
-import java.time.LocalTime;
-import java.time.ZoneId;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashSet;
@@ -53,7 +49,6 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,8 +60,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class NotifyVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(NotifyVerticle.class);
-  private static final Pattern PHONE = Pattern.compile("^\\+[1-9][0-9]{6,14}$");
-  private static final Pattern EMAIL = Pattern.compile("^[^\\s@<>,;\"]+@[^\\s@<>,;\"]+\\.[^\\s@<>,;\"]+$");
   private static final Set<NotificationChannel> QUIET_CHANNELS =
       Set.of(NotificationChannel.EMAIL, NotificationChannel.PUSH, NotificationChannel.SMS);
   private static final Set<String> DONE = Set.of("sent", "failed", "skipped");
@@ -91,12 +84,8 @@ public final class NotifyVerticle extends VerticleBase {
   private double dedupeCooldownSeconds;
   private long sendTestWaitMs;
   private String appUrl;
-  private int inFlight;
-  private boolean polling;
-  private boolean pollAgain;
-  private boolean stopping;
-  private final List<QueuedOutcome> outcomes = new ArrayList<>();
-  private boolean flushScheduled;
+  private Dispatcher dispatcher;
+  private PreferenceCommands preferences;
   private final List<Long> timers = new ArrayList<>();
 
   @Override
@@ -115,6 +104,7 @@ public final class NotifyVerticle extends VerticleBase {
 
     pool = Pools.create(vertx, config.getJsonObject("database"), "notify");
     store = new NotifyStore(pool);
+    preferences = new PreferenceCommands(store);
     long httpTimeoutMs = config.getLong("http_timeout_ms", 10_000L);
     httpClient = vertx.createHttpClient(new HttpClientOptions()
         .setConnectTimeout((int) Math.min(httpTimeoutMs, Integer.MAX_VALUE))
@@ -146,10 +136,22 @@ public final class NotifyVerticle extends VerticleBase {
           push = new PushChannel(vertx, httpClient, guard, keys, pushConfig.getLong("ttl_s", 86_400L), httpTimeoutMs);
           return startEmail(config.getJsonObject("smtp", new JsonObject()), config.getJsonObject("sink", new JsonObject()));
         })
-        .compose(ignored -> registerConsumers())
+        .compose(ignored -> {
+          dispatcher = new Dispatcher(vertx, store, new Dispatcher.Channels(email, push, sms, webhook), schedule, owner,
+              claimBatch, concurrency, leaseSeconds, registry, this::send);
+          return registerConsumers();
+        })
         .onSuccess(ignored -> {
           timers.add(vertx.setPeriodic(pollIntervalMs, id -> poll()));
           timers.add(vertx.setPeriodic(config.getLong("template_refresh_ms", 10_000L), id -> reloadTemplates()));
+          double retentionDays = config.getDouble("retention_days", 90.0);
+          timers.add(vertx.setPeriodic(config.getLong("cleanup_interval_ms", 3_600_000L), id -> store.purge(retentionDays)
+              .onSuccess(count -> {
+                if (count > 0) {
+                  log.info("Removed {} notifications older than {} days", count, retentionDays);
+                }
+              })
+              .onFailure(failure -> log.warn("Notification cleanup failed: {}", failure.getMessage()))));
           poll();
         });
   }
@@ -208,9 +210,9 @@ public final class NotifyVerticle extends VerticleBase {
     registered.add(bus.<NotifyList>consumer(Addresses.NOTIFY_LIST, m -> answer(m, list(m.body()))).completion());
     registered.add(bus.<NotifyMarkRead>consumer(Addresses.NOTIFY_MARK_READ, m -> answer(m, markRead(m.body()))).completion());
     registered.add(bus.<NotifyPreferencesGet>consumer(Addresses.NOTIFY_PREFERENCES_GET,
-        m -> answer(m, getPreferences(m.body()))).completion());
+        m -> answer(m, preferences.get(m.body()))).completion());
     registered.add(bus.<NotifyPreferences>consumer(Addresses.NOTIFY_PREFERENCES_PUT,
-        m -> answer(m, putPreferences(m.body()))).completion());
+        m -> answer(m, preferences.put(m.body()))).completion());
     registered.add(bus.<NotifyDeliveries>consumer(Addresses.NOTIFY_DELIVERIES, m -> answer(m, deliveries(m.body()))).completion());
     registered.add(bus.<Object>consumer(Addresses.NOTIFY_TEMPLATES_LIST, m -> answer(m, listTemplates())).completion());
     registered.add(bus.<JsonObject>consumer(Addresses.NOTIFY_TEMPLATES_PUT, m -> answer(m, putTemplate(m.body()))).completion());
@@ -219,15 +221,25 @@ public final class NotifyVerticle extends VerticleBase {
             .map(list -> new JsonObject().put("dead_letters", list)))).completion());
     registered.add(bus.<JsonObject>consumer(Addresses.NOTIFY_DEAD_LETTERS_REDRIVE, m -> answer(m, redrive(json(m.body()))))
         .completion());
-    registered.add(bus.<JsonObject>consumer(Addresses.NOTIFY_PUSH_SUBSCRIBE, m -> answer(m, subscribe(json(m.body()), true)))
+    registered.add(bus.<JsonObject>consumer(Addresses.NOTIFY_PUSH_SUBSCRIBE, m -> answer(m, preferences.subscribe(json(m.body()), true)))
         .completion());
-    registered.add(bus.<JsonObject>consumer(Addresses.NOTIFY_PUSH_UNSUBSCRIBE, m -> answer(m, subscribe(json(m.body()), false)))
+    registered.add(bus.<JsonObject>consumer(Addresses.NOTIFY_PUSH_UNSUBSCRIBE, m -> answer(m, preferences.subscribe(json(m.body()), false)))
         .completion());
     registered.add(bus.<Object>consumer(Addresses.NOTIFY_VAPID_KEY,
         m -> m.reply(new JsonObject().put("public_key", vapid.publicKeyText()))).completion());
     registered.add(Bus.answerPing(vertx, "notify", () -> pool.query("SELECT 1").execute()
         .timeout(2, TimeUnit.SECONDS).map(rows -> PingReply.up("notify"))).completion());
     return Future.all(registered).mapEmpty();
+  }
+
+  /**
+   * True unless the failure is a fault of ours (a programming error, or an SQL error PostgreSQL answered):
+   * connection refusals, closed connections and timeouts of all kinds mean the database is unavailable.
+   */
+  private static boolean unreachable(Throwable failure) {
+    return !(failure instanceof io.vertx.pgclient.PgException || failure instanceof NullPointerException
+        || failure instanceof IllegalStateException || failure instanceof IllegalArgumentException
+        || failure instanceof ClassCastException || failure instanceof IndexOutOfBoundsException);
   }
 
   private static JsonObject json(Object body) {
@@ -237,27 +249,20 @@ public final class NotifyVerticle extends VerticleBase {
   /** Replies with the result, or fails the message with the typed failure's code. */
   private static <T> void answer(Message<?> message, Future<T> result) {
     result.onSuccess(message::reply).onFailure(failure -> {
-      if (failure instanceof Invalid invalid) {
-        message.fail(invalid.code, invalid.getMessage());
-      } else {
+      if (failure instanceof Refusal refusal) {
+        message.fail(refusal.code, refusal.getMessage());
+      } else if (unreachable(failure)) {
         log.warn("notify request on {} failed: {}", message.address(), failure.getMessage());
         message.fail(FailureCodes.UNAVAILABLE, "notification store unavailable: " + EmailChannel.oneLine(failure.getMessage()));
+      } else {
+        log.error("notify request on {} failed", message.address(), failure);
+        message.fail(FailureCodes.INTERNAL, "notification delivery failed internally");
       }
     });
   }
 
-  /** A deliberate refusal, carrying its failure code. */
-  private static final class Invalid extends RuntimeException {
-    final int code;
-
-    Invalid(int code, String message) {
-      super(message, null, false, false);
-      this.code = code;
-    }
-  }
-
-  private static Invalid invalid(String message) {
-    return new Invalid(FailureCodes.INVALID_REQUEST, message);
+  private static Refusal invalid(String message) {
+    return Refusal.invalid(message);
   }
 
   // ---- send
@@ -266,13 +271,13 @@ public final class NotifyVerticle extends VerticleBase {
     if (request == null || blank(request.userId())) {
       return Future.failedFuture(invalid("user_id is required"));
     }
-    NotificationType type = NotificationType.fromWire(request.type());
+    NotificationType type = NotificationType.parse(request.type());
     if (type == null) {
       return Future.failedFuture(invalid("unknown notification type '" + request.type() + "'"));
     }
     NotificationPriority priority = null;
     if (request.priority() != null) {
-      priority = NotificationPriority.fromWire(request.priority());
+      priority = NotificationPriority.parse(request.priority());
       if (priority == null) {
         return Future.failedFuture(invalid("unknown priority '" + request.priority() + "'"));
       }
@@ -280,7 +285,7 @@ public final class NotifyVerticle extends VerticleBase {
     List<NotificationChannel> requested;
     try {
       requested = channels(request.channels(), false);
-    } catch (Invalid e) {
+    } catch (Refusal e) {
       return Future.failedFuture(e);
     }
     NotificationPriority chosen = priority;
@@ -386,7 +391,7 @@ public final class NotifyVerticle extends VerticleBase {
         case IN_APP -> deliveries.add(new NotifyStore.NewDelivery(UUID.randomUUID(), channel, null, key, "pending",
             null, title, message, null, null));
         case EMAIL -> {
-          String address = !blank(prefs.email()) ? prefs.email() : (validEmail(userEmail) ? userEmail : null);
+          String address = !blank(prefs.email()) ? prefs.email() : (PreferenceCommands.validEmail(userEmail) ? userEmail : null);
           deliveries.add(address == null ? skipped(channel, key, "no_email_address") : new NotifyStore.NewDelivery(
               UUID.randomUUID(), channel, address, key, "pending", waiting, title,
               TemplateRenderer.render(template.emailText(), values, TemplateRenderer.Mode.TEXT),
@@ -448,14 +453,14 @@ public final class NotifyVerticle extends VerticleBase {
     if (request == null || blank(request.userId())) {
       return Future.failedFuture(invalid("user_id is required"));
     }
-    NotificationType type = NotificationType.fromWire(request.type() == null ? "plaid_connection_issue" : request.type());
+    NotificationType type = NotificationType.parse(request.type() == null ? "plaid_connection_issue" : request.type());
     if (type == null) {
       return Future.failedFuture(invalid("unknown notification type '" + request.type() + "'"));
     }
     List<NotificationChannel> requested;
     try {
       requested = request.channels() == null ? templates.get(type).channels() : channels(request.channels(), true);
-    } catch (Invalid e) {
+    } catch (Refusal e) {
       return Future.failedFuture(e);
     }
     JsonObject data = new JsonObject().put("institution_name", "Test Bank").put("completion_time", "in about an hour")
@@ -524,200 +529,10 @@ public final class NotifyVerticle extends VerticleBase {
     };
   }
 
-  // ---- the dispatcher
-
-  /**
-   * Claims due deliveries up to the free concurrency and sends them; called on a timer, after every new
-   * notification and whenever a full batch came back (more may be waiting). Never runs twice at once.
-   */
   private void poll() {
-    if (stopping) {
-      return;
+    if (dispatcher != null) {
+      dispatcher.poll();
     }
-    if (polling) {
-      pollAgain = true;
-      return;
-    }
-    int room = Math.min(claimBatch, concurrency - inFlight);
-    if (room <= 0 || (inFlight > concurrency / 2 && room < claimBatch)) {
-      pollAgain = true;
-      return;
-    }
-    polling = true;
-    store.claim(owner, room, leaseSeconds).compose(claimed -> {
-      if (claimed.isEmpty()) {
-        return Future.succeededFuture(0);
-      }
-      Set<String> users = new HashSet<>();
-      claimed.stream().filter(d -> d.channel().equals("push") || d.channel().equals("webhook"))
-          .forEach(d -> users.add(d.userId()));
-      return store.preferences(users).map(prefs -> {
-        claimed.forEach(delivery -> dispatch(delivery, prefs.get(delivery.userId())));
-        return claimed.size();
-      });
-    }).onComplete(result -> {
-      polling = false;
-      if (result.failed()) {
-        log.warn("Claiming deliveries failed: {}", result.cause().getMessage());
-      }
-      if (pollAgain || (result.succeeded() && result.result() == room)) {
-        pollAgain = false;
-        vertx.runOnContext(ignored -> poll());
-      }
-    });
-  }
-
-  private void dispatch(Delivery delivery, Preferences prefs) {
-    inFlight++;
-    Instant started = Instant.now();
-    Future<SendOutcome> outcome;
-    try {
-      outcome = attempt(delivery, prefs);
-    } catch (RuntimeException e) {
-      outcome = Future.succeededFuture(SendOutcome.retry("internal: " + e.getMessage()));
-    }
-    outcome.recover(failure -> Future.succeededFuture(SendOutcome.retry(EmailChannel.oneLine(failure.getMessage()))))
-        .compose(result -> record(delivery, result, started))
-        .onComplete(done -> {
-          if (done.failed()) {
-            log.warn("Recording delivery {} failed; its lease will expire and it will be retried: {}", delivery.id(),
-                done.cause().getMessage());
-          }
-          inFlight--;
-          // refill in batches once half the window is free, rather than one claim per finished delivery
-          if (pollAgain && inFlight <= concurrency / 2) {
-            poll();
-          }
-        });
-  }
-
-  private Future<SendOutcome> attempt(Delivery delivery, Preferences prefs) {
-    NotificationChannel channel = NotificationChannel.fromWire(delivery.channel());
-    if (channel == null) {
-      return Future.succeededFuture(SendOutcome.failed("unknown channel " + delivery.channel()));
-    }
-    return switch (channel) {
-      case EMAIL -> email.send(delivery);
-      case IN_APP -> {
-        NotificationView view = new NotificationView(delivery.notificationId(), delivery.type(), delivery.priority(),
-            delivery.title(), delivery.message(), delivery.connectionId(), false, NotifyStore.iso(delivery.createdAt()), 1);
-        vertx.eventBus().publish(Addresses.NOTIFICATION_CREATED, new NotificationCreated(delivery.userId(), view));
-        yield Future.succeededFuture(SendOutcome.sent(null));
-      }
-      case PUSH -> push.send(delivery, prefs == null ? null : prefs.subscription(delivery.target()));
-      case SMS -> sms == null ? Future.succeededFuture(SendOutcome.skipped("sms_not_configured")) : sms.send(delivery);
-      case WEBHOOK -> {
-        if (prefs == null || prefs.webhookDisabled() != null) {
-          yield Future.succeededFuture(SendOutcome.skipped("webhook_disabled"));
-        }
-        yield webhook.send(delivery, prefs.webhookSecret());
-      }
-    };
-  }
-
-  private Future<Void> record(Delivery delivery, SendOutcome outcome, Instant started) {
-    NotificationChannel channel = NotificationChannel.fromWire(delivery.channel());
-    String status;
-    String reason = null;
-    Instant next = null;
-    boolean deadLetter = false;
-    switch (outcome.kind()) {
-      case SENT -> status = "sent";
-      case SKIPPED -> {
-        status = "skipped";
-        reason = outcome.error();
-      }
-      case GONE -> {
-        status = "failed";
-        reason = "endpoint_gone";
-      }
-      case FAILED -> {
-        status = "failed";
-        reason = "refused";
-        deadLetter = true;
-      }
-      default -> {
-        long delay = channel == null ? -1 : schedule.delayMs(channel, delivery.attempt());
-        if (delay < 0) {
-          status = "failed";
-          reason = "dead_letter: no success after " + delivery.attempt() + " attempts";
-          deadLetter = true;
-        } else {
-          status = "retrying";
-          long wait = Math.max(delay, Math.round(outcome.retryAfterMs() * schedule.scale()));
-          next = Instant.now().plusMillis(wait);
-        }
-      }
-    }
-    count("notify.deliveries", "channel", delivery.channel(), "outcome", status);
-    if (!"sent".equals(status)) {
-      log.info("Delivery {} ({}) attempt {}: {} {}", delivery.id(), delivery.channel(), delivery.attempt(), status,
-          outcome.error() == null ? "" : outcome.error());
-    }
-    Future<Boolean> written = recordLater(new NotifyStore.Outcome(delivery.id(), delivery.attempt(), status, reason,
-        outcome.providerMessageId(), "sent".equals(status) || "skipped".equals(status) ? null : outcome.error(), next,
-        deadLetter, started));
-    return written.compose(kept -> {
-      if (!kept) {
-        log.warn("Delivery {} was re-claimed after its lease expired; this outcome ({}) was not recorded",
-            delivery.id(), status);
-        return Future.succeededFuture();
-      }
-      if (outcome.kind() == SendOutcome.Kind.GONE) {
-        return endpointGone(delivery, channel);
-      }
-      return Future.succeededFuture();
-    });
-  }
-
-  /**
-   * Queues an outcome and writes every outcome queued in the same turn of the event loop with one statement:
-   * under load many sends finish together, and one round trip records them all.
-   */
-  private Future<Boolean> recordLater(NotifyStore.Outcome outcome) {
-    Promise<Boolean> recorded = Promise.promise();
-    outcomes.add(new QueuedOutcome(outcome, recorded));
-    if (!flushScheduled) {
-      flushScheduled = true;
-      vertx.runOnContext(ignored -> flushOutcomes());
-    }
-    return recorded.future();
-  }
-
-  private record QueuedOutcome(NotifyStore.Outcome outcome, Promise<Boolean> recorded) {}
-
-  private void flushOutcomes() {
-    flushScheduled = false;
-    List<QueuedOutcome> batch = new ArrayList<>(outcomes);
-    outcomes.clear();
-    if (batch.isEmpty()) {
-      return;
-    }
-    store.complete(owner, batch.stream().map(QueuedOutcome::outcome).toList())
-        .onSuccess(kept -> batch.forEach(q -> q.recorded().complete(kept.contains(q.outcome().deliveryId()))))
-        .onFailure(failure -> batch.forEach(q -> q.recorded().fail(failure)));
-  }
-
-  /** A push subscription that is gone is forgotten; a webhook that answered 410 is turned off and the user told. */
-  private Future<Void> endpointGone(Delivery delivery, NotificationChannel channel) {
-    if (channel == NotificationChannel.PUSH) {
-      return store.removePushSubscription(delivery.userId(), delivery.target());
-    }
-    if (channel != NotificationChannel.WEBHOOK) {
-      return Future.succeededFuture();
-    }
-    return store.disableWebhook(delivery.userId(), delivery.target(), "410 Gone at " + Instant.now()).compose(changed -> {
-      if (!changed) {
-        return Future.succeededFuture();
-      }
-      log.info("Webhook of user {} answered 410 Gone and was turned off", delivery.userId());
-      JsonObject data = new JsonObject()
-          .put("detail", "Your webhook endpoint " + delivery.target() + " answered 410 Gone, so we stopped sending to it.")
-          .put("action_required_text", "To receive webhooks again, set a new endpoint in your notification settings.");
-      NotifySend notice = new NotifySend(delivery.userId(), NotificationType.ACCOUNT_UPDATE.wire(), null,
-          "webhook_gone:" + delivery.target(), data, List.of("email", "in_app", "push", "sms"), null, null, null);
-      return send(notice).mapEmpty();
-    });
   }
 
   private void count(String name, String... tags) {
@@ -749,20 +564,20 @@ public final class NotifyVerticle extends VerticleBase {
     }
     UUID id = uuid(request.notificationId());
     if (id == null) {
-      return Future.failedFuture(new Invalid(FailureCodes.NOT_FOUND, "no such notification"));
+      return Future.failedFuture(Refusal.notFound("no such notification"));
     }
     return store.markRead(request.userId(), id).compose(view -> view == null
-        ? Future.failedFuture(new Invalid(FailureCodes.NOT_FOUND, "no such notification"))
+        ? Future.failedFuture(Refusal.notFound("no such notification"))
         : Future.succeededFuture(view));
   }
 
   private Future<NotifyDeliveries> deliveries(NotifyDeliveries request) {
     UUID id = request == null ? null : uuid(request.notificationId());
     if (id == null) {
-      return Future.failedFuture(new Invalid(FailureCodes.NOT_FOUND, "no such notification"));
+      return Future.failedFuture(Refusal.notFound("no such notification"));
     }
     return store.deliveries(id, request.userId()).compose(list -> list == null
-        ? Future.failedFuture(new Invalid(FailureCodes.NOT_FOUND, "no such notification"))
+        ? Future.failedFuture(Refusal.notFound("no such notification"))
         : Future.succeededFuture(new NotifyDeliveries(request.userId(), id.toString(), list)));
   }
 
@@ -774,179 +589,12 @@ public final class NotifyVerticle extends VerticleBase {
     }
   }
 
-  // ---- preferences
-
-  private Future<NotifyPreferences> getPreferences(NotifyPreferencesGet request) {
-    if (request == null || blank(request.userId())) {
-      return Future.failedFuture(invalid("user_id is required"));
-    }
-    return store.preferences(request.userId()).map(prefs -> view(prefs, false));
-  }
-
-  private static NotifyPreferences view(Preferences p, boolean showSecret) {
-    return new NotifyPreferences(p.userId(), p.zone().getId(), p.quietStart() == null ? null : p.quietStart().toString(),
-        p.quietEnd() == null ? null : p.quietEnd().toString(), p.channels(), p.email(), p.phone(), p.push(),
-        p.webhookUrl(), showSecret ? p.webhookSecret() : null, p.webhookSecret() != null, p.webhookDisabled());
-  }
-
-  private Future<NotifyPreferences> putPreferences(NotifyPreferences request) {
-    if (request == null || blank(request.userId())) {
-      return Future.failedFuture(invalid("user_id is required"));
-    }
-    Preferences wanted;
-    try {
-      wanted = validate(request);
-    } catch (Invalid e) {
-      return Future.failedFuture(e);
-    }
-    return store.preferences(request.userId()).compose(stored -> {
-      String url = wanted.webhookUrl();
-      String secret = null;
-      boolean show = false;
-      String disabled = null;
-      if (url != null) {
-        if (request.webhookSecret() != null) {
-          secret = request.webhookSecret();
-          show = true;
-        } else if (stored.webhookSecret() != null) {
-          secret = stored.webhookSecret();
-        } else {
-          secret = StandardWebhooks.newSecret();
-          show = true;
-        }
-        disabled = url.equals(stored.webhookUrl()) ? stored.webhookDisabled() : null;
-      }
-      Preferences next = new Preferences(wanted.userId(), wanted.zone(), wanted.quietStart(), wanted.quietEnd(),
-          wanted.channels(), wanted.email(), wanted.phone(), wanted.push(), url, secret, disabled);
-      boolean showSecret = show;
-      return store.savePreferences(next).map(ignored -> view(next, showSecret));
-    });
-  }
-
-  /**
-   * Adds or removes one push subscription, leaving the rest of the preferences as they are: a browser's
-   * service worker subscribes on its own, without knowing the user's other settings.
-   */
-  private Future<NotifyPreferences> subscribe(JsonObject body, boolean add) {
-    String userId = body.getString("user_id");
-    if (blank(userId)) {
-      return Future.failedFuture(invalid("user_id is required"));
-    }
-    JsonObject subscription = body.getJsonObject("subscription");
-    String endpoint = add ? (subscription == null ? null : subscription.getString("endpoint")) : body.getString("endpoint");
-    if (blank(endpoint)) {
-      return Future.failedFuture(invalid(add ? "subscription.endpoint is required" : "endpoint is required"));
-    }
-    return store.preferences(userId).compose(stored -> {
-      List<PushSubscription> push = new ArrayList<>(stored.push().stream().filter(s -> !s.endpoint().equals(endpoint)).toList());
-      if (add) {
-        push.add(PushSubscription.fromJson(subscription));
-      }
-      NotifyPreferences merged = view(new Preferences(stored.userId(), stored.zone(), stored.quietStart(),
-          stored.quietEnd(), stored.channels(), stored.email(), stored.phone(), List.copyOf(push), stored.webhookUrl(),
-          null, null), false);
-      Preferences checked;
-      try {
-        checked = validate(merged);
-      } catch (Invalid e) {
-        return Future.failedFuture(e);
-      }
-      Preferences next = new Preferences(stored.userId(), checked.zone(), checked.quietStart(), checked.quietEnd(),
-          checked.channels(), checked.email(), checked.phone(), checked.push(), stored.webhookUrl(),
-          stored.webhookSecret(), stored.webhookDisabled());
-      return store.savePreferences(next).map(ignored -> view(next, false));
-    });
-  }
-
-  private Preferences validate(NotifyPreferences p) {
-    ZoneId zone;
-    try {
-      zone = ZoneId.of(blank(p.timeZone()) ? "UTC" : p.timeZone());
-    } catch (RuntimeException e) {
-      throw invalid("time_zone '" + p.timeZone() + "' is not an IANA time zone");
-    }
-    if ((p.quietHoursStart() == null) != (p.quietHoursEnd() == null)) {
-      throw invalid("quiet_hours needs both start and end (HH:mm)");
-    }
-    LocalTime start = time(p.quietHoursStart());
-    LocalTime end = time(p.quietHoursEnd());
-    JsonObject channels = p.channels() == null ? new JsonObject() : p.channels().copy();
-    for (Map.Entry<String, Object> entry : channels) {
-      if (!entry.getKey().equals("*") && NotificationType.fromWire(entry.getKey()) == null) {
-        throw invalid("channels: unknown notification type '" + entry.getKey() + "'");
-      }
-      if (!(entry.getValue() instanceof JsonObject map)) {
-        throw invalid("channels." + entry.getKey() + " must be an object of channel: true/false");
-      }
-      for (Map.Entry<String, Object> choice : map) {
-        if (NotificationChannel.fromWire(choice.getKey()) == null || !(choice.getValue() instanceof Boolean)) {
-          throw invalid("channels." + entry.getKey() + "." + choice.getKey() + " must be a channel set to true or false");
-        }
-      }
-    }
-    String address = blank(p.email()) ? null : p.email().trim();
-    if (address != null && !validEmail(address)) {
-      throw invalid("email is not an email address");
-    }
-    String phone = blank(p.phone()) ? null : p.phone().trim();
-    if (phone != null && !PHONE.matcher(phone).matches()) {
-      throw invalid("phone must be in E.164 form, such as +14155550100");
-    }
-    List<PushSubscription> push = p.pushSubscriptions() == null ? List.of() : p.pushSubscriptions();
-    if (push.size() > 10) {
-      throw invalid("at most 10 push subscriptions");
-    }
-    for (PushSubscription subscription : push) {
-      try {
-        SsrfGuard.checkSyntax(subscription.endpoint());
-        WebPush.decodePoint(WebPush.decode(subscription.p256dh()));
-        if (WebPush.decode(subscription.auth()).length != 16) {
-          throw new IllegalArgumentException("keys.auth must be 16 bytes");
-        }
-      } catch (SsrfGuard.Refused e) {
-        throw invalid("push subscription endpoint: " + e.getMessage());
-      } catch (IllegalArgumentException e) {
-        throw invalid("push subscription keys: " + e.getMessage());
-      }
-    }
-    String url = blank(p.webhookUrl()) ? null : p.webhookUrl().trim();
-    if (url != null) {
-      try {
-        SsrfGuard.checkSyntax(url);
-      } catch (SsrfGuard.Refused e) {
-        throw invalid("webhook url: " + e.getMessage());
-      }
-    }
-    if (p.webhookSecret() != null && !StandardWebhooks.validSecret(p.webhookSecret())) {
-      throw invalid("webhook secret must be whsec_ followed by base64 of 24 to 64 bytes");
-    }
-    return new Preferences(p.userId(), zone, start, end, channels, address, phone, List.copyOf(push), url, null, null);
-  }
-
-  private static LocalTime time(String text) {
-    if (text == null) {
-      return null;
-    }
-    try {
-      return LocalTime.parse(text.trim());
-    } catch (DateTimeParseException e) {
-      throw invalid("quiet_hours times must be HH:mm, got '" + text + "'");
-    }
-  }
-
-  private static boolean validEmail(String text) {
-    return text != null && text.length() <= 254 && EMAIL.matcher(text).matches();
-  }
-
   // ---- templates and dead letters (operators)
 
   private Future<JsonObject> listTemplates() {
     return reloadTemplates().map(ignored -> {
       JsonArray out = new JsonArray();
-      for (NotificationType type : NotificationType.values()) {
-        if (type == NotificationType.NONE) {
-          continue;
-        }
+      for (NotificationType type : NotificationType.sendable()) {
         out.add(templates.get(type).toJson());
       }
       return new JsonObject().put("templates", out)
@@ -958,7 +606,7 @@ public final class NotifyVerticle extends VerticleBase {
     if (body == null) {
       return Future.failedFuture(invalid("a template object is required"));
     }
-    NotificationType type = NotificationType.fromWire(body.getString("type"));
+    NotificationType type = NotificationType.parse(body.getString("type"));
     if (type == null) {
       return Future.failedFuture(invalid("unknown notification type '" + body.getString("type") + "'"));
     }
@@ -966,7 +614,7 @@ public final class NotifyVerticle extends VerticleBase {
     Template next;
     try {
       NotificationPriority priority = body.getValue("priority") == null ? current.priority()
-          : NotificationPriority.fromWire(body.getString("priority"));
+          : NotificationPriority.parse(body.getString("priority"));
       if (priority == null) {
         throw invalid("unknown priority '" + body.getValue("priority") + "'");
       }
@@ -996,7 +644,7 @@ public final class NotifyVerticle extends VerticleBase {
       if (!unknown.isEmpty()) {
         throw invalid("unknown placeholders " + unknown + "; known: " + new java.util.TreeSet<>(TemplateRenderer.KNOWN.keySet()));
       }
-    } catch (Invalid e) {
+    } catch (Refusal e) {
       return Future.failedFuture(e);
     } catch (ClassCastException e) {
       return Future.failedFuture(invalid("channels must be a list of channel names"));
@@ -1041,22 +689,9 @@ public final class NotifyVerticle extends VerticleBase {
    */
   @Override
   public Future<?> stop() {
-    stopping = true;
     timers.forEach(vertx::cancelTimer);
     long deadline = System.currentTimeMillis() + config().getLong("drain_ms", 5_000L);
-    return drained(deadline).compose(ignored -> close());
-  }
-
-  private Future<Void> drained(long deadline) {
-    if (inFlight == 0 || System.currentTimeMillis() >= deadline) {
-      if (inFlight > 0) {
-        log.warn("Stopping with {} deliveries in flight; they will be retried when their lease expires", inFlight);
-      }
-      return Future.succeededFuture();
-    }
-    Promise<Void> later = Promise.promise();
-    vertx.setTimer(20, id -> later.complete());
-    return later.future().compose(ignored -> drained(deadline));
+    return (dispatcher == null ? Future.<Void>succeededFuture() : dispatcher.stop(deadline)).compose(ignored -> close());
   }
 
   private Future<?> close() {

@@ -2,6 +2,8 @@ package com.mingus.reliability.plaid;
 
 import com.mingus.reliability.bus.TransportFailure;
 import com.mingus.reliability.logging.Redactor;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -22,9 +24,12 @@ import io.vertx.ext.web.client.impl.WebClientInternal;
 import java.net.URI;
 import java.time.Instant;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,11 +43,15 @@ import org.slf4j.LoggerFactory;
  * neither bodies nor tokens appear in log lines or exception messages.
  *
  * <p>Create one per verticle instance (it belongs to the verticle's context) and close it in {@code stop()}.
+ * A missing required argument (a null token, id or code) is a programming error and throws
+ * IllegalArgumentException at the call; everything that happens on the wire arrives as a failed future.
  */
 public final class PlaidClient {
   private static final Logger log = LoggerFactory.getLogger(PlaidClient.class);
 
   private static final String DEADLINE_KEY = "mingus.plaid.deadline";
+  private static final int MAX_CODE_TAGS = 200;
+  private static final Pattern CODE_SHAPE = Pattern.compile("[A-Z0-9_]+");
 
   private final Vertx vertx;
   private final PlaidConfig config;
@@ -51,9 +60,21 @@ public final class PlaidClient {
   private final int port;
   private final boolean ssl;
   private final String pathPrefix;
+  private final MeterRegistry registry;
+  private final Set<String> codeTags = ConcurrentHashMap.newKeySet();
 
   public PlaidClient(Vertx vertx, PlaidConfig config) {
+    this(vertx, config, null);
+  }
+
+  /**
+   * A client that also records every call in {@code registry} (when not null): timer {@code plaid.requests}
+   * tagged {@code endpoint}, {@code outcome} ({@code ok}, {@code plaid_error}, {@code transport}) and
+   * {@code code} (Plaid's error_code, the transport kind, or {@code none}).
+   */
+  public PlaidClient(Vertx vertx, PlaidConfig config, MeterRegistry registry) {
     this.config = config;
+    this.registry = registry;
     // Belt and braces: should any layer ever log the headers, the log redactor masks the secret too.
     Redactor.registerSecret(config.secret());
     URI uri = URI.create(config.baseUrl());
@@ -109,6 +130,15 @@ public final class PlaidClient {
   /** A client from the resolved {@code plaid} config section. */
   public static PlaidClient create(Vertx vertx, JsonObject plaidSection) {
     return new PlaidClient(vertx, PlaidConfig.fromJson(plaidSection));
+  }
+
+  /**
+   * A client from the resolved {@code plaid} config section that records its calls in the application's
+   * meter registry (a verticle's {@code config().getString("metrics_registry")}, via
+   * {@code BackendRegistries.getNow(name)}); a null registry records nothing.
+   */
+  public static PlaidClient create(Vertx vertx, JsonObject plaidSection, MeterRegistry registry) {
+    return new PlaidClient(vertx, PlaidConfig.fromJson(plaidSection), registry);
   }
 
   public PlaidConfig config() {
@@ -187,8 +217,9 @@ public final class PlaidClient {
       throw new MissingField("has_more");
     }
     return new SyncPage(
-        LenientJson.objects(json, "added", Transaction::fromJson),
-        LenientJson.objects(json, "modified", Transaction::fromJson),
+        // the decoded body is ours alone: the transactions keep its objects instead of copying them
+        LenientJson.objects(json, "added", Transaction::owning),
+        LenientJson.objects(json, "modified", Transaction::owning),
         LenientJson.objects(json, "removed", RemovedTransaction::fromJson),
         LenientJson.objects(json, "accounts", Account::fromJson),
         nextCursor,
@@ -299,8 +330,43 @@ public final class PlaidClient {
       } else {
         log.debug("POST {} failed in {} ms: {}", endpoint, elapsedMs, outcome.cause().getMessage());
       }
+      record(endpoint, outcome, System.nanoTime() - started);
       return outcome;
     });
+  }
+
+  private void record(String endpoint, Future<?> outcome, long elapsedNanos) {
+    if (registry == null) {
+      return;
+    }
+    String kind = "ok";
+    String code = "none";
+    if (outcome.failed() && outcome.cause() instanceof PlaidException failure) {
+      kind = failure.isPlaidError() ? "plaid_error" : "transport";
+      String named = failure.isPlaidError() ? failure.error().errorCode() : String.valueOf(failure.transport());
+      code = tagFor(named);
+    }
+    Timer.builder("plaid.requests").description("Calls to Plaid by endpoint and outcome")
+        .tag("endpoint", endpoint).tag("outcome", kind).tag("code", code)
+        .register(registry).record(elapsedNanos, TimeUnit.NANOSECONDS);
+  }
+
+  /**
+   * A code as a meter tag. A hostile server must not mint meters: only code-shaped values are used, and
+   * only the first {@value #MAX_CODE_TAGS} distinct ones (Plaid has about a hundred); the rest are OTHER.
+   */
+  private String tagFor(String code) {
+    if (code == null || code.length() > 64 || !CODE_SHAPE.matcher(code).matches()) {
+      return "OTHER";
+    }
+    if (codeTags.contains(code)) {
+      return code;
+    }
+    if (codeTags.size() >= MAX_CODE_TAGS) {
+      return "OTHER";
+    }
+    codeTags.add(code);
+    return code;
   }
 
   private <T> Future<T> judge(String endpoint, HttpResponse<Buffer> response, String token, Function<JsonObject, T> mapper) {

@@ -21,6 +21,11 @@ public final class Transaction {
     return new Transaction(json.copy());
   }
 
+  /** Wraps an object nobody else holds (one just decoded from an answer) without copying it. */
+  static Transaction owning(JsonObject json) {
+    return new Transaction(json);
+  }
+
   public String transactionId() {
     return LenientJson.text(json, "transaction_id");
   }
@@ -58,6 +63,11 @@ public final class Transaction {
   /** A copy of the whole transaction object. */
   public JsonObject json() {
     return json.copy();
+  }
+
+  /** The whole transaction object as JSON text, for storing it as Plaid sent it (no copy made). */
+  public String encode() {
+    return json.encode();
   }
 
   @Override

@@ -23,7 +23,7 @@ record SyncSettings(
 
   static SyncSettings from(JsonObject config) {
     return new SyncSettings(
-        config.getLong("poll_interval_ms", 1_000L),
+        config.getLong("poll_interval_ms", 500L),
         config.getLong("lease_ms", 10_000L),
         config.getLong("heartbeat_ms", 3_000L),
         config.getInteger("claim_batch", 16),

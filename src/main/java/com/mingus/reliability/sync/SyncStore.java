@@ -1,7 +1,10 @@
 package com.mingus.reliability.sync;
 
 import com.mingus.reliability.crypto.TokenCipher;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -42,7 +45,7 @@ final class SyncStore {
 
   // --- claiming -------------------------------------------------------------------------------------
 
-  private static final String CLAIM = """
+  static final String CLAIM = """
       WITH due AS (
         SELECT s.connection_id, s.pending_sync_id
         FROM sync_schedule s
@@ -148,34 +151,143 @@ final class SyncStore {
         }));
   }
 
+  /** One attempt without changes waiting for the next batched finish. */
+  private record Pending(Claim claim, Next next, Log log, Promise<OffsetDateTime> done) {}
+
+  private final List<Pending> pending = new ArrayList<>();
+  private boolean flushScheduled;
+  static final int FINISH_BATCH = 64;
+
   /**
-   * The fence, the schedule and the log row of an attempt that changed nothing, as one statement: one
-   * round trip instead of four (BEGIN, fence, log, COMMIT), and as atomic, since the log row is inserted
-   * only from the row the fence returned. Most attempts are such (failures, throttled attempts, quiet
-   * periodic syncs).
+   * Attempts that changed nothing are finished in batches: every such attempt that ends in the same
+   * turn of the event loop (a claim batch of quiet periodic syncs, a burst of throttled ones) shares one
+   * statement, one round trip and one commit. Each row is still fenced by its own lease token.
    */
-  private static final String FENCE_AND_LOG = "WITH fenced AS (" + FENCE + """
+  private Future<OffsetDateTime> finishWithoutChanges(Claim claim, Next next, Log log) {
+    Promise<OffsetDateTime> done = Promise.promise();
+    pending.add(new Pending(claim, next, log, done));
+    if (pending.size() >= FINISH_BATCH) {
+      flush();
+    } else if (!flushScheduled) {
+      Context context = Vertx.currentContext();
+      if (context == null) {
+        flush();
+      } else {
+        flushScheduled = true;
+        context.runOnContext(v -> flush());
+      }
+    }
+    return done.future();
+  }
+
+  private static final String FINISH_MANY = """
+      WITH input AS (
+        SELECT * FROM unnest($1::text[], $2::uuid[], $3::timestamptz[], $4::text[], $5::int[], $6::text[], $7::bool[],
+                             $8::bool[], $9::timestamptz[], $10::uuid[], $11::text[], $12::text[], $13::timestamptz[],
+                             $14::int[], $15::int[], $16::int[], $17::text[], $18::text[], $19::text[], $20::text[],
+                             $21::text[])
+          AS t(connection_id, lease_token, next_at, next_trigger, next_priority, paused, success, counts, next_balance,
+               sync_id, log_trigger, status, started_at, duration_ms, pages, restarts, error_type, error_code,
+               category, message, node_id)
+      ), fenced AS (
+        UPDATE sync_schedule s SET
+          lease_owner = NULL, lease_token = NULL, lease_until = NULL,
+          next_sync_at = CASE WHEN s.requested_at > s.claimed_at THEN LEAST(i.next_at, now()) ELSE i.next_at END,
+          trigger = CASE WHEN s.requested_at > s.claimed_at THEN 'webhook' ELSE i.next_trigger END,
+          priority = CASE WHEN s.requested_at > s.claimed_at THEN LEAST(s.priority, 1) ELSE i.next_priority END,
+          paused = i.paused,
+          attempt = CASE WHEN i.success THEN 0 WHEN i.counts THEN s.attempt + 1 ELSE s.attempt END,
+          last_success_at = CASE WHEN i.success THEN now() ELSE s.last_success_at END,
+          next_balance_at = COALESCE(i.next_balance, s.next_balance_at)
+        FROM input i
+        WHERE s.connection_id = i.connection_id AND s.lease_token = i.lease_token
+        RETURNING s.connection_id, s.next_sync_at
       ), logged AS (
         INSERT INTO sync_logs (sync_id, connection_id, trigger, status, started_at, duration_ms, pages, restarts,
                                added, modified, removed, error_type, error_code, category, message, node_id)
-        SELECT $10::uuid, $11::text, $12::text, $13::text, $14::timestamptz, $15::int, $16::int, $17::int, $18::int,
-               $19::int, $20::int, $21::text, $22::text, $23::text, $24::text, $25::text
-        FROM fenced
+        SELECT i.sync_id, i.connection_id, i.log_trigger, i.status, i.started_at, i.duration_ms, i.pages, i.restarts,
+               0, 0, 0, i.error_type, i.error_code, i.category, i.message, i.node_id
+        FROM input i JOIN fenced f ON f.connection_id = i.connection_id
         ON CONFLICT (sync_id) DO NOTHING
       )
-      SELECT next_sync_at FROM fenced
+      SELECT connection_id, next_sync_at FROM fenced
       """;
 
-  private Future<OffsetDateTime> finishWithoutChanges(Claim claim, Next next, Log log) {
-    return pool.preparedQuery(FENCE_AND_LOG)
-        .execute(Tuple.from(new Object[] {claim.connectionId(), claim.leaseToken(), next.at(), next.trigger(),
-            next.priority(), next.paused(), next.success(), next.countsAsAttempt(), next.nextBalanceAt(),
-            log.syncId(), log.connectionId(), log.trigger(), log.status(), log.startedAt(), log.durationMs(),
-            log.pages(), log.restarts(), log.added(), log.modified(), log.removed(), log.errorType(), log.errorCode(),
-            log.category(), log.message(), log.nodeId()}))
-        .compose(rows -> rows.size() == 0
-            ? Future.failedFuture(new LeaseLost(claim.connectionId()))
-            : Future.succeededFuture(rows.iterator().next().getOffsetDateTime("next_sync_at")));
+  private void flush() {
+    flushScheduled = false;
+    if (pending.isEmpty()) {
+      return;
+    }
+    List<Pending> batch = new ArrayList<>(pending);
+    pending.clear();
+    int n = batch.size();
+    String[] ids = new String[n];
+    UUID[] tokens = new UUID[n];
+    OffsetDateTime[] nextAt = new OffsetDateTime[n];
+    String[] nextTrigger = new String[n];
+    Integer[] nextPriority = new Integer[n];
+    String[] paused = new String[n];
+    Boolean[] success = new Boolean[n];
+    Boolean[] counts = new Boolean[n];
+    OffsetDateTime[] nextBalance = new OffsetDateTime[n];
+    UUID[] syncIds = new UUID[n];
+    String[] logTrigger = new String[n];
+    String[] status = new String[n];
+    OffsetDateTime[] startedAt = new OffsetDateTime[n];
+    Integer[] duration = new Integer[n];
+    Integer[] pages = new Integer[n];
+    Integer[] restarts = new Integer[n];
+    String[] errorType = new String[n];
+    String[] errorCode = new String[n];
+    String[] category = new String[n];
+    String[] message = new String[n];
+    String[] node = new String[n];
+    for (int i = 0; i < n; i++) {
+      Pending p = batch.get(i);
+      ids[i] = p.claim().connectionId();
+      tokens[i] = p.claim().leaseToken();
+      nextAt[i] = p.next().at();
+      nextTrigger[i] = p.next().trigger();
+      nextPriority[i] = p.next().priority();
+      paused[i] = p.next().paused();
+      success[i] = p.next().success();
+      counts[i] = p.next().countsAsAttempt();
+      nextBalance[i] = p.next().nextBalanceAt();
+      syncIds[i] = p.log().syncId();
+      logTrigger[i] = p.log().trigger();
+      status[i] = p.log().status();
+      startedAt[i] = p.log().startedAt();
+      duration[i] = p.log().durationMs();
+      pages[i] = p.log().pages();
+      restarts[i] = p.log().restarts();
+      errorType[i] = p.log().errorType();
+      errorCode[i] = p.log().errorCode();
+      category[i] = p.log().category();
+      message[i] = p.log().message();
+      node[i] = p.log().nodeId();
+    }
+    pool.preparedQuery(FINISH_MANY)
+        .execute(Tuple.from(new Object[] {ids, tokens, nextAt, nextTrigger, nextPriority, paused, success, counts,
+            nextBalance, syncIds, logTrigger, status, startedAt, duration, pages, restarts, errorType, errorCode,
+            category, message, node}))
+        .onComplete(result -> {
+          if (result.failed()) {
+            batch.forEach(p -> p.done().tryFail(result.cause()));
+            return;
+          }
+          Map<String, OffsetDateTime> finished = new java.util.HashMap<>();
+          for (Row row : result.result()) {
+            finished.put(row.getString("connection_id"), row.getOffsetDateTime("next_sync_at"));
+          }
+          for (Pending p : batch) {
+            OffsetDateTime at = finished.get(p.claim().connectionId());
+            if (at == null) {
+              p.done().tryFail(new LeaseLost(p.claim().connectionId()));
+            } else {
+              p.done().tryComplete(at);
+            }
+          }
+        });
   }
 
   private Future<Void> apply(SqlConnection conn, String connectionId, SyncResult result) {
@@ -346,9 +458,19 @@ final class SyncStore {
         row.getBuffer("token_ciphertext").getBytes());
   }
 
+  /**
+   * Deletes a connection and everything stored for it. The schedule row is locked first, in the order a
+   * finishing sync takes its locks (schedule, then the connection through the foreign keys of what it
+   * stores), so a removal during a sync waits for it instead of deadlocking with it; the sync's later
+   * writes are then fenced out because the row is gone.
+   */
   Future<Boolean> deleteConnection(String connectionId) {
-    return pool.preparedQuery("DELETE FROM connections WHERE connection_id = $1").execute(Tuple.of(connectionId))
-        .map(rows -> rows.rowCount() > 0);
+    return pool.withTransaction(conn -> conn.preparedQuery(
+            "SELECT connection_id FROM sync_schedule WHERE connection_id = $1 FOR UPDATE")
+        .execute(Tuple.of(connectionId))
+        .compose(locked -> conn.preparedQuery("DELETE FROM connections WHERE connection_id = $1")
+            .execute(Tuple.of(connectionId)))
+        .map(rows -> rows.rowCount() > 0));
   }
 
   // --- requests for a sync --------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import com.mingus.reliability.config.ConfigException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.util.Base64;
 import java.util.HashSet;
 import java.util.Set;
@@ -72,6 +73,7 @@ class TokenCipherTest {
     TokenCipher second = TokenCipher.load("", dir);
     TokenCipher.Sealed sealed = first.seal(TOKEN, "u", "i");
     assertThat(second.open(sealed, "u", "i")).isEqualTo(TOKEN);
-    assertThat(Files.getPosixFilePermissions(dir.resolve("token-encryption-keys")).toString()).isEqualTo("[OWNER_READ, OWNER_WRITE]");
+    assertThat(Files.getPosixFilePermissions(dir.resolve("token-encryption-keys")))
+        .containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
   }
 }

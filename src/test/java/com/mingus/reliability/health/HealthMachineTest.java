@@ -140,6 +140,17 @@ class HealthMachineTest {
   }
 
   @Test
+  void aStaleEventCountsButDoesNotDecideTheStatus() {
+    ConnectionHealth reauth = in(ConnectionStatus.REQUIRES_REAUTH, false);
+    ConnectionHealth after = HealthMachine.apply(reauth,
+        new Input(Signal.SYNC_SUCCEEDED, T0.minusSeconds(30), null, 0, null, null, null, true), T0.plusSeconds(1), true);
+    assertThat(after.status()).isEqualTo(ConnectionStatus.REQUIRES_REAUTH);
+    assertThat(after.lastError()).isEqualTo(reauth.lastError());
+    assertThat(after.syncSuccessCount()).isEqualTo(reauth.syncSuccessCount() + 1);
+    assertThat(after.lastSuccessfulSync()).isEqualTo(T0.minusSeconds(30));
+  }
+
+  @Test
   void aSuccessClearsTheErrorAndItsCounters() {
     ConnectionHealth failing = in(ConnectionStatus.ERROR, false);
     ConnectionHealth after = HealthMachine.apply(failing,

@@ -66,8 +66,7 @@ class HealthOutageTest {
       bus.<SyncEvent>consumer(address, m -> syncs.add(m.body()));
     }
     bus.<InstitutionHealth>consumer(Addresses.INSTITUTION_CHANGED, m -> bankEvents.add(m.body()));
-    // notify's stand-in; requests are counted as they leave, so a real notify verticle beside it changes nothing.
-    bus.<NotifySend>consumer(Addresses.NOTIFY_SEND, m -> m.reply(new JsonObject().put("notification_id", "n")));
+    // the real notify verticle answers notify.send; requests are counted as they leave
     bus.addOutboundInterceptor(context -> {
       if (Addresses.NOTIFY_SEND.equals(context.message().address()) && context.message().body() instanceof NotifySend send) {
         notifications.add(send);
@@ -154,9 +153,10 @@ class HealthOutageTest {
     Await.until(() -> circuitWas("closed"), Duration.ofSeconds(15), "the circuit closes when the bank answers");
     Await.until(() -> ids.stream().allMatch(id -> "active".equals(health(id).getString("status"))),
         Duration.ofSeconds(10), "everyone is active again");
-    Await.until(() -> ids.stream().allMatch(id -> syncs.stream().anyMatch(e -> e.kind().equals(SyncEvent.COMPLETED)
+    // the three that failed were waiting to retry: the resume lets each of them sync (the fourth was not due)
+    Await.until(() -> ids.subList(0, 3).stream().allMatch(id -> syncs.stream().anyMatch(e -> e.kind().equals(SyncEvent.COMPLETED)
             && e.connectionId().equals(id) && !e.at().isEmpty() && Instant.parse(e.at()).isAfter(maintenanceEnds.minusSeconds(1)))),
-        Duration.ofSeconds(10), "every connection syncs again after the resume");
+        Duration.ofSeconds(10), "every connection that waited syncs again after the resume");
     JsonObject after = health(ids.get(3));
     assertThat(after.getBoolean("maintenance_mode")).isFalse();
     assertThat(after.getValue("maintenance_until")).isNull();
@@ -175,11 +175,22 @@ class HealthOutageTest {
     assertThat(bank.getJsonObject("success_rates").getJsonObject("5m").getDouble("rate")).isBetween(1.0, 99.0);
     JsonObject overview = Await.result(Bus.request(app.vertx(), Addresses.HEALTH_OVERVIEW, new JsonObject(), 5_000));
     assertThat(overview.getJsonObject("connections").getLong("active")).isEqualTo(4);
-    Await.until(() -> Http.get(app.httpPort(), "/metrics").body().contains("mingus_health_connections{status=\"active\"} 4.0"),
+    Await.until(() -> scrape().contains("mingus_health_connections{status=\"active\"} 4.0"),
         Duration.ofSeconds(5), "the Prometheus scrape shows the connections per status");
-    String scrape = Http.get(app.httpPort(), "/metrics").body();
+    String scrape = scrape();
     assertThat(scrape).contains("mingus_health_circuit_transitions_total{event=\"trip\",to=\"open\"} 1.0")
         .contains("mingus_health_institutions{circuit=\"closed\"}").contains("mingus_health_reliability_score");
+  }
+
+  private static String scrape() {
+    try {
+      // HTTP/1.1: the JDK client's h2c upgrade on a large plain-text body is what made this flaky
+      return Http.send(java.net.http.HttpRequest.newBuilder(
+              java.net.URI.create("http://127.0.0.1:" + app.httpPort() + "/metrics"))
+          .version(java.net.http.HttpClient.Version.HTTP_1_1).GET()).body();
+    } catch (IllegalStateException transientFailure) {
+      return "";
+    }
   }
 
   private static void sleep(long ms) {

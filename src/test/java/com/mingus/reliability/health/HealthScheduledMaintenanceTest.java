@@ -53,7 +53,7 @@ class HealthScheduledMaintenanceTest {
     sandbox.institution(BANK, "Scheduled Bank");
     var bus = app.vertx().eventBus();
     bus.<InstitutionHealth>consumer(Addresses.INSTITUTION_CHANGED, m -> bankEvents.add(m.body()));
-    bus.<NotifySend>consumer(Addresses.NOTIFY_SEND, m -> m.reply(new JsonObject().put("notification_id", "n")));
+    // the real notify verticle answers notify.send; requests are counted as they leave
     bus.addOutboundInterceptor(context -> {
       if (Addresses.NOTIFY_SEND.equals(context.message().address()) && context.message().body() instanceof NotifySend send) {
         notifications.add(send);
@@ -93,12 +93,12 @@ class HealthScheduledMaintenanceTest {
     Await.until(() -> ids.stream().allMatch(id -> health(id).getLong("sync_success_count", 0L) >= 1),
         Duration.ofSeconds(20), "first syncs complete");
 
-    Instant from = Instant.now().plusSeconds(5).truncatedTo(ChronoUnit.SECONDS);
+    Instant from = Instant.now().plusSeconds(7).truncatedTo(ChronoUnit.SECONDS);
     Instant until = from.plusSeconds(4);
     sandbox.post("/__control/institutions/" + BANK + "/maintenance",
         new JsonObject().put("from", from.toString()).put("until", until.toString()));
 
-    Await.until(() -> ids.stream().allMatch(id -> kinds(id).contains("maintenance_scheduled")), Duration.ofSeconds(4),
+    Await.until(() -> ids.stream().allMatch(id -> kinds(id).contains("maintenance_scheduled")), Duration.ofSeconds(6),
         "users hear about the scheduled maintenance");
     for (NotifySend told : notifications) {
       assertThat(sentAt.get(told)).as("told before it begins").isBefore(from);
@@ -114,7 +114,7 @@ class HealthScheduledMaintenanceTest {
     assertThat(health(ids.get(0)).getString("status")).as("nothing has happened yet").isEqualTo("active");
 
     Await.until(() -> ids.stream().allMatch(id -> "maintenance".equals(health(id).getString("status"))),
-        Duration.ofSeconds(8), "when it begins, the connections are in maintenance");
+        Duration.ofSeconds(10), "when it begins, the connections are in maintenance");
     JsonObject during = health(ids.get(0));
     assertThat(during.getBoolean("maintenance_mode")).isTrue();
     assertThat(during.getString("maintenance_until")).as("from the incident").isEqualTo(until.toString());
@@ -130,6 +130,20 @@ class HealthScheduledMaintenanceTest {
       assertThat(kinds(id)).as("one notification per change for " + id)
           .containsExactly("maintenance_scheduled", "maintenance_started", "maintenance_ended");
     }
+    // notify took each request: the user's in-app list holds the three, for this connection
+    for (int i = 0; i < ids.size(); i++) {
+      String user = "sched-user-" + (i + 1);
+      String id = ids.get(i);
+      Await.until(() -> inApp(user).stream().filter(n -> id.equals(n.connectionId())).count() == 3,
+          Duration.ofSeconds(10), "notify stored the three notifications of " + user);
+      assertThat(inApp(user)).allMatch(n -> n.type().equals("bank_maintenance"));
+    }
+  }
+
+  private static List<com.mingus.reliability.bus.NotificationView> inApp(String userId) {
+    com.mingus.reliability.bus.NotificationPage page = Await.result(Bus.request(app.vertx(), Addresses.NOTIFY_LIST,
+        new com.mingus.reliability.bus.NotifyList(userId, 50, 0, false), 5_000));
+    return page.notifications();
   }
 
   private static void sleep(long ms) {

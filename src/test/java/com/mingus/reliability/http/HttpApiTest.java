@@ -69,6 +69,10 @@ class HttpApiTest {
     String id = register(alice, "ins_http_a");
     Http.Response health = alice.get("/api/reliability/connections/" + id + "/health");
     assertThat(health.status()).isEqualTo(200);
+    // removed once its first sync is done: a DELETE racing the first sync can meet a database deadlock in
+    // sync scheduling (reported to sync's owner), which is not what this test is about
+    Await.until(() -> alice.get("/api/reliability/connections/" + id + "/sync-status").body().contains("\"status\":\"success\""),
+        Duration.ofSeconds(15), "the first sync completes");
 
     Http.Response removed = alice.delete("/api/reliability/connections/" + id);
     assertThat(removed.status()).as(removed.body()).isEqualTo(200);
@@ -267,6 +271,9 @@ class HttpApiTest {
     Http.Response all = operator.get("/api/admin/connections");
     assertThat(all.status()).isEqualTo(200);
     assertThat(all.json().getJsonArray("connections").encode()).contains(aliceConnection, bobConnection);
+    Http.Response logs = operator.get("/api/admin/connections/" + bobConnection + "/sync-status");
+    assertThat(logs.status()).as(logs.body()).isEqualTo(200);
+    assertThat(logs.json().fieldNames()).contains("sync_logs", "reliability_stats", "requires_reauth", "maintenance_mode");
     Http.Response mail = operator.get("/api/admin/mail");
     assertThat(mail.status()).isEqualTo(200);
     assertThat(mail.json().getJsonArray("messages")).isNotNull();
@@ -274,7 +281,8 @@ class HttpApiTest {
     // a user sees their own connection's metrics; another's is 404 (in the sweep below)
     Http.Response own = alice.get("/api/reliability/metrics/connections/" + aliceConnection);
     assertThat(own.status()).as(own.body()).isEqualTo(200);
-    for (String path : List.of("/api/reliability/metrics/overview", "/api/admin/connections", "/api/admin/mail")) {
+    for (String path : List.of("/api/reliability/metrics/overview", "/api/admin/connections", "/api/admin/mail",
+        "/api/admin/connections/" + aliceConnection + "/sync-status")) {
       Http.Response refused = alice.get(path);
       assertThat(refused.status()).as(path).isEqualTo(403);
       assertThat(ApiCaller.errorCode(refused)).isEqualTo("FORBIDDEN");
@@ -306,8 +314,8 @@ class HttpApiTest {
         continue;
       }
       JsonObject body = route[0].equals("POST") ? new JsonObject() : null;
-      if (route[1].endsWith("/send-test")) {
-        continue;
+      if (route[1].endsWith("/send-test") || route[1].startsWith("/api/admin/")) {
+        continue; // operator routes answer 403 to users whatever the id (above)
       }
       Http.Response response = alice.call(route[0], route[1], body);
       assertThat(response.status()).as(route[0] + " " + route[1] + " → " + response.body()).isEqualTo(404);
@@ -345,6 +353,7 @@ class HttpApiTest {
         new String[] {"GET", "/api/reliability/metrics/overview"},
         new String[] {"GET", "/api/reliability/metrics/connections/" + connectionId},
         new String[] {"GET", "/api/admin/connections"},
+        new String[] {"GET", "/api/admin/connections/" + connectionId + "/sync-status"},
         new String[] {"GET", "/api/admin/mail"});
   }
 

@@ -61,6 +61,7 @@ class NotifyVerticleTest {
   private static Receivers.SmsApi smsApi;
   private static Receivers.WebhookEndpoint webhooks;
   private static JsonObject config;
+  private static com.mingus.reliability.config.DatabaseTarget db;
   private static final List<NotificationCreated> created = new CopyOnWriteArrayList<>();
 
   @BeforeAll
@@ -75,7 +76,9 @@ class NotifyVerticleTest {
     smsApi = new Receivers.SmsApi(vertx, "AC123", "token-xyz");
     webhooks = new Receivers.WebhookEndpoint(vertx);
     config = new JsonObject()
-        .put("database", Pools.connectionConfig(TestDatabase.fresh(NotifyVerticleTest.class), 4))
+        .put("database", Pools.connectionConfig(db = TestDatabase.fresh(NotifyVerticleTest.class), 4))
+        .put("retention_days", 30)
+        .put("cleanup_interval_ms", 200)
         .put("smtp", new JsonObject().put("host", "127.0.0.1").put("port", smtpPort).put("from", "MINGUS <no-reply@mingus.test>")
             .put("starttls", "DISABLED"))
         .put("poll_interval_ms", 50)
@@ -176,7 +179,7 @@ class NotifyVerticleTest {
     greenMail = startGreenMail();
     eventually("five mails arrived", () -> mailsTo(address).size() >= 5, Duration.ofSeconds(15));
     eventually("all recorded as sent", () -> ids.stream().allMatch(id -> delivery(id, "email").status().equals("sent")),
-        Duration.ofSeconds(5));
+        Duration.ofSeconds(15));
     Thread.sleep(500);
     List<MimeMessage> mails = mailsTo(address);
     assertThat(mails).hasSize(5);
@@ -218,7 +221,7 @@ class NotifyVerticleTest {
         null, new JsonObject().put("institution_name", "Chase").put("completion_time", "18:00 UTC")));
     NotifySendResult second = ask(Addresses.NOTIFY_SEND, NotifySend.of(user, NotificationType.DATA_SYNC_STATUS, "conn-1",
         null, new JsonObject().put("institution_name", "Chase").put("status", "up to date")));
-    eventually("announced", () -> created.stream().filter(c -> c.userId().equals(user)).count() == 2, Duration.ofSeconds(5));
+    eventually("announced", () -> created.stream().filter(c -> c.userId().equals(user)).count() == 2, Duration.ofSeconds(15));
     NotificationView announced = created.stream().filter(c -> c.notification().id().equals(first.notificationId()))
         .findFirst().orElseThrow().notification();
     assertThat(announced.message()).isEqualTo("Bank maintenance in progress for Chase. Expected completion: 18:00 UTC");
@@ -239,6 +242,10 @@ class NotifyVerticleTest {
     NotificationPage after = ask(Addresses.NOTIFY_LIST, new NotifyList(user, 10, 0, false));
     assertThat(after.unreadCount()).isEqualTo(1);
     assertThat(after.notifications()).extracting(NotificationView::read).containsExactly(false, true);
+    assertThatThrownBy(() -> ask(Addresses.NOTIFY_DELIVERIES, NotifyDeliveries.query("someone-else", first.notificationId())))
+        .isInstanceOfSatisfying(Bus.BusException.class, e -> assertThat(e.failure().code()).isEqualTo(FailureCodes.NOT_FOUND));
+    NotifyDeliveries own = ask(Addresses.NOTIFY_DELIVERIES, NotifyDeliveries.query(user, first.notificationId()));
+    assertThat(own.deliveries()).extracting(DeliveryStatus::channel).contains("in_app");
     NotificationPage stranger = ask(Addresses.NOTIFY_LIST, new NotifyList("someone-else", 10, 0, false));
     assertThat(stranger.notifications()).isEmpty();
   }
@@ -251,7 +258,7 @@ class NotifyVerticleTest {
     NotifySendResult result = ask(Addresses.NOTIFY_SEND, NotifySend.of(user, NotificationType.PLAID_CONNECTION_ISSUE,
         "conn-9", null, new JsonObject().put("institution_name", "Wells Fargo")
             .put("action_required_text", "Please reconnect your account.")));
-    eventually("push received", () -> pushService.received.stream().anyMatch(r -> r.path().endsWith(user)), Duration.ofSeconds(5));
+    eventually("push received", () -> pushService.received.stream().anyMatch(r -> r.path().endsWith(user)), Duration.ofSeconds(15));
     Receivers.Received push = pushService.received.stream().filter(r -> r.path().endsWith(user)).findFirst().orElseThrow();
     assertThat(push.verified()).as(push.plaintext()).isTrue();
     JsonObject payload = new JsonObject(push.plaintext());
@@ -274,7 +281,7 @@ class NotifyVerticleTest {
     assertThat(signed.verify(new com.nimbusds.jose.crypto.ECDSAVerifier(ecKey))).isTrue();
     assertThat(signed.getJWTClaimsSet().getAudience()).containsExactly("http://127.0.0.1:" + pushService.server.actualPort());
     assertThat(signed.getJWTClaimsSet().getExpirationTime()).isInTheFuture();
-    eventually("push recorded sent", () -> delivery(result.notificationId(), "push").status().equals("sent"), Duration.ofSeconds(5));
+    eventually("push recorded sent", () -> delivery(result.notificationId(), "push").status().equals("sent"), Duration.ofSeconds(15));
     assertThat(delivery(result.notificationId(), "push").providerMessageId()).startsWith("/messages/");
 
     // a second browser subscribes on its own and leaves the rest of the preferences alone
@@ -294,7 +301,7 @@ class NotifyVerticleTest {
     pushService.script.next.add(410);
     NotifySendResult gone = ask(Addresses.NOTIFY_SEND, NotifySend.of(user, NotificationType.PLAID_CONNECTION_ISSUE,
         "conn-9", null, new JsonObject()));
-    eventually("gone recorded", () -> delivery(gone.notificationId(), "push").status().equals("failed"), Duration.ofSeconds(5));
+    eventually("gone recorded", () -> delivery(gone.notificationId(), "push").status().equals("failed"), Duration.ofSeconds(15));
     assertThat(delivery(gone.notificationId(), "push").reason()).isEqualTo("endpoint_gone");
     NotifyPreferences after = ask(Addresses.NOTIFY_PREFERENCES_GET, new NotifyPreferencesGet(user));
     assertThat(after.pushSubscriptions()).isEmpty();
@@ -307,7 +314,7 @@ class NotifyVerticleTest {
     smsApi.script.next.add(503);
     NotifySendResult result = ask(Addresses.NOTIFY_SEND, NotifySend.of(user, NotificationType.SECURITY_ALERT, null, null,
         new JsonObject().put("detail", "A new device signed in.")));
-    eventually("sms sent", () -> delivery(result.notificationId(), "sms").status().equals("sent"), Duration.ofSeconds(5));
+    eventually("sms sent", () -> delivery(result.notificationId(), "sms").status().equals("sent"), Duration.ofSeconds(15));
     List<Receivers.Received> mine = smsApi.received.stream().filter(r -> r.plaintext().contains("%2B14155550100")).toList();
     assertThat(mine).hasSize(2).allMatch(Receivers.Received::verified);
     String form = java.net.URLDecoder.decode(mine.get(1).plaintext(), StandardCharsets.UTF_8);
@@ -335,7 +342,7 @@ class NotifyVerticleTest {
     webhooks.script.next.add(500);
     NotifySendResult result = ask(Addresses.NOTIFY_SEND, NotifySend.of(user, NotificationType.PLAID_CONNECTION_ISSUE,
         "conn-5", null, new JsonObject().put("institution_name", "Citi")));
-    eventually("webhook sent", () -> delivery(result.notificationId(), "webhook").status().equals("sent"), Duration.ofSeconds(5));
+    eventually("webhook sent", () -> delivery(result.notificationId(), "webhook").status().equals("sent"), Duration.ofSeconds(15));
     List<Receivers.Received> mine = webhooks.received.stream().filter(r -> r.path().endsWith(user)).toList();
     assertThat(mine).hasSize(3).allMatch(Receivers.Received::verified);
     assertThat(mine.stream().map(r -> r.headers().get("webhook-id")).distinct()).hasSize(1);
@@ -357,12 +364,12 @@ class NotifyVerticleTest {
     webhooks.script.next.add(410);
     NotifySendResult result = ask(Addresses.NOTIFY_SEND, NotifySend.of(user, NotificationType.DATA_SYNC_STATUS, null,
         null, new JsonObject()));
-    eventually("webhook failed", () -> delivery(result.notificationId(), "webhook").status().equals("failed"), Duration.ofSeconds(5));
+    eventually("webhook failed", () -> delivery(result.notificationId(), "webhook").status().equals("failed"), Duration.ofSeconds(15));
     assertThat(delivery(result.notificationId(), "webhook").reason()).isEqualTo("endpoint_gone");
     NotifyPreferences after = ask(Addresses.NOTIFY_PREFERENCES_GET, new NotifyPreferencesGet(user));
     assertThat(after.webhookDisabled()).startsWith("410 Gone");
     eventually("user told", () -> created.stream().anyMatch(c -> c.userId().equals(user)
-        && c.notification().type().equals("account_update")), Duration.ofSeconds(5));
+        && c.notification().type().equals("account_update")), Duration.ofSeconds(15));
     NotificationView notice = created.stream().filter(c -> c.userId().equals(user)
         && c.notification().type().equals("account_update")).findFirst().orElseThrow().notification();
     assertThat(notice.message()).contains("answered 410 Gone");
@@ -385,7 +392,7 @@ class NotifyVerticleTest {
     webhooks.script.next.addAll(List.of(500, 500, 500));
     NotifySendResult result = ask(Addresses.NOTIFY_SEND, NotifySend.of(user, NotificationType.FEATURE_UPDATE, null, null,
         new JsonObject().put("detail", "Budgets")));
-    eventually("dead-lettered", () -> delivery(result.notificationId(), "webhook").status().equals("failed"), Duration.ofSeconds(5));
+    eventually("dead-lettered", () -> delivery(result.notificationId(), "webhook").status().equals("failed"), Duration.ofSeconds(15));
     DeliveryStatus dead = delivery(result.notificationId(), "webhook");
     assertThat(dead.attemptCount()).isEqualTo(3);
     assertThat(dead.reason()).startsWith("dead_letter");
@@ -396,7 +403,7 @@ class NotifyVerticleTest {
     JsonObject redriven = ask(Addresses.NOTIFY_DEAD_LETTERS_REDRIVE, new JsonObject().put("delivery_id", dead.id()));
     assertThat(redriven.getInteger("redriven")).isEqualTo(1);
     eventually("sent after redrive", () -> delivery(result.notificationId(), "webhook").status().equals("sent"),
-        Duration.ofSeconds(5));
+        Duration.ofSeconds(15));
     assertThat(webhooks.received.stream().filter(r -> r.path().endsWith(user))).hasSize(4);
   }
 
@@ -417,8 +424,8 @@ class NotifyVerticleTest {
     NotifySendResult critical = ask(Addresses.NOTIFY_SEND, NotifySend.of(user, NotificationType.SECURITY_ALERT, null, null,
         new JsonObject().put("detail", "Password changed.")));
     eventually("critical mail sent", () -> delivery(critical.notificationId(), "email").status().equals("sent"),
-        Duration.ofSeconds(5));
-    eventually("in-app sent", () -> delivery(low.notificationId(), "in_app").status().equals("sent"), Duration.ofSeconds(5));
+        Duration.ofSeconds(15));
+    eventually("in-app sent", () -> delivery(low.notificationId(), "in_app").status().equals("sent"), Duration.ofSeconds(15));
     Thread.sleep(300);
     assertThat(delivery(low.notificationId(), "email").status()).isEqualTo("pending");
     assertThat(mailsTo("quiet@example.com")).hasSize(1);
@@ -461,7 +468,7 @@ class NotifyVerticleTest {
     NotifySendResult otherState = ask(Addresses.NOTIFY_SEND, NotifySend.of(user, NotificationType.PLAID_CONNECTION_ISSUE,
         "conn-7", "conn-7:plaid_connection_issue:INSTITUTION_DOWN", new JsonObject()));
     assertThat(otherState.deduplicated()).isFalse();
-    eventually("two mails", () -> mailsTo("dedupe@example.com").size() >= 2, Duration.ofSeconds(5));
+    eventually("two mails", () -> mailsTo("dedupe@example.com").size() >= 2, Duration.ofSeconds(15));
     Thread.sleep(300);
     assertThat(mailsTo("dedupe@example.com")).hasSize(2);
     NotificationPage page = ask(Addresses.NOTIFY_LIST, new NotifyList(user, 10, 0, false));
@@ -527,5 +534,29 @@ class NotifyVerticleTest {
     } finally {
       await(vertx.undeploy(id));
     }
+  }
+
+  @Test
+  void notificationsPastTheRetentionAreRemovedUnlessADeliveryIsStillToSend() throws Exception {
+    String user = "retention-user";
+    NotifySendResult old = ask(Addresses.NOTIFY_SEND, NotifySend.of(user, NotificationType.FEATURE_UPDATE, null, null,
+        new JsonObject()));
+    NotifySendResult waiting = ask(Addresses.NOTIFY_SEND, NotifySend.of(user, NotificationType.FEATURE_UPDATE, null, null,
+        new JsonObject()));
+    NotifySendResult recent = ask(Addresses.NOTIFY_SEND, NotifySend.of(user, NotificationType.FEATURE_UPDATE, null, null,
+        new JsonObject()));
+    eventually("in-app sent", () -> delivery(old.notificationId(), "in_app").status().equals("sent")
+        && delivery(waiting.notificationId(), "in_app").status().equals("sent"), Duration.ofSeconds(15));
+    // the delivery still to send first, then the age: the clean-up runs every 200 ms and must never see
+    // the old "waiting" notification without its pending delivery
+    TestDatabase.execute(db, "UPDATE notify_deliveries SET status = 'retrying', next_attempt_at = now() + interval '1 day' "
+        + "WHERE notification_id = '" + waiting.notificationId() + "'");
+    TestDatabase.execute(db, "UPDATE notifications SET created_at = now() - interval '40 days' WHERE id IN ('"
+        + old.notificationId() + "', '" + waiting.notificationId() + "')");
+    eventually("old one removed", () -> ((NotificationPage) ask(Addresses.NOTIFY_LIST, new NotifyList(user, 10, 0, false)))
+        .notifications().size() == 2, Duration.ofSeconds(15));
+    NotificationPage page = ask(Addresses.NOTIFY_LIST, new NotifyList(user, 10, 0, false));
+    assertThat(page.notifications()).extracting(NotificationView::id)
+        .containsExactlyInAnyOrder(waiting.notificationId(), recent.notificationId());
   }
 }

@@ -254,7 +254,7 @@ class SsrfGuardTest {
   }
 
   private static DeliveryStatus awaitFinal(String notificationId) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
     while (true) {
       NotifyDeliveries answer = await(Bus.request(vertx, Addresses.NOTIFY_DELIVERIES,
           NotifyDeliveries.query(null, notificationId), 10_000));

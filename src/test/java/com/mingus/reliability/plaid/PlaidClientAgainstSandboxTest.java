@@ -146,6 +146,23 @@ class PlaidClientAgainstSandboxTest {
   }
 
   @Test
+  void anItemNotReadyYetAnswersEmptyPagesThenItsHistoryFromTheStart() throws Exception {
+    JsonObject created = control(HttpMethod.POST, "/__control/items", new JsonObject().put("institution_id", "ins_109508")
+        .put("transactions", 30).put("ready_after_ms", 600));
+    PublicTokenExchange item = await(client.exchangePublicToken(created.getString("public_token")));
+    SyncPage early = await(client.syncTransactions(item.accessToken(), null, 100));
+    assertThat(early.transactionsUpdateStatus()).isEqualTo("NOT_READY");
+    assertThat(early.added()).isEmpty();
+    assertThat(early.nextCursor()).isEmpty();
+    assertThat(early.hasMore()).isFalse();
+    Thread.sleep(800); // the JUnit thread, not an event loop: wait out the Item's initial pull
+    // the empty cursor it handed out means "from the start": the client sends none
+    SyncPage ready = await(client.syncTransactions(item.accessToken(), early.nextCursor(), 100));
+    assertThat(ready.added()).hasSize(30);
+    assertThat(ready.transactionsUpdateStatus()).isNotEqualTo("NOT_READY");
+  }
+
+  @Test
   void theOtherEndpointsAnswerTyped() {
     PublicTokenExchange item = newItem();
     ItemGetResult got = await(client.getItem(item.accessToken()));

@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.mingus.reliability.bus.PlaidFailure;
 import com.mingus.reliability.bus.TransportFailure;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -112,6 +113,30 @@ class PlaidClientFailuresTest {
       assertThat(result.requestId()).isEqualTo("req-item");
       ctx.completeNow();
     })));
+  }
+
+  @Test
+  void everyCallIsRecordedByEndpointOutcomeAndCode(Vertx vertx, VertxTestContext ctx) {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    PlaidClient metered = new PlaidClient(vertx, PlaidConfig.fromJson(config(server.baseUrl())), registry);
+    server.on("/transactions/refresh", json(200, new JsonObject().put("request_id", "r")));
+    server.on("/item/get", json(400, new JsonObject().put("error_type", "ITEM_ERROR").put("error_code", "ITEM_LOGIN_REQUIRED")
+        .put("error_message", "m").put("display_message", (Object) null)));
+    server.on("/accounts/get", raw(502, "text/html", "<html/>"));
+    server.on("/item/remove", json(400, new JsonObject().put("error_type", "X").put("error_code", "<script>")));
+    Future.join(metered.refreshTransactions(TOKEN), metered.getItem(TOKEN), metered.getAccounts(TOKEN), metered.removeItem(TOKEN))
+        .onComplete(done -> ctx.verify(() -> {
+          assertThat(registry.get("plaid.requests").tags("endpoint", "/transactions/refresh", "outcome", "ok", "code", "none")
+              .timer().count()).isEqualTo(1);
+          assertThat(registry.get("plaid.requests").tags("endpoint", "/item/get", "outcome", "plaid_error", "code", "ITEM_LOGIN_REQUIRED")
+              .timer().count()).isEqualTo(1);
+          assertThat(registry.get("plaid.requests").tags("endpoint", "/accounts/get", "outcome", "transport", "code", "HTTP_STATUS")
+              .timer().count()).isEqualTo(1);
+          assertThat(registry.get("plaid.requests").tags("endpoint", "/item/remove", "outcome", "plaid_error", "code", "OTHER")
+              .timer().count()).isEqualTo(1);
+          metered.close();
+          ctx.completeNow();
+        }));
   }
 
   @Test

@@ -27,6 +27,9 @@ public final class PlaidClientLoad {
   private static final String CLIENT_ID = "load-client";
   private static final String SECRET = "load-secret-0123456789abcdef";
 
+  private static final com.sun.management.OperatingSystemMXBean PROCESS =
+      (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+
   private PlaidClientLoad() {}
 
   public static void main(String[] args) throws Exception {
@@ -62,23 +65,38 @@ public final class PlaidClientLoad {
             return response.bodyAsJsonObject();
           });
 
-      run(vertx, "warm-up ours", oursCall, 3, inflight);
-      run(vertx, "warm-up peer", peerCall, 3, inflight);
-      double oursTotal = 0;
-      double peerTotal = 0;
+      run(vertx, "warm-up ours", oursCall, seconds, inflight);
+      run(vertx, "warm-up peer", peerCall, seconds, inflight);
+      double oursRate = 0;
+      double peerRate = 0;
+      double oursCpu = 0;
+      double peerCpu = 0;
       for (int round = 1; round <= rounds; round++) {
-        oursTotal += run(vertx, "ours  round " + round, oursCall, seconds, inflight);
-        peerTotal += run(vertx, "peer  round " + round, peerCall, seconds, inflight);
+        // the order alternates too, so neither side always runs just after the other
+        double[] ourRound;
+        double[] peerRound;
+        if (round % 2 == 1) {
+          ourRound = run(vertx, "ours  round " + round, oursCall, seconds, inflight);
+          peerRound = run(vertx, "peer  round " + round, peerCall, seconds, inflight);
+        } else {
+          peerRound = run(vertx, "peer  round " + round, peerCall, seconds, inflight);
+          ourRound = run(vertx, "ours  round " + round, oursCall, seconds, inflight);
+        }
+        oursRate += ourRound[0];
+        oursCpu += ourRound[1];
+        peerRate += peerRound[0];
+        peerCpu += peerRound[1];
       }
-      System.out.printf(Locale.ROOT, "mean: ours %.0f req/s, peer %.0f req/s, ratio ours/peer %.3f%n",
-          oursTotal / rounds, peerTotal / rounds, oursTotal / peerTotal);
+      System.out.printf(Locale.ROOT, "mean: ours %.0f req/s, peer %.0f req/s, throughput ratio ours/peer %.3f; "
+          + "CPU ours %.1f us/req, peer %.1f us/req, CPU ratio ours/peer %.3f%n",
+          oursRate / rounds, peerRate / rounds, oursRate / peerRate, oursCpu / rounds, peerCpu / rounds, oursCpu / peerCpu);
     } finally {
       await(vertx.close());
     }
   }
 
   /** Keeps {@code inflight} calls going for the given time; prints and returns completed calls per second. */
-  private static double run(Vertx vertx, String label, Supplier<Future<?>> call, int seconds, int inflight) throws Exception {
+  private static double[] run(Vertx vertx, String label, Supplier<Future<?>> call, int seconds, int inflight) throws Exception {
     AtomicLong done = new AtomicLong();
     AtomicLong failed = new AtomicLong();
     AtomicLong latencyNanos = new AtomicLong();
@@ -86,16 +104,20 @@ public final class PlaidClientLoad {
     Promise<Void> finished = Promise.promise();
     AtomicLong running = new AtomicLong(inflight);
     long started = System.nanoTime();
+    long cpuStarted = PROCESS.getProcessCpuTime();
     // each lane runs on the event loop of a context of its own, one call after another
     for (int lane = 0; lane < inflight; lane++) {
       vertx.runOnContext(v -> lane(call, end, done, failed, latencyNanos, running, finished));
     }
     await(finished.future());
     double elapsed = (System.nanoTime() - started) / 1e9;
+    double cpuMicros = (PROCESS.getProcessCpuTime() - cpuStarted) / 1e3;
     double rate = done.get() / elapsed;
-    System.out.printf(Locale.ROOT, "%-16s %8d ok %4d failed in %5.1f s: %8.0f req/s, mean latency %6.2f ms%n", label,
-        done.get(), failed.get(), elapsed, rate, done.get() == 0 ? 0.0 : latencyNanos.get() / 1e6 / done.get());
-    return rate;
+    double cpuPerRequest = done.get() == 0 ? 0.0 : cpuMicros / done.get();
+    System.out.printf(Locale.ROOT, "%-16s %8d ok %4d failed in %5.1f s: %8.0f req/s, mean latency %6.2f ms, process CPU %7.1f us/req%n",
+        label, done.get(), failed.get(), elapsed, rate, done.get() == 0 ? 0.0 : latencyNanos.get() / 1e6 / done.get(),
+        cpuPerRequest);
+    return new double[] {rate, cpuPerRequest};
   }
 
   private static void lane(Supplier<Future<?>> call, long end, AtomicLong done, AtomicLong failed, AtomicLong latency,

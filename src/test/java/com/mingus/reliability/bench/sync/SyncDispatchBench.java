@@ -34,7 +34,7 @@ import org.junit.jupiter.api.Test;
  * <p>Not part of {@code mvn verify} (the class name does not match surefire's default includes). Run:
  * {@code mvn -B test -Dtest=SyncDispatchBench -Dsurefire.failIfNoSpecifiedTests=false}; knobs
  * {@code -Dbench.tasks=20000 -Dbench.concurrency=32 -Dbench.batch=16 -Dbench.pool=8 -Dbench.rounds=5
- * -Dbench.minRoom=1}. The machine is shared, so rounds alternate and the ratio of each round is reported.
+ * -Dbench.minRoom=1 -Dbench.oursSql=...}. The machine is shared, so rounds alternate and the ratio of each round is reported.
  */
 class SyncDispatchBench {
   private static final int TASKS = Integer.getInteger("bench.tasks", 20_000);
@@ -44,6 +44,8 @@ class SyncDispatchBench {
   private static final int ROUNDS = Integer.getInteger("bench.rounds", 5);
   /** 1 is SyncVerticle's rule; e.g. 16 claims only when half of 32 slots are free (db-scheduler's rule). */
   private static final int MIN_ROOM = Integer.getInteger("bench.minRoom", 1);
+  /** SQL run on our empty database before each of our runs, to measure a proposed schema change; none by default. */
+  private static final String OURS_SQL = System.getProperty("bench.oursSql", "");
 
   /** db-scheduler's PostgreSQL table, as its documentation gives it (with the priority column and indexes). */
   private static final String DB_SCHEDULER_DDL = """
@@ -72,29 +74,37 @@ class SyncDispatchBench {
     List<Double> ours = new ArrayList<>();
     List<Double> theirs = new ArrayList<>();
     List<Double> ratios = new ArrayList<>();
+    List<Double> cpuRatios = new ArrayList<>();
     // One throw-away round of each first: JIT, prepared statements, the server's caches.
     runOurs(Math.min(TASKS, 2_000));
     runDbScheduler(Math.min(TASKS, 2_000));
     for (int round = 1; round <= ROUNDS; round++) {
-      double a = runOurs(TASKS);
-      double b = runDbScheduler(TASKS);
-      ours.add(a);
-      theirs.add(b);
-      ratios.add(a / b);
+      Run a = runOurs(TASKS);
+      Run b = runDbScheduler(TASKS);
+      ours.add(a.rate());
+      theirs.add(b.rate());
+      ratios.add(a.rate() / b.rate());
+      cpuRatios.add(b.cpuMicrosPerTask() / a.cpuMicrosPerTask());
       BenchResults.record("dispatch", String.format(Locale.ROOT,
-          "round %d: ours %.0f/s, db-scheduler %.0f/s, ratio %.2f", round, a, b, a / b));
+          "round %d: ours %.0f/s, db-scheduler %.0f/s, ratio %.2f; CPU per task ours %.0f us, db-scheduler %.0f us, "
+              + "ratio %.2f", round, a.rate(), b.rate(), a.rate() / b.rate(), a.cpuMicrosPerTask(),
+          b.cpuMicrosPerTask(), b.cpuMicrosPerTask() / a.cpuMicrosPerTask()));
     }
     double a = median(ours);
     double b = median(theirs);
     BenchResults.record("dispatch", String.format(Locale.ROOT,
-        "median of %d rounds, %d due tasks, concurrency %d, batch %d, min room %d, pool %d: ours %.0f/s, "
-            + "db-scheduler %.0f/s, ratio %.2f, median of per-round ratios %.2f (goal >= 1.5)", ROUNDS, TASKS,
-        CONCURRENCY, BATCH, MIN_ROOM, POOL, a, b, a / b, median(ratios)));
+        "median of %d rounds, %d due tasks, concurrency %d, batch %d, min room %d, pool %d, ours after [%s]: ours %.0f/s, "
+            + "db-scheduler %.0f/s, ratio %.2f, median of per-round ratios %.2f (goal >= 1.5); median ratio of CPU "
+            + "per task (theirs / ours) %.2f", ROUNDS, TASKS, CONCURRENCY, BATCH, MIN_ROOM, POOL, OURS_SQL, a, b,
+        a / b, median(ratios), median(cpuRatios)));
   }
 
   /** No-op syncs claimed and finished per second by our SQL. */
-  private static double runOurs(int tasks) {
+  private static Run runOurs(int tasks) {
     DatabaseTarget db = TestDatabase.fresh("bench_dispatch_ours");
+    if (!OURS_SQL.isBlank()) {
+      Sql.execute(db, OURS_SQL);
+    }
     Sql.execute(db, """
         INSERT INTO connections (connection_id, user_id, item_id, institution_id, institution_name, token_key_id,
                                  token_nonce, token_ciphertext)
@@ -107,23 +117,25 @@ class SyncDispatchBench {
     Vertx vertx = Vertx.vertx();
     try {
       Pool pool = Pools.create(vertx, Pools.connectionConfig(db, POOL), "bench");
+      CpuMeter.Sample cpu = CpuMeter.now();
       long started = System.nanoTime();
       long claims = Await.result(NoopDispatch.run(vertx, pool, CONCURRENCY, BATCH, tasks, 1_000, MIN_ROOM),
           Duration.ofMinutes(10));
       double seconds = (System.nanoTime() - started) / 1e9;
+      CpuMeter.Sample used = CpuMeter.now().minus(cpu);
       Await.result(pool.close());
       assertThat(Sql.number(db, "SELECT count(*) FROM sync_logs")).isEqualTo(tasks);
       assertThat(Sql.number(db, "SELECT count(*) FROM sync_schedule WHERE next_sync_at <= now()")).isZero();
-      BenchResults.record("dispatch", String.format(Locale.ROOT, "ours: %d in %.2f s, %d CLAIM queries",
-          tasks, seconds, claims));
-      return tasks / seconds;
+      BenchResults.record("dispatch", String.format(Locale.ROOT, "ours: %d in %.2f s, %d CLAIM queries, %s",
+          tasks, seconds, claims, perTask(used, tasks)));
+      return new Run(tasks / seconds, used, tasks);
     } finally {
       Await.result(vertx.close());
     }
   }
 
   /** No-op one-time tasks picked, executed and completed per second by db-scheduler. */
-  private static double runDbScheduler(int tasks) {
+  private static Run runDbScheduler(int tasks) {
     DatabaseTarget db = TestDatabase.fresh("bench_dispatch_dbscheduler");
     Sql.execute(db, DB_SCHEDULER_DDL);
     Sql.execute(db, """
@@ -158,20 +170,35 @@ class SyncDispatchBench {
             }
           })
           .build();
+      CpuMeter.Sample cpu = CpuMeter.now();
       long started = System.nanoTime();
       scheduler.start();
       boolean all = completed.await(10, TimeUnit.MINUTES);
       double seconds = (System.nanoTime() - started) / 1e9;
+      CpuMeter.Sample used = CpuMeter.now().minus(cpu);
       scheduler.stop();
       assertThat(all).isTrue();
       assertThat(failed.get()).isZero();
       assertThat(Sql.number(db, "SELECT count(*) FROM scheduled_tasks")).isZero();
-      BenchResults.record("dispatch", String.format(Locale.ROOT, "db-scheduler: %d in %.2f s", tasks, seconds));
-      return tasks / seconds;
+      BenchResults.record("dispatch", String.format(Locale.ROOT, "db-scheduler: %d in %.2f s, %s", tasks, seconds,
+          perTask(used, tasks)));
+      return new Run(tasks / seconds, used, tasks);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new AssertionError(e);
     }
+  }
+
+  /** One run: the rate, and the CPU it took in this JVM and in PostgreSQL. */
+  private record Run(double rate, CpuMeter.Sample cpu, int tasks) {
+    double cpuMicrosPerTask() {
+      return (cpu.jvmNanos() + cpu.postgresNanos()) / 1e3 / tasks;
+    }
+  }
+
+  private static String perTask(CpuMeter.Sample used, int tasks) {
+    return String.format(Locale.ROOT, "CPU per task: JVM %.0f us + PostgreSQL %.0f us", used.jvmNanos() / 1e3 / tasks,
+        used.postgresNanos() / 1e3 / tasks);
   }
 
   private static double median(List<Double> values) {

@@ -66,6 +66,7 @@ class SyncEndToEndBench {
         publicTokens.add(sandbox.item("ins_bench", "user-" + (i % 100), TRANSACTIONS).getString("public_token"));
       }
 
+      CpuMeter.Sample cpu = CpuMeter.now();
       long started = System.nanoTime();
       List<Future<JsonObject>> registrations = new ArrayList<>();
       for (int i = 0; i < CONNECTIONS; i++) {
@@ -81,6 +82,7 @@ class SyncEndToEndBench {
       Await.until(() -> completedAt.keySet().containsAll(connections), Duration.ofMinutes(10),
           "every connection completes its first sync");
       long last = completedAt.values().stream().mapToLong(Long::longValue).max().orElseThrow();
+      CpuMeter.Sample used = CpuMeter.now().minus(cpu);
       double seconds = (last - started) / 1e9;
       double registerSeconds = (lastRegistered - started) / 1e9;
 
@@ -89,9 +91,10 @@ class SyncEndToEndBench {
       assertThat(added.get()).isEqualTo(stored);
       BenchResults.record("end-to-end", String.format(Locale.ROOT,
           "%d connections x %d transactions: registered in %.2f s, all synced %.2f s after the first registration: "
-              + "%.1f syncs/s, %.0f transactions/s; %d failed attempts; sandbox served %s",
+              + "%.1f syncs/s, %.0f transactions/s; %d failed attempts; CPU per connection (registration and "
+              + "sync, the sandbox included): JVM %.1f ms + PostgreSQL %.1f ms; sandbox served %s",
           CONNECTIONS, TRANSACTIONS, registerSeconds, seconds, CONNECTIONS / seconds, stored / seconds,
-          failures.get(), sandbox.stats().getJsonObject("endpoints").getJsonObject("/transactions/sync")));
+          failures.get(), used.jvmNanos() / 1e6 / CONNECTIONS, used.postgresNanos() / 1e6 / CONNECTIONS, sandbox.stats().getJsonObject("endpoints").getJsonObject("/transactions/sync")));
     }
   }
 }

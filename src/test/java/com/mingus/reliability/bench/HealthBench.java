@@ -1,0 +1,150 @@
+package com.mingus.reliability.bench;
+
+import com.mingus.reliability.bus.Addresses;
+import com.mingus.reliability.bus.Classification;
+import com.mingus.reliability.bus.ConnectionHealth;
+import com.mingus.reliability.bus.ConnectionStatus;
+import com.mingus.reliability.bus.ErrorCategory;
+import com.mingus.reliability.bus.MessageCodecs;
+import com.mingus.reliability.bus.NotificationPriority;
+import com.mingus.reliability.bus.NotificationType;
+import com.mingus.reliability.bus.RecoveryStep;
+import com.mingus.reliability.bus.SyncEvent;
+import com.mingus.reliability.bus.UserAction;
+import com.mingus.reliability.config.DatabaseTarget;
+import com.mingus.reliability.db.Pools;
+import com.mingus.reliability.health.HealthVerticle;
+import com.mingus.reliability.testsupport.Await;
+import com.mingus.reliability.testsupport.Sql;
+import com.mingus.reliability.testsupport.TestDatabase;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Tuple;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Load driver: how many sync events per second the health verticle applies (each one a locked, idempotent
+ * transaction through the state machine), beside its peer in the same run: the least any tracker must do,
+ * one plain UPDATE of a counter per event through a pool of the same size. Also how many health.changed
+ * events the coalescer lets out. Run (after mvn -B -q test-compile):
+ *
+ * <pre>java -cp target/classes:target/test-classes:$(mvn -B -q dependency:build-classpath -Dmdep.outputFile=/dev/stdout) \
+ *     com.mingus.reliability.bench.HealthBench [connections] [events]</pre>
+ */
+public final class HealthBench {
+  private HealthBench() {}
+
+  public static void main(String[] args) {
+    int connections = args.length > 0 ? Integer.parseInt(args[0]) : 1_000;
+    int events = args.length > 1 ? Integer.parseInt(args[1]) : 20_000;
+    int poolSize = 8;
+    DatabaseTarget db = TestDatabase.fresh("health_bench");
+    Vertx vertx = Vertx.vertx();
+    try {
+      MessageCodecs.register(vertx.eventBus());
+      // sync's registry stand-in: empty, so the reconciliation finds nothing
+      vertx.eventBus().<JsonObject>consumer(Addresses.SYNC_CONNECTIONS,
+          m -> m.reply(new JsonObject().put("connections", new JsonArray())));
+      vertx.eventBus().consumer(Addresses.NOTIFY_SEND, m -> m.reply(new JsonObject()));
+      AtomicLong published = new AtomicLong();
+      vertx.eventBus().<ConnectionHealth>consumer(Addresses.HEALTH_CHANGED, m -> published.incrementAndGet());
+      JsonObject config = new JsonObject().put("database", Pools.connectionConfig(db, poolSize))
+          .put("coalesce_ms", 1_000).put("institution_coalesce_ms", 1_000)
+          // one bank per 10 connections, a high threshold: the circuit never trips during the run
+          .put("circuit", new JsonObject().put("min_connections", 1_000_000));
+      Await.result(vertx.deployVerticle(new HealthVerticle(), new DeploymentOptions().setConfig(config)));
+
+      for (int c = 0; c < connections; c++) {
+        vertx.eventBus().publish(Addresses.CONNECTION_REGISTERED, new SyncEvent(SyncEvent.REGISTERED, id(c), "user-" + c,
+            "item-" + c, "ins_" + (c / 10), "Bank " + (c / 10), null, null, null, Instant.now().toString(), null, null,
+            null, null, null, null, null, null, null, null));
+      }
+      waitFor(db, "SELECT count(*) FROM health_connections", connections);
+
+      // warm-up, then the measured run
+      run(vertx, db, connections, events / 10, 0);
+      long warm = events / 10;
+      published.set(0);
+      long start = System.nanoTime();
+      run(vertx, db, connections, events, warm);
+      double healthSeconds = (System.nanoTime() - start) / 1e9;
+      long changes = published.get();
+
+      Pool pool = Pools.create(vertx, Pools.connectionConfig(db, poolSize), "peer");
+      start = System.nanoTime();
+      // at most as many statements in flight as there are connections, as with the verticle's per-connection chains
+      io.vertx.core.Promise<Void> done = io.vertx.core.Promise.promise();
+      AtomicLong issued = new AtomicLong();
+      AtomicLong finished = new AtomicLong();
+      Runnable[] next = new Runnable[1];
+      next[0] = () -> {
+        long i = issued.getAndIncrement();
+        if (i >= events) {
+          return;
+        }
+        pool.preparedQuery("UPDATE health_connections SET sync_success_count = sync_success_count + 1 "
+            + "WHERE connection_id = $1").execute(Tuple.of(id((int) (i % connections)))).onComplete(r -> {
+              if (finished.incrementAndGet() == events) {
+                done.complete();
+              } else {
+                next[0].run();
+              }
+            });
+      };
+      vertx.runOnContext(v -> {
+        for (int k = 0; k < Math.min(connections, events); k++) {
+          next[0].run();
+        }
+      });
+      Await.result(done.future(), Duration.ofMinutes(5));
+      double peerSeconds = (System.nanoTime() - start) / 1e9;
+      Await.result(pool.close());
+
+      System.out.printf("connections=%d events=%d pool=%d%n", connections, events, poolSize);
+      System.out.printf("health verticle: %.0f events/s (%.2f s)%n", events / healthSeconds, healthSeconds);
+      System.out.printf("peer (plain UPDATE per event): %.0f events/s (%.2f s)%n", events / peerSeconds, peerSeconds);
+      System.out.printf("ratio health/peer: %.2f%n", peerSeconds / healthSeconds);
+      System.out.printf("health.changed published: %d for %d applied events (%.1f%%)%n", changes, events,
+          changes * 100.0 / events);
+    } finally {
+      Await.result(vertx.close());
+    }
+  }
+
+  private static void run(Vertx vertx, DatabaseTarget db, int connections, long events, long before) {
+    long expected = before + events;
+    for (long i = 0; i < events; i++) {
+      int c = (int) (i % connections);
+      boolean fail = (i / connections) % 2 == 1;
+      vertx.eventBus().publish(fail ? Addresses.SYNC_FAILED : Addresses.SYNC_COMPLETED, event(c, fail));
+    }
+    waitFor(db, "SELECT sum(sync_success_count + sync_failure_count) FROM health_connections", expected);
+  }
+
+  private static SyncEvent event(int c, boolean fail) {
+    Classification plan = fail ? new Classification(ErrorCategory.INTERNAL_ERROR, "API_ERROR", "INTERNAL_SERVER_ERROR",
+        null, true, RecoveryStep.RETRY, 1_000, null, 1, 4, "internal_error", false, false, UserAction.NONE,
+        ConnectionStatus.DEGRADED, Classification.Scope.PLAID, NotificationType.NONE, NotificationPriority.LOW, "m", "r")
+        : null;
+    return new SyncEvent(fail ? SyncEvent.FAILED : SyncEvent.COMPLETED, id(c), "user-" + c, "item-" + c,
+        "ins_" + (c / 10), "Bank " + (c / 10), UUID.randomUUID().toString(), "periodic", fail ? "retrying" : "success",
+        Instant.now().toString(), 5L, 0, 0, 0, Instant.now().plusSeconds(60).toString(), null, null,
+        fail ? new JsonObject().put("error_code", "INTERNAL_SERVER_ERROR") : null, plan == null ? null : plan.toJson(),
+        new JsonObject());
+  }
+
+  private static String id(int c) {
+    return "conn_bench_" + c;
+  }
+
+  private static void waitFor(DatabaseTarget db, String sql, long expected) {
+    Await.until(() -> Sql.number(db, sql) >= expected, Duration.ofMinutes(5), sql + " reaches " + expected);
+  }
+}

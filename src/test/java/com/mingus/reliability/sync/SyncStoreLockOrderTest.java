@@ -1,0 +1,53 @@
+package com.mingus.reliability.sync;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.mingus.reliability.config.DatabaseTarget;
+import com.mingus.reliability.db.Pools;
+import com.mingus.reliability.testsupport.Await;
+import com.mingus.reliability.testsupport.Sql;
+import com.mingus.reliability.testsupport.TestDatabase;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Removing a connection while a sync is finishing it: the finish locks the schedule row, then (through the
+ * foreign keys of the rows it stores) the connection. The removal must take its locks in the same order,
+ * or the two deadlock and the user's DELETE fails.
+ */
+class SyncStoreLockOrderTest {
+
+  @Test
+  void aRemovalDuringAFinishingSyncWaitsForItInsteadOfDeadlocking() throws Exception {
+    DatabaseTarget db = TestDatabase.fresh(SyncStoreLockOrderTest.class);
+    Sql.execute(db, "INSERT INTO connections (connection_id, user_id, item_id, token_key_id, token_nonce, token_ciphertext) "
+        + "VALUES ('conn_x', 'user_x', 'item_x', 'test1', '\\x00'::bytea, '\\x00'::bytea)");
+    Sql.execute(db, "INSERT INTO sync_schedule (connection_id, next_sync_at) VALUES ('conn_x', now())");
+    Vertx vertx = Vertx.vertx();
+    try (Connection finishing = DriverManager.getConnection(db.jdbcUrl(), db.user(), "")) {
+      SyncStore store = new SyncStore(Pools.create(vertx, Pools.connectionConfig(db, 2), "test"));
+      finishing.setAutoCommit(false);
+      try (Statement sync = finishing.createStatement()) {
+        // the finish: the fence first ...
+        sync.executeUpdate("UPDATE sync_schedule SET lease_owner = NULL WHERE connection_id = 'conn_x'");
+        Future<Boolean> removal = store.deleteConnection("conn_x");
+        Thread.sleep(500);
+        // ... then the changes, whose foreign key needs the connection row
+        sync.executeUpdate("INSERT INTO transactions (transaction_id, connection_id, account_id, data) "
+            + "VALUES ('tx_1', 'conn_x', 'acc_1', '{}')");
+        assertThat(removal.isComplete()).as("the removal waits for the finishing sync").isFalse();
+        finishing.commit();
+        assertThat(Await.result(removal, Duration.ofSeconds(10))).isTrue();
+      }
+      assertThat(Sql.number(db, "SELECT count(*) FROM transactions WHERE connection_id = 'conn_x'")).isZero();
+      assertThat(Sql.number(db, "SELECT count(*) FROM sync_schedule WHERE connection_id = 'conn_x'")).isZero();
+    } finally {
+      Await.result(vertx.close());
+    }
+  }
+}
