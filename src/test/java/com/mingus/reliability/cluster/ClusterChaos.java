@@ -54,7 +54,8 @@ public final class ClusterChaos {
   public record Outcome(int connections, int mismatched, long duplicates, long sandboxRequests, long rateLimited,
       int notifications, int emailsSent, int emailDuplicates, int inAppAnnounced, int inAppDuplicates,
       int undelivered, List<Long> recoveryMs, int kills, long syncsCompleted, double runSeconds,
-      double budgetUse, int healthChanges, int healthRepeats) {
+      double budgetUse, int healthChanges, int healthRepeats, int healthConnections, int feedsOpen,
+      int feedMissing) {
 
     long worstRecoveryMs() {
       return recoveryMs.stream().mapToLong(Long::longValue).max().orElse(0);
@@ -68,7 +69,9 @@ public final class ClusterChaos {
           .put("undelivered", undelivered).put("kills", kills).put("recovery_ms", new JsonArray(List.copyOf(recoveryMs)))
           .put("worst_recovery_ms", worstRecoveryMs()).put("syncs_completed", syncsCompleted)
           .put("run_seconds", runSeconds).put("settle_budget_use", budgetUse)
-          .put("health_changes_seen", healthChanges).put("health_changes_seen_twice", healthRepeats);
+          .put("health_changes_seen", healthChanges).put("health_changes_seen_twice", healthRepeats)
+          .put("health_connections", healthConnections).put("feeds_open_to_the_end", feedsOpen)
+          .put("feed_connections_missing", feedMissing);
     }
   }
 
@@ -130,11 +133,20 @@ public final class ClusterChaos {
       }).completion());
       // what a browser on another node would be sent: every health change, whichever node made it
       Map<String, AtomicInteger> healthSeen = new ConcurrentHashMap<>();
+      Set<String> healthIds = ConcurrentHashMap.newKeySet();
       Await.result(cluster.bus.eventBus().<Object>consumer(Addresses.HEALTH_CHANGED, message -> {
         String body = message.body() instanceof com.mingus.reliability.bus.BusMessage record
             ? record.toJson().encode() : String.valueOf(message.body());
         healthSeen.computeIfAbsent(body, key -> new AtomicInteger()).incrementAndGet();
+        if (message.body() instanceof com.mingus.reliability.bus.ConnectionHealth health) {
+          healthIds.add(health.connectionId());
+        }
       }).completion());
+      // and real browsers: an operator's WebSocket on every node's feed
+      List<FeedWatcher> feeds = new ArrayList<>();
+      for (int i = 0; i < plan.nodes(); i++) {
+        feeds.add(FeedWatcher.open(i, cluster.httpPort(i), ClusterHarness.JWT_SECRET));
+      }
       Map<Integer, String> nodeIds = new HashMap<>();
       for (int i = 0; i < plan.nodes(); i++) {
         nodeIds.put(i, nodeId(cluster, i));
@@ -282,6 +294,20 @@ public final class ClusterChaos {
       ClusterHarness.pause(1_000);
 
       // measure
+      ClusterHarness.pause(2_000);
+      int feedsOpen = 0;
+      int feedMissing = 0;
+      for (FeedWatcher feed : feeds) {
+        if (feed.open) {
+          feedsOpen++;
+          Set<String> missing = new HashSet<>(healthIds);
+          missing.removeAll(feed.healthOf);
+          feedMissing = Math.max(feedMissing, missing.size());
+          log.info("Feed on node {} stayed open: told about {} connections, {} of the published ones missing",
+              feed.node, feed.healthOf.size(), missing.size());
+        }
+        feed.close();
+      }
       Map<String, Set<String>> stored = new HashMap<>();
       for (String row : Sql.strings(cluster.db, "SELECT connection_id || ' ' || transaction_id FROM transactions")) {
         int space = row.indexOf(' ');
@@ -315,7 +341,8 @@ public final class ClusterChaos {
       Outcome outcome = new Outcome(connections.size(), mismatched, duplicates, stats.getLong("requests"),
           stats.getLong("rate_limited"), notificationIds.size(), mails.size(), emailDuplicates, inApp, inAppDuplicates,
           (int) undelivered, List.copyOf(recoveries), kills, syncs, (System.nanoTime() - begin) / 1e9, budgetUse,
-          healthSeen.size(), (int) healthSeen.values().stream().filter(n -> n.get() > 1).count());
+          healthSeen.size(), (int) healthSeen.values().stream().filter(n -> n.get() > 1).count(), healthIds.size(),
+          feedsOpen, feedMissing);
       log.info("Chaos outcome: {}", outcome.toJson().encode());
       return outcome;
     } finally {

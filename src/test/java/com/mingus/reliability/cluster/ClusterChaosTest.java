@@ -32,6 +32,10 @@ class ClusterChaosTest {
     // connection) is harmless to a browser, and rare; a change sent by every node would be every change
     assertThat(outcome.healthRepeats()).as("health changes published twice").isLessThanOrEqualTo(
         Math.max(2, outcome.healthChanges() / 20));
+    // a browser on the node that survived was told about every connection whose health changed, on any node
+    assertThat(outcome.feedsOpen()).as("feeds open to the end").isPositive();
+    assertThat(outcome.healthConnections()).isPositive();
+    assertThat(outcome.feedMissing()).as("connections a surviving feed never heard of").isZero();
     assertThat(outcome.worstRecoveryMs()).as("slowest takeover of a dead node's leases").isLessThan(15_000);
   }
 }
