@@ -6,6 +6,8 @@ import com.mingus.reliability.bus.BusFailure;
 import com.mingus.reliability.bus.Classification;
 import com.mingus.reliability.bus.ConnectionHealth;
 import com.mingus.reliability.bus.ConnectionStatus;
+import com.mingus.reliability.bus.Commands;
+import com.mingus.reliability.bus.Commands.CommandFailure;
 import com.mingus.reliability.bus.FailureCodes;
 import com.mingus.reliability.bus.InstitutionHealth;
 import com.mingus.reliability.bus.MessageCodecs;
@@ -28,7 +30,6 @@ import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.micrometer.backends.BackendRegistries;
@@ -670,53 +671,15 @@ public final class HealthVerticle extends VerticleBase {
 
   // --- commands ---------------------------------------------------------------------------------------
 
-  private Future<?> command(String address, Function<JsonObject, Future<Object>> handler) {
-    return vertx.eventBus().<Object>consumer(address, message -> {
-      JsonObject body = message.body() instanceof JsonObject json ? json : message.body() == null ? new JsonObject() : null;
-      if (body == null) {
-        message.fail(FailureCodes.INVALID_REQUEST, "the request body must be a JSON object");
-        return;
-      }
-      Future<Object> answer;
-      try {
-        answer = handler.apply(body);
-      } catch (IllegalArgumentException e) {
-        message.fail(FailureCodes.INVALID_REQUEST, e.getMessage());
-        return;
-      }
-      answer.onSuccess(message::reply).onFailure(failure -> fail(message, failure));
-    }).completion();
-  }
-
-  private static void fail(Message<?> message, Throwable failure) {
-    if (failure instanceof NotFound) {
-      message.fail(FailureCodes.NOT_FOUND, failure.getMessage());
-    } else {
-      log.warn("Health command on {} failed: {}", message.address(), failure.getMessage());
-      message.fail(FailureCodes.UNAVAILABLE, "connection health is not available right now");
-    }
-  }
-
-  private static final class NotFound extends RuntimeException {
-    NotFound() {
-      super("no such connection", null, false, false);
-    }
+  private Future<?> command(String address, Function<JsonObject, Future<?>> handler) {
+    return Commands.answer(vertx, address, handler, failure -> {
+      log.warn("Health command failed: {}", failure.getMessage());
+      return new CommandFailure(FailureCodes.UNAVAILABLE, "connection health is not available right now");
+    });
   }
 
   private static String optionalUser(JsonObject body) {
-    Object value = body.getValue("user_id");
-    if (value != null && (!(value instanceof String text) || text.isBlank() || text.length() > 256)) {
-      throw new IllegalArgumentException("user_id must be a non-empty string");
-    }
-    return (String) value;
-  }
-
-  private static String required(JsonObject body, String key) {
-    Object value = body.getValue(key);
-    if (!(value instanceof String text) || text.isBlank() || text.length() > 256) {
-      throw new IllegalArgumentException(key + " is required");
-    }
-    return text;
+    return Commands.optional(body, "user_id");
   }
 
   private Future<Object> connections(JsonObject body) {
@@ -750,10 +713,10 @@ public final class HealthVerticle extends VerticleBase {
 
   private Future<Object> connection(JsonObject body) {
     String userId = optionalUser(body);
-    String connectionId = required(body, "connection_id");
+    String connectionId = Commands.required(body, "connection_id");
     return store.get(userId, connectionId).map(health -> {
       if (health == null) {
-        throw new NotFound();
+        throw CommandFailure.notFound("no such connection");
       }
       return health.toJson();
     });
@@ -766,11 +729,11 @@ public final class HealthVerticle extends VerticleBase {
 
   private Future<Object> connectionMetrics(JsonObject body) {
     String userId = optionalUser(body);
-    String connectionId = required(body, "connection_id");
+    String connectionId = Commands.required(body, "connection_id");
     int days = body.getValue("days") instanceof Number n ? Math.max(1, Math.min(365, n.intValue())) : 30;
     return store.get(userId, connectionId).compose(health -> {
       if (health == null) {
-        return Future.failedFuture(new NotFound());
+        return Future.failedFuture(CommandFailure.notFound("no such connection"));
       }
       JsonObject request = new JsonObject().put("user_id", userId).put("connection_id", connectionId).put("days", days);
       return Bus.<JsonObject>request(vertx, Addresses.SYNC_STATUS, request, settings.busTimeoutMs())

@@ -84,24 +84,33 @@ final class SyncStore {
     });
   }
 
-  Future<Integer> heartbeat(String owner, List<UUID> tokens, long leaseMs) {
-    if (tokens.isEmpty()) {
+  /** Renews the leases this node holds; each is found by its connection's key and checked by its token. */
+  Future<Integer> heartbeat(String owner, List<Claim> held, long leaseMs) {
+    if (held.isEmpty()) {
       return Future.succeededFuture(0);
     }
-    return pool.preparedQuery("UPDATE sync_schedule SET lease_until = now() + ($3::bigint * interval '1 millisecond') "
-            + "WHERE lease_owner = $1 AND lease_token = ANY($2)")
-        .execute(Tuple.of(owner, tokens.toArray(new UUID[0]), leaseMs))
+    return pool.preparedQuery("UPDATE sync_schedule SET lease_until = now() + ($4::bigint * interval '1 millisecond') "
+            + "WHERE connection_id = ANY($2) AND lease_owner = $1 AND lease_token = ANY($3)")
+        .execute(Tuple.of(owner, ids(held), tokens(held), leaseMs))
         .map(RowSet::rowCount);
   }
 
+  private static String[] ids(List<Claim> claims) {
+    return claims.stream().map(Claim::connectionId).toArray(String[]::new);
+  }
+
+  private static UUID[] tokens(List<Claim> claims) {
+    return claims.stream().map(Claim::leaseToken).toArray(UUID[]::new);
+  }
+
   /** Gives leases back without a result (this node is stopping): the connections are due again at once. */
-  Future<Integer> release(String owner, List<UUID> tokens) {
-    if (tokens.isEmpty()) {
+  Future<Integer> release(String owner, List<Claim> held) {
+    if (held.isEmpty()) {
       return Future.succeededFuture(0);
     }
     return pool.preparedQuery("UPDATE sync_schedule SET lease_owner = NULL, lease_token = NULL, lease_until = NULL "
-            + "WHERE lease_owner = $1 AND lease_token = ANY($2)")
-        .execute(Tuple.of(owner, (Object) tokens.toArray(new UUID[0])))
+            + "WHERE connection_id = ANY($2) AND lease_owner = $1 AND lease_token = ANY($3)")
+        .execute(Tuple.of(owner, ids(held), tokens(held)))
         .map(RowSet::rowCount);
   }
 

@@ -2,6 +2,8 @@ package com.mingus.reliability.sync;
 
 import com.mingus.reliability.bus.Addresses;
 import com.mingus.reliability.bus.Bus;
+import com.mingus.reliability.bus.Commands;
+import com.mingus.reliability.bus.Commands.CommandFailure;
 import com.mingus.reliability.bus.FailureCodes;
 import com.mingus.reliability.bus.PermitPriority;
 import com.mingus.reliability.bus.PermitReply;
@@ -15,7 +17,6 @@ import com.mingus.reliability.plaid.PlaidClient;
 import com.mingus.reliability.plaid.PlaidException;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
@@ -99,7 +100,7 @@ public final class SyncVerticle extends VerticleBase {
     vertx.cancelTimer(pollTimer);
     vertx.cancelTimer(heartbeatTimer);
     // Leases still held are handed back; a result that arrives later is fenced out.
-    List<UUID> held = List.copyOf(inFlight.keySet());
+    List<Claim> held = List.copyOf(inFlight.values());
     return store.release(nodeId, held)
         .otherwise(0)
         .compose(released -> {
@@ -145,7 +146,7 @@ public final class SyncVerticle extends VerticleBase {
   }
 
   private void heartbeat() {
-    List<UUID> held = List.copyOf(inFlight.keySet());
+    List<Claim> held = List.copyOf(inFlight.values());
     store.heartbeat(nodeId, held, settings.leaseMs())
         .onFailure(failure -> log.warn("Lease heartbeat failed: {}", failure.getMessage()));
   }
@@ -182,60 +183,22 @@ public final class SyncVerticle extends VerticleBase {
   // --- commands ---------------------------------------------------------------------------------------
 
   private Future<?> handle(String address, Function<JsonObject, Future<Object>> handler) {
-    return vertx.eventBus().<Object>consumer(address, message -> {
-      JsonObject body;
-      try {
-        body = message.body() instanceof JsonObject json ? json : null;
-      } catch (RuntimeException e) {
-        body = null;
-      }
-      if (body == null) {
-        message.fail(FailureCodes.INVALID_REQUEST, "the request body must be a JSON object");
-        return;
-      }
-      Future<Object> answer;
-      try {
-        answer = handler.apply(body);
-      } catch (IllegalArgumentException e) {
-        message.fail(FailureCodes.INVALID_REQUEST, e.getMessage());
-        return;
-      }
-      answer.onSuccess(message::reply).onFailure(failure -> fail(message, failure));
-    }).completion();
+    return Commands.answer(vertx, address, handler::apply, SyncVerticle::failureOf);
   }
 
-  private static void fail(Message<?> message, Throwable failure) {
-    if (failure instanceof CommandFailure command) {
-      message.fail(command.code, command.getMessage());
-    } else if (failure instanceof PlaidException plaidFailure) {
+  /** A Plaid error the caller should see; anything else is ours and is logged. */
+  private static CommandFailure failureOf(Throwable failure) {
+    if (failure instanceof PlaidException plaidFailure) {
       String display = plaidFailure.error() != null && plaidFailure.error().displayMessage() != null
           ? plaidFailure.error().displayMessage() : plaidFailure.getMessage();
-      message.fail(FailureCodes.UPSTREAM, display);
-    } else {
-      log.warn("Sync command failed: {}", failure.getMessage());
-      message.fail(FailureCodes.INTERNAL, "the sync service failed to answer");
+      return new CommandFailure(FailureCodes.UPSTREAM, display);
     }
-  }
-
-  /** A deliberate failure of a command, with its bus failure code. */
-  static final class CommandFailure extends RuntimeException {
-    final int code;
-
-    CommandFailure(int code, String message) {
-      super(message, null, false, false);
-      this.code = code;
-    }
+    log.warn("Sync command failed: {}", failure.getMessage());
+    return new CommandFailure(FailureCodes.INTERNAL, "the sync service failed to answer");
   }
 
   private static String required(JsonObject body, String key) {
-    Object value = body.getValue(key);
-    if (!(value instanceof String text) || text.isBlank()) {
-      throw new IllegalArgumentException(key + " is required");
-    }
-    if (text.length() > 256) {
-      throw new IllegalArgumentException(key + " is too long");
-    }
-    return text;
+    return Commands.required(body, key);
   }
 
   private static final String NOT_FOUND = "no such connection";

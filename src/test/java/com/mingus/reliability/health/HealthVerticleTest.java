@@ -313,7 +313,7 @@ class HealthVerticleTest {
           "t" + i));
     }
     publish(Addresses.SYNC_FAILED, loginRequired("conn_t", "user-t", "t-reauth"));
-    Await.until(() -> "requires_reauth".equals(status("conn_t")), Duration.ofSeconds(10), "all applied");
+    Await.until(() -> "requires_reauth".equals(status("conn_t")), Duration.ofSeconds(30), "all applied");
     sleep(1_000);
     JsonObject health = health(null, "conn_t");
     assertThat(health.getLong("sync_success_count")).isEqualTo(30);
