@@ -1,6 +1,7 @@
 package com.mingus.reliability.app;
 
 import com.mingus.reliability.bus.MessageCodecs;
+import com.mingus.reliability.config.ClusterSettings;
 import com.mingus.reliability.config.ConfigException;
 import com.mingus.reliability.config.ConfigLoader;
 import com.mingus.reliability.crypto.TokenCipher;
@@ -14,6 +15,8 @@ import com.mingus.reliability.logging.Redactor;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.spi.cluster.NodeInfo;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
 import java.io.IOException;
@@ -114,9 +117,20 @@ public final class Application implements AutoCloseable {
           .setJvmMetricsEnabled(true)
           .setRegistryName(registryName)
           .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true));
-      vertx = Vertx.builder().with(new VertxOptions().setMetricsOptions(metrics)).build();
+      VertxOptions options = new VertxOptions().setMetricsOptions(metrics);
+      if (effective.cluster()) {
+        ClusterSettings cluster = effective.clustering();
+        options.setEventBusOptions(Clustering.eventBusOptions(cluster));
+        vertx = await(Vertx.builder().with(options).withClusterManager(Clustering.clusterManager(cluster))
+            .buildClustered(), Duration.ofSeconds(60), "joining the cluster " + cluster.name());
+        NodeInfo bus = ((VertxInternal) vertx).clusterManager().getNodeInfo();
+        log.info("Vert.x started (node {}), clustered: joined {} ({} members listed), event bus at {}:{}", nodeId,
+            cluster.name(), cluster.members().size(), bus.host(), bus.port());
+      } else {
+        vertx = Vertx.builder().with(options).build();
+        log.info("Vert.x started (node {})", nodeId);
+      }
       MessageCodecs.register(vertx.eventBus());
-      log.info("Vert.x started (node {})", nodeId);
 
       Deployer deployer = new Deployer(vertx, effective, target, registryName, cipher.toConfig(), nodeId);
       await(deployer.deployAll(), Duration.ofSeconds(60), "deploying the verticles");

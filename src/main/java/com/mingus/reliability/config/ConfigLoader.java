@@ -42,6 +42,7 @@ public final class ConfigLoader {
       new EnvSetting("PLAID_CLIENT_ID", "plaid.client_id", Kind.STRING),
       new EnvSetting("PLAID_SECRET", "plaid.secret", Kind.STRING),
       new EnvSetting("SANDBOX_PORT", "sandbox.port", Kind.INT),
+      new EnvSetting("SANDBOX_HOST", "sandbox.host", Kind.STRING),
       new EnvSetting("MINGUS_DEMO", "demo.enabled", Kind.BOOLEAN),
       new EnvSetting("TOKEN_ENCRYPTION_KEYS", "crypto.token_encryption_keys", Kind.STRING),
       new EnvSetting("SMTP_HOST", "smtp.host", Kind.STRING),
@@ -51,6 +52,13 @@ public final class ConfigLoader {
       new EnvSetting("SMTP_FROM", "smtp.from", Kind.STRING),
       new EnvSetting("CLUSTER", "cluster.enabled", Kind.BOOLEAN),
       new EnvSetting("CLUSTER_MEMBERS", "cluster.members", Kind.STRING),
+      new EnvSetting("CLUSTER_NAME", "cluster.name", Kind.STRING),
+      new EnvSetting("CLUSTER_HOST", "cluster.host", Kind.STRING),
+      new EnvSetting("CLUSTER_PORT", "cluster.port", Kind.INT),
+      new EnvSetting("CLUSTER_PORT_COUNT", "cluster.port_count", Kind.INT),
+      new EnvSetting("CLUSTER_MEMBER_TIMEOUT_MS", "cluster.member_timeout_ms", Kind.INT),
+      new EnvSetting("EVENT_BUS_HOST", "cluster.event_bus_host", Kind.STRING),
+      new EnvSetting("EVENT_BUS_PORT", "cluster.event_bus_port", Kind.INT),
       new EnvSetting("SHUTDOWN_TIMEOUT_MS", "shutdown.timeout_ms", Kind.INT));
 
   /** Loads the layered configuration for this process. */

@@ -22,7 +22,8 @@ public record Settings(
     int sandboxPort,
     boolean demo,
     boolean cluster,
-    long shutdownTimeoutMs) {
+    long shutdownTimeoutMs,
+    ClusterSettings clustering) {
 
   /** Loads and validates the configuration of this process from its environment. */
   public static Settings fromEnvironment() {
@@ -55,10 +56,21 @@ public record Settings(
     String plaidBaseUrl = plaidBaseUrl(raw);
     int sandboxPort = port(section(raw, "sandbox").getValue("port", 7070), "SANDBOX_PORT");
     boolean demo = bool(section(raw, "demo").getValue("enabled", true), "MINGUS_DEMO");
-    boolean cluster = bool(section(raw, "cluster").getValue("enabled", false), "CLUSTER");
+    ClusterSettings clustering = ClusterSettings.from(section(raw, "cluster"));
+    if (clustering.enabled()) {
+      // what a lone node generates for itself, a cluster must share
+      if (secret == null) {
+        throw new ConfigException("MINGUS_JWT_SECRET", "is required with CLUSTER=true: a token one node issues "
+            + "must be accepted by every node");
+      }
+      if (blank((String) ConfigLoader.get(raw, "crypto.token_encryption_keys"))) {
+        throw new ConfigException("TOKEN_ENCRYPTION_KEYS", "is required with CLUSTER=true: every node must "
+            + "decrypt the access tokens any node stored");
+      }
+    }
     long shutdown = positive(section(raw, "shutdown").getValue("timeout_ms", 10_000), "SHUTDOWN_TIMEOUT_MS", 0, 600_000);
     return new Settings(raw, httpHost, httpPort, Path.of(dataDirText), target, poolSize, secret, plaidBaseUrl,
-        sandboxPort, demo, cluster, shutdown);
+        sandboxPort, demo, clustering.enabled(), shutdown, clustering);
   }
 
   /** True when no external database is configured and an embedded one must start. */

@@ -55,9 +55,11 @@ import org.slf4j.LoggerFactory;
  * everyone when it answers), reliability metrics, coalesced change events and the notifications a user
  * must get.
  *
- * <p>Deployed as one instance per node: every node sees every published sync event, and the per-connection
- * writes are idempotent by event key, so several nodes keep one truth in the database. Bank state (rates,
- * circuits) is each node's own view of the same events; pause, probe and resume are idempotent on sync's side.
+ * <p>Deployed as one instance per node, consuming the sync events of its own node (local consumers): on a
+ * cluster each event is applied once, by the node whose sync published it, and the per-connection writes
+ * (row lock, applied-event claims) keep one truth in the database. Bank state (rates, circuits) is each node's view
+ * of its own syncs; a circuit that opens on one node pauses the bank in PostgreSQL, for every node's sync;
+ * pause, probe and resume are idempotent on sync's side.
  */
 public final class HealthVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(HealthVerticle.class);
@@ -131,7 +133,9 @@ public final class HealthVerticle extends VerticleBase {
     List<Future<?>> started = new ArrayList<>();
     for (String address : List.of(Addresses.CONNECTION_REGISTERED, Addresses.CONNECTION_REMOVED,
         Addresses.CONNECTION_ITEM_EVENT, Addresses.SYNC_COMPLETED, Addresses.SYNC_FAILED)) {
-      started.add(bus.<Object>consumer(address, message -> {
+      // local: on a cluster each sync event is applied by the node whose sync published it, not by every node
+      // (each doing every event's database work; docs/cluster.md, docs/bench/cluster.md)
+      started.add(bus.<Object>localConsumer(address, message -> {
         if (message.body() instanceof SyncEvent event) {
           onEvent(event);
         } else if (message.body() instanceof JsonObject json) {

@@ -174,6 +174,21 @@ final class EndpointLimiter {
     waiter.deadlineTimer = timers.set(maxWait, () -> expire(waiter));
   }
 
+  /**
+   * Takes over the budget from a cluster owner that is gone (docs/cluster.md): what it granted is unknown,
+   * so the endpoint is closed for one minute window plus margin, which outlasts every minute grant it made
+   * (the client's and each Item's), and every longer window is counted as full from now. Never exceeds
+   * Plaid's limits; leaks at most one window of each budget.
+   */
+  void assumeFull(long now) {
+    client.closeUntil(now + config.minuteMs() + config.marginMs());
+    for (SlidingWindow window : client.windows()) {
+      if (window.lengthMs() > config.minuteMs()) {
+        window.fill(now);
+      }
+    }
+  }
+
   /** Charges a 429 to the Item or the client scope and closes that scope for a cool-down. */
   RateLimitReportReply report(RateLimitReport report, long retryAfterMs) {
     long now = now();

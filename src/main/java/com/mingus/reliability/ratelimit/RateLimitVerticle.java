@@ -44,8 +44,9 @@ import org.slf4j.LoggerFactory;
  * of {@code n} owns the endpoints whose path hashes to {@code i mod n} and is the only one that touches
  * their state, on its own event loop, so each decision is atomic without a lock. Whichever instance the
  * bus hands a request to forwards it to the owner's local address. The public addresses are local
- * consumers: on a cluster each node keeps its own share of the budget ({@code budget_share}) until the
- * cluster-wide budget of docs/ratelimit.md exists.
+ * consumers. On a cluster the same rule goes one level up ({@link ClusterOwnership}, docs/cluster.md): the
+ * instance owning an endpoint on its node decides only while it holds the endpoint's cluster-wide lock, and
+ * otherwise forwards once more, over the clustered bus, to the node that does.
  */
 public final class RateLimitVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(RateLimitVerticle.class);
@@ -61,6 +62,8 @@ public final class RateLimitVerticle extends VerticleBase {
   private MeterRegistry registry;
   private long sweepTimer = -1;
   private long metricsTimer = -1;
+  /** Null on a single node; on a cluster, which of this instance's endpoints it owns cluster-wide. */
+  private ClusterOwnership cluster;
   private long flushTimer = -1;
   private GrantStore store;
   /** Requests this instance forwarded and still waits on: answered at stop, when their replies can no longer come back. */
@@ -74,6 +77,7 @@ public final class RateLimitVerticle extends VerticleBase {
       return Future.failedFuture(e);
     }
     epochBase = System.currentTimeMillis() - System.nanoTime() / 1_000_000;
+    cluster = vertx.isClustered() ? clusterOwnership() : null;
     // the deployment's own count, so a config that disagrees with it can never make two owners of a budget
     shards = Math.max(1, context.getInstanceCount());
     shardPrefix = "ratelimit.shard." + context.deploymentID() + ".";
@@ -113,6 +117,7 @@ public final class RateLimitVerticle extends VerticleBase {
               .completion());
           return Future.all(registered);
         })
+        .compose(registered -> vertx.isClustered() ? startCluster() : Future.succeededFuture())
         .onSuccess(started -> log.debug("Rate limiter shard {} of {} owns {}", shard, shards, limiters.keySet()));
   }
 
@@ -158,6 +163,94 @@ public final class RateLimitVerticle extends VerticleBase {
         .recover(failure -> {
           log.warn("Rate limiter starts without its stored grants: {}", failure.getMessage());
           return Future.succeededFuture();
+        });
+  }
+
+  /** Competes for the cluster-wide ownership of this shard's configured endpoints (docs/cluster.md). */
+  private Future<Void> startCluster() {
+    List<String> mine = new ArrayList<>();
+    for (String endpoint : settings.budgets().keySet()) {
+      if (ownerOf(endpoint) == shard) {
+        mine.add(endpoint);
+      }
+    }
+    return cluster.start(mine);
+  }
+
+  /**
+   * Made before any consumer is registered: from its first message this instance forwards the endpoints
+   * it does not own cluster-wide, rather than deciding them alone for a moment.
+   */
+  private ClusterOwnership clusterOwnership() {
+    JsonObject clusterConfig = config().getJsonObject("cluster", new JsonObject());
+    return new ClusterOwnership(vertx, clusterConfig.getLong("poll_ms", 500L),
+        clusterConfig.getLong("lock_timeout_ms", 100L), new ClusterOwnership.Owner() {
+          @Override
+          public void tookOver(String endpoint, boolean previousOwnerExisted) {
+            if (previousOwnerExisted) {
+              limiter(endpoint).assumeFull(now());
+              log.warn("Took over the Plaid budget of {} from a previous owner: its last window counts as fully used",
+                  endpoint);
+            }
+          }
+
+          @Override
+          public io.vertx.core.Handler<Message<Object>> handler(String verb) {
+            // a request routed here after this node lost the endpoint (a stale route) is refused, never decided
+            return switch (verb) {
+              case "acquire" -> message -> decodeThen(message, PermitRequest.class, PermitRequest::fromJson,
+                  request -> ifOwner(message, request.endpoint(), () -> limiter(request.endpoint()).acquire(request, message::reply)));
+              case "report" -> message -> decodeThen(message, RateLimitReport.class, RateLimitReport::fromJson,
+                  report -> ifOwner(message, report.endpoint(), () -> message.reply(reportNow(report))));
+              default -> message -> decodeThen(message, RateLimitStatusRequest.class, RateLimitStatusRequest::fromJson,
+                  request -> ifOwner(message, request.endpoint(), () -> message.reply(new RateLimitStatus(statusBody(request)))));
+            };
+          }
+        });
+  }
+
+  private void ifOwner(Message<Object> message, String endpoint, Runnable decide) {
+    if (endpoint != null && cluster.owns(endpoint)) {
+      decide.run();
+    } else {
+      message.fail(FailureCodes.UNAVAILABLE, "this node does not own the Plaid budget of " + endpoint);
+    }
+  }
+
+  private <T> void decodeThen(Message<Object> message, Class<T> type, Function<JsonObject, T> fromJson,
+      java.util.function.Consumer<T> then) {
+    T body = parse(message, type, fromJson);
+    if (body != null) {
+      then.accept(body);
+    }
+  }
+
+  /**
+   * On the instance that owns an endpoint on this node: decide here when this node owns it cluster-wide
+   * (or on a single node, or for an endpoint without a budget), else forward once to the cluster owner.
+   */
+  private void decide(Message<Object> message, String endpoint, String verb, Object body, long waitMs, Runnable here) {
+    if (cluster == null || cluster.owns(endpoint) || !settings.budgets().containsKey(endpoint)) {
+      here.run();
+      return;
+    }
+    forward(message, ClusterOwnership.address(endpoint, verb), verb, body, waitMs);
+  }
+
+  /** Forwards once and relays the answer; a request still out when this instance stops is answered then. */
+  private void forward(Message<Object> message, String address, String verb, Object body, long waitMs) {
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(waitMs + settings.forwardTimeoutMs());
+    forwarded.put(message, verb);
+    vertx.eventBus().request(address, body, options)
+        .onComplete(done -> {
+          if (forwarded.remove(message) == null) {
+            return;
+          }
+          if (done.succeeded()) {
+            message.reply(done.result().body());
+          } else {
+            fail(message, done.cause());
+          }
         });
   }
 
@@ -230,7 +323,14 @@ public final class RateLimitVerticle extends VerticleBase {
       return;
     }
     List<Future<RateLimitStatus>> parts = new ArrayList<>();
-    for (int i = 0; i < shards; i++) {
+    if (vertx.isClustered()) {
+      // each endpoint's figures live on its cluster owner, wherever that is
+      for (String endpoint : settings.budgets().keySet()) {
+        parts.add(Bus.request(vertx, Addresses.RATELIMIT_STATUS,
+            new RateLimitStatusRequest(endpoint, request.itemId()), 2 * settings.forwardTimeoutMs()));
+      }
+    }
+    for (int i = 0; i < shards && !vertx.isClustered(); i++) {
       parts.add(i == shard ? Future.succeededFuture(new RateLimitStatus(statusBody(request)))
           : Bus.request(vertx, shardPrefix + i + ".status", request, settings.forwardTimeoutMs()));
     }
@@ -250,37 +350,34 @@ public final class RateLimitVerticle extends VerticleBase {
   private void route(Message<Object> message, String endpoint, String verb, Object body, long waitMs, Runnable here) {
     int owner = ownerOf(endpoint);
     if (owner == shard) {
-      here.run();
+      decide(message, endpoint, verb, body, waitMs, here);
       return;
     }
-    DeliveryOptions options = new DeliveryOptions().setSendTimeout(waitMs + settings.forwardTimeoutMs());
-    forwarded.put(message, verb);
-    vertx.eventBus().request(shardPrefix + owner + "." + verb, body, options)
-        .onComplete(done -> {
-          if (forwarded.remove(message) == null) {
-            return;
-          }
-          if (done.succeeded()) {
-            message.reply(done.result().body());
-          } else {
-            fail(message, done.cause());
-          }
-        });
+    forward(message, shardPrefix + owner + "." + verb, verb, body, waitMs);
   }
 
   // --- owner addresses: the body is already a parsed record
 
   private void acquireHere(Message<Object> message) {
     PermitRequest request = (PermitRequest) message.body();
-    limiter(request.endpoint()).acquire(request, message::reply);
+    long wait = Math.min(request.maxWaitMs(), settings.maxWaitMs());
+    decide(message, request.endpoint(), "acquire", request, wait,
+        () -> limiter(request.endpoint()).acquire(request, message::reply));
   }
 
   private void reportHere(Message<Object> message) {
-    message.reply(reportNow((RateLimitReport) message.body()));
+    RateLimitReport report = (RateLimitReport) message.body();
+    decide(message, report.endpoint(), "report", report, 0, () -> message.reply(reportNow(report)));
   }
 
   private void statusHere(Message<Object> message) {
-    message.reply(new RateLimitStatus(statusBody((RateLimitStatusRequest) message.body())));
+    RateLimitStatusRequest request = (RateLimitStatusRequest) message.body();
+    if (request.endpoint() == null) {
+      message.reply(new RateLimitStatus(statusBody(request)));
+      return;
+    }
+    decide(message, request.endpoint(), "status", request, 0,
+        () -> message.reply(new RateLimitStatus(statusBody(request))));
   }
 
   private RateLimitReportReply reportNow(RateLimitReport report) {
@@ -438,6 +535,7 @@ public final class RateLimitVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    Future<Void> released = cluster == null ? Future.succeededFuture() : cluster.stop();
     forwarded.forEach((message, verb) -> {
       if (verb.equals("acquire")) {
         message.reply(PermitReply.deny(now() + settings.forwardTimeoutMs(), "stopping", 0));
@@ -455,8 +553,8 @@ public final class RateLimitVerticle extends VerticleBase {
     }
     if (store != null) {
       vertx.cancelTimer(flushTimer);
-      return store.close();
+      return released.compose(done -> store.close());
     }
-    return Future.succeededFuture();
+    return released;
   }
 }
