@@ -67,8 +67,9 @@ class RateLimitTakeoverTest {
         .isLocked("mingus.ratelimit.owner:" + ENDPOINT), Duration.ofSeconds(20), "the first node owns the budget");
     second = join(manager(name, portB, members), name, portB, members);
     deployLimiter(second);
-    // the owner's entry is written again at every poll: by then it has a backup on the second member
-    ClusterHarness.pause(1_000);
+    // the owner's entry is written again at every poll (500 ms): after several, it has a backup on the second
+    // member even on a loaded machine
+    ClusterHarness.pause(3_000);
 
     // the second node forwards to the owner: the whole budget, then a refusal naming the window
     for (int i = 0; i < BUDGET; i++) {
