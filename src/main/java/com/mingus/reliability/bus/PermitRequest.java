@@ -12,15 +12,8 @@ public record PermitRequest(String endpoint, String itemId, PermitPriority prior
     implements BusMessage {
 
   public PermitRequest {
-    if (endpoint == null || endpoint.isBlank()) {
-      throw new IllegalArgumentException("endpoint is required");
-    }
-    if (!endpoint.startsWith("/")) {
-      endpoint = "/" + endpoint;
-    }
-    if (itemId != null && itemId.isBlank()) {
-      itemId = null;
-    }
+    endpoint = PlaidScope.endpoint(endpoint);
+    itemId = PlaidScope.item(itemId);
     priority = priority == null ? PermitPriority.PERIODIC : priority;
     if (maxWaitMs < 0) {
       throw new IllegalArgumentException("max_wait_ms must not be negative");

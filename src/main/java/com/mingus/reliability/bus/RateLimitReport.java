@@ -11,15 +11,8 @@ public record RateLimitReport(String endpoint, String itemId, String errorCode, 
     implements BusMessage {
 
   public RateLimitReport {
-    if (endpoint == null || endpoint.isBlank()) {
-      throw new IllegalArgumentException("endpoint is required");
-    }
-    if (!endpoint.startsWith("/")) {
-      endpoint = "/" + endpoint;
-    }
-    if (itemId != null && itemId.isBlank()) {
-      itemId = null;
-    }
+    endpoint = PlaidScope.endpoint(endpoint);
+    itemId = PlaidScope.item(itemId);
   }
 
   @Override
