@@ -15,7 +15,7 @@ class ClusterChaosTest {
   @Test
   void twoNodesWithOneKilledKeepEveryPromiseOfOne() {
     ClusterChaos.Outcome outcome = ClusterChaos.run(new ClusterChaos.Plan("chaos-short", 2, 80, 30,
-        Duration.ofSeconds(15), Duration.ofSeconds(8), Duration.ofSeconds(3), 20, 0.1, 150, 20, 10, 0.05));
+        Duration.ofSeconds(15), Duration.ofSeconds(8), Duration.ofSeconds(3), 20, 0.25, 375, 50, 10, 0.05));
     assertThat(outcome.kills()).isEqualTo(1);
     assertThat(outcome.mismatched()).as("connections differing from the sandbox's ground truth").isZero();
     assertThat(outcome.duplicates()).as("duplicate transactions").isZero();
