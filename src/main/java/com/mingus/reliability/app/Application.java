@@ -10,7 +10,7 @@ import com.mingus.reliability.config.DatabaseTarget;
 import com.mingus.reliability.config.Settings;
 import com.mingus.reliability.db.EmbeddedDatabase;
 import com.mingus.reliability.db.Migrations;
-import com.mingus.reliability.http.JwtIssuer;
+import com.mingus.reliability.crypto.JwtIssuer;
 import com.mingus.reliability.logging.Redactor;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

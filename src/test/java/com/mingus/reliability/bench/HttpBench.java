@@ -2,7 +2,7 @@ package com.mingus.reliability.bench;
 
 import com.mingus.reliability.app.Application;
 import com.mingus.reliability.bus.Addresses;
-import com.mingus.reliability.http.JwtIssuer;
+import com.mingus.reliability.crypto.JwtIssuer;
 import com.mingus.reliability.testsupport.Await;
 import com.mingus.reliability.testsupport.Http;
 import com.mingus.reliability.testsupport.SandboxControl;

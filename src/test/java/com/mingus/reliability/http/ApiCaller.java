@@ -1,5 +1,6 @@
 package com.mingus.reliability.http;
 
+import com.mingus.reliability.crypto.JwtIssuer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.mingus.reliability.app.Application;

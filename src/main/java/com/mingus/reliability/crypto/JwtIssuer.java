@@ -1,4 +1,4 @@
-package com.mingus.reliability.http;
+package com.mingus.reliability.crypto;
 
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
