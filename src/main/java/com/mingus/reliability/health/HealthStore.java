@@ -117,7 +117,8 @@ final class HealthStore {
       if (count == 1) {
         return Future.succeededFuture(new Applied(before, after, told, told == null ? null : key, false));
       }
-      if (attempt >= 10) {
+      // every retry means another writer committed, so the loop ends; the bound only guards a bug
+      if (attempt >= 200) {
         return Future.failedFuture(new IllegalStateException("connection " + connectionId
             + " kept changing under this update"));
       }
