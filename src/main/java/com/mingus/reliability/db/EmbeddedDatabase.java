@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,6 +30,11 @@ public final class EmbeddedDatabase implements AutoCloseable {
 
   /** Starts PostgreSQL with its files in {@code dataDir/postgres}, keeping whatever is there. */
   public static EmbeddedDatabase start(Path dataDir, boolean durable, int port) {
+    return start(dataDir, durable, port, Map.of());
+  }
+
+  /** As {@link #start(Path, boolean, int)}, with more server settings (a benchmark's diagnostics). */
+  public static EmbeddedDatabase start(Path dataDir, boolean durable, int port, Map<String, String> settings) {
     Path pgData = dataDir.resolve("postgres").toAbsolutePath();
     try {
       Files.createDirectories(pgData);
@@ -47,6 +53,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
         .setServerConfig("synchronous_commit", durable ? "on" : "off")
         .setServerConfig("full_page_writes", durable ? "on" : "off")
         .setServerConfig("max_connections", "300");
+    settings.forEach(builder::setServerConfig);
     if (port > 0) {
       builder.setPort(port);
     }

@@ -45,9 +45,20 @@ final class SyncStore {
 
   // --- claiming -------------------------------------------------------------------------------------
 
+  /**
+   * The claim of up to {@code %d} due connections. The batch size is written into the statement, not bound:
+   * with {@code LIMIT $n} PostgreSQL cannot trust a generic plan (it guesses a tenth of the table) and plans
+   * every claim anew, which cost as much as running it; with a literal, each size keeps one plan per
+   * connection after five runs (at most {@code claim_batch} statements, in the prepared-statement cache).
+   * The rows found are updated through their {@code ctid} (the version just locked, no second index
+   * lookup) and the connection's columns come from the same join; a row whose locked version is newer
+   * than the statement's snapshot (changed between the snapshot and the lock) is simply not claimed this
+   * time, and the next claim takes it.
+   */
   static final String CLAIM = """
       WITH due AS (
-        SELECT s.connection_id, s.pending_sync_id
+        SELECT s.ctid AS row_id, s.pending_sync_id, c.user_id, c.item_id, c.institution_id, c.institution_name,
+               c.token_key_id, c.token_nonce, c.token_ciphertext, c.sync_cursor
         FROM sync_schedule s
         JOIN connections c ON c.connection_id = s.connection_id
         WHERE s.next_sync_at <= now()
@@ -57,21 +68,29 @@ final class SyncStore {
                 SELECT 1 FROM institution_pauses p
                 WHERE p.institution_id = c.institution_id AND (p.until_at IS NULL OR p.until_at > now())))
         ORDER BY s.priority, s.next_sync_at
-        LIMIT $2
+        LIMIT %d
         FOR UPDATE OF s SKIP LOCKED
       )
       UPDATE sync_schedule s
-      SET lease_owner = $1, lease_token = gen_random_uuid(), lease_until = now() + ($3::bigint * interval '1 millisecond'),
+      SET lease_owner = $1, lease_token = gen_random_uuid(), lease_until = now() + ($2::bigint * interval '1 millisecond'),
           claimed_at = now(), last_attempt_at = now(), pending_sync_id = NULL
-      FROM due, connections c
-      WHERE s.connection_id = due.connection_id AND c.connection_id = s.connection_id
+      FROM due
+      WHERE s.ctid = due.row_id
       RETURNING s.connection_id, s.lease_token, COALESCE(due.pending_sync_id, gen_random_uuid()) AS sync_id,
-                s.trigger, s.priority, s.attempt, c.user_id, c.item_id, c.institution_id, c.institution_name,
-                c.token_key_id, c.token_nonce, c.token_ciphertext, c.sync_cursor, s.next_balance_at, s.last_success_at
+                s.trigger, s.priority, s.attempt, due.user_id, due.item_id, due.institution_id, due.institution_name,
+                due.token_key_id, due.token_nonce, due.token_ciphertext, due.sync_cursor, s.next_balance_at,
+                s.last_success_at
       """;
 
+  static String claimSql(int batch) {
+    if (batch < 1) {
+      throw new IllegalArgumentException("claim batch " + batch);
+    }
+    return CLAIM.formatted(batch);
+  }
+
   Future<List<Claim>> claim(String owner, int batch, long leaseMs) {
-    return pool.preparedQuery(CLAIM).execute(Tuple.of(owner, batch, leaseMs)).map(rows -> {
+    return pool.preparedQuery(claimSql(batch)).execute(Tuple.of(owner, leaseMs)).map(rows -> {
       List<Claim> claims = new ArrayList<>(rows.size());
       for (Row row : rows) {
         claims.add(new Claim(row.getString("connection_id"), row.getUUID("lease_token"), row.getUUID("sync_id"),
@@ -217,7 +236,6 @@ final class SyncStore {
         SELECT i.sync_id, i.connection_id, i.log_trigger, i.status, i.started_at, i.duration_ms, i.pages, i.restarts,
                0, 0, 0, i.error_type, i.error_code, i.category, i.message, i.node_id
         FROM input i JOIN fenced f ON f.connection_id = i.connection_id
-        ON CONFLICT (sync_id) DO NOTHING
       )
       SELECT connection_id, next_sync_at FROM fenced
       """;
@@ -360,7 +378,6 @@ final class SyncStore {
             INSERT INTO sync_logs (sync_id, connection_id, trigger, status, started_at, duration_ms, pages, restarts,
                                    added, modified, removed, error_type, error_code, category, message, node_id)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-            ON CONFLICT (sync_id) DO NOTHING
             """)
         .execute(Tuple.from(new Object[] {log.syncId(), log.connectionId(), log.trigger(), log.status(),
             log.startedAt(), log.durationMs(), log.pages(), log.restarts(), log.added(), log.modified(), log.removed(),
@@ -471,13 +488,17 @@ final class SyncStore {
    * Deletes a connection and everything stored for it. The schedule row is locked first, in the order a
    * finishing sync takes its locks (schedule, then the connection through the foreign keys of what it
    * stores), so a removal during a sync waits for it instead of deadlocking with it; the sync's later
-   * writes are then fenced out because the row is gone.
+   * writes are then fenced out because the row is gone. The sync log has no foreign key (V8): its rows go
+   * here, after the lock, so a finish that committed first loses its log row with the rest, and one that
+   * comes later finds no schedule row and writes none.
    */
   Future<Boolean> deleteConnection(String connectionId) {
     return pool.withTransaction(conn -> conn.preparedQuery(
             "SELECT connection_id FROM sync_schedule WHERE connection_id = $1 FOR UPDATE")
         .execute(Tuple.of(connectionId))
-        .compose(locked -> conn.preparedQuery("DELETE FROM connections WHERE connection_id = $1")
+        .compose(locked -> conn.preparedQuery("DELETE FROM sync_logs WHERE connection_id = $1")
+            .execute(Tuple.of(connectionId)))
+        .compose(logs -> conn.preparedQuery("DELETE FROM connections WHERE connection_id = $1")
             .execute(Tuple.of(connectionId)))
         .map(rows -> rows.rowCount() > 0));
   }

@@ -58,6 +58,8 @@ public final class SyncVerticle extends VerticleBase {
   private long pollTimer = -1;
   private long heartbeatTimer = -1;
   private boolean claiming;
+  /** A claim is queued for the end of this turn of the event loop ({@link #claimSoon}). */
+  private boolean claimQueued;
   private boolean stopping;
 
   @Override
@@ -135,14 +137,30 @@ public final class SyncVerticle extends VerticleBase {
                 .onComplete(done -> {
                   inFlight.remove(claim.leaseToken());
                   if (!stopping) {
-                    claimDue();
+                    claimSoon();
                   }
                 });
           }
           if (claims.size() == Math.min(room, settings.claimBatch())) {
-            vertx.runOnContext(v -> claimDue());
+            claimSoon();
           }
         });
+  }
+
+  /**
+   * Claims once the current turn of the event loop is over, so that every sync ending in this turn (a
+   * batch of finishes shares one reply) frees its slot before the claim counts the room: one claim for
+   * all of them rather than a claim for the first and another for the rest.
+   */
+  private void claimSoon() {
+    if (claimQueued) {
+      return;
+    }
+    claimQueued = true;
+    vertx.runOnContext(v -> {
+      claimQueued = false;
+      claimDue();
+    });
   }
 
   private void heartbeat() {

@@ -30,6 +30,7 @@ public final class NoopDispatch {
   private final Promise<Long> finished = Promise.promise();
   private int inFlight;
   private boolean claiming;
+  private boolean claimQueued;
 
   private NoopDispatch(Vertx vertx, Pool pool, int maxConcurrent, int batch, long target, int minRoom) {
     this.vertx = vertx;
@@ -83,12 +84,24 @@ public final class NoopDispatch {
           if (done.incrementAndGet() == target) {
             finished.tryComplete(claims.get());
           }
-          claimDue();
+          claimSoon();
         });
       }
       if (claimed.size() == asked) {
-        vertx.runOnContext(v -> claimDue());
+        claimSoon();
       }
+    });
+  }
+
+  /** As SyncVerticle.claimSoon: one claim after every sync that ends in this turn has freed its slot. */
+  private void claimSoon() {
+    if (claimQueued) {
+      return;
+    }
+    claimQueued = true;
+    vertx.runOnContext(v -> {
+      claimQueued = false;
+      claimDue();
     });
   }
 

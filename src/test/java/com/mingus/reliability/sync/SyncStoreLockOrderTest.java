@@ -40,12 +40,16 @@ class SyncStoreLockOrderTest {
         // ... then the changes, whose foreign key needs the connection row
         sync.executeUpdate("INSERT INTO transactions (transaction_id, connection_id, account_id, data) "
             + "VALUES ('tx_1', 'conn_x', 'acc_1', '{}')");
+        // and its log row, which no foreign key ties to the connection (V8): the removal deletes it itself
+        sync.executeUpdate("INSERT INTO sync_logs (sync_id, connection_id, trigger, status, started_at, duration_ms) "
+            + "VALUES (gen_random_uuid(), 'conn_x', 'periodic', 'success', now(), 5)");
         assertThat(removal.isComplete()).as("the removal waits for the finishing sync").isFalse();
         finishing.commit();
         assertThat(Await.result(removal, Duration.ofSeconds(10))).isTrue();
       }
       assertThat(Sql.number(db, "SELECT count(*) FROM transactions WHERE connection_id = 'conn_x'")).isZero();
       assertThat(Sql.number(db, "SELECT count(*) FROM sync_schedule WHERE connection_id = 'conn_x'")).isZero();
+      assertThat(Sql.number(db, "SELECT count(*) FROM sync_logs WHERE connection_id = 'conn_x'")).isZero();
     } finally {
       Await.result(vertx.close());
     }

@@ -11,6 +11,7 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -30,7 +31,10 @@ public final class TestDatabase {
     if (server == null) {
       try {
         Path dir = Files.createTempDirectory("mingus-test-pg");
-        server = EmbeddedDatabase.start(dir, false, 0);
+        // -Dbench.statements=true: benchmarks can show where PostgreSQL spends its time (pg_stat_statements)
+        server = EmbeddedDatabase.start(dir, false, 0, Boolean.getBoolean("bench.statements")
+            ? Map.of("shared_preload_libraries", "pg_stat_statements", "pg_stat_statements.track_planning", "on")
+            : Map.of());
       } catch (IOException e) {
         throw new IllegalStateException(e);
       }

@@ -17,6 +17,10 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,7 +37,8 @@ import org.junit.jupiter.api.Test;
  *
  * <p>Not part of {@code mvn verify} (the class name does not match surefire's default includes). Run:
  * {@code mvn -B test -Dtest=SyncDispatchBench -Dsurefire.failIfNoSpecifiedTests=false}; knobs
- * {@code -Dbench.tasks=20000 -Dbench.concurrency=32 -Dbench.batch=16 -Dbench.pool=8 -Dbench.rounds=5
+ * {@code -Dbench.statements=true} (per-statement figures from pg_stat_statements), {@code -Dbench.tasks=20000
+ * -Dbench.concurrency=32 -Dbench.batch=16 -Dbench.pool=8 -Dbench.rounds=5
  * -Dbench.minRoom=1 -Dbench.oursSql=...}. The machine is shared, so rounds alternate and the ratio of each round is reported.
  */
 class SyncDispatchBench {
@@ -114,6 +119,7 @@ class SyncDispatchBench {
     Sql.execute(db, "INSERT INTO sync_schedule (connection_id, next_sync_at, priority, trigger) "
         + "SELECT connection_id, now() - interval '1 minute', 2, 'periodic' FROM connections");
     Sql.execute(db, "VACUUM ANALYZE");
+    resetStatements(db);
     Vertx vertx = Vertx.vertx();
     try {
       Pool pool = Pools.create(vertx, Pools.connectionConfig(db, POOL), "bench");
@@ -126,6 +132,7 @@ class SyncDispatchBench {
       Await.result(pool.close());
       assertThat(Sql.number(db, "SELECT count(*) FROM sync_logs")).isEqualTo(tasks);
       assertThat(Sql.number(db, "SELECT count(*) FROM sync_schedule WHERE next_sync_at <= now()")).isZero();
+      recordStatements(db, "ours");
       BenchResults.record("dispatch", String.format(Locale.ROOT, "ours: %d in %.2f s, %d CLAIM queries, %s",
           tasks, seconds, claims, perTask(used, tasks)));
       return new Run(tasks / seconds, used, tasks);
@@ -143,6 +150,7 @@ class SyncDispatchBench {
         SELECT 'noop', 'conn_' || g, now() - interval '1 minute', false, 1, 0
         FROM generate_series(1, %d) g""".formatted(tasks));
     Sql.execute(db, "VACUUM ANALYZE");
+    resetStatements(db);
     HikariConfig hikari = new HikariConfig();
     hikari.setJdbcUrl(db.jdbcUrl());
     hikari.setUsername(db.user());
@@ -180,11 +188,44 @@ class SyncDispatchBench {
       assertThat(all).isTrue();
       assertThat(failed.get()).isZero();
       assertThat(Sql.number(db, "SELECT count(*) FROM scheduled_tasks")).isZero();
+      recordStatements(db, "db-scheduler");
       BenchResults.record("dispatch", String.format(Locale.ROOT, "db-scheduler: %d in %.2f s, %s", tasks, seconds,
           perTask(used, tasks)));
       return new Run(tasks / seconds, used, tasks);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
+  private static final boolean STATEMENTS = Boolean.getBoolean("bench.statements");
+
+  /** With -Dbench.statements=true: pg_stat_statements on (TestDatabase preloads it), and emptied. */
+  private static void resetStatements(DatabaseTarget db) {
+    if (STATEMENTS) {
+      Sql.execute(db, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+      Sql.execute(db, "SELECT pg_stat_statements_reset()");
+    }
+  }
+
+  /** With -Dbench.statements=true: where PostgreSQL spent its time in this run, statement by statement. */
+  private static void recordStatements(DatabaseTarget db, String who) {
+    if (!STATEMENTS) {
+      return;
+    }
+    String sql = """
+        SELECT calls, rows, total_exec_time, total_plan_time, wal_records, left(regexp_replace(query, '\\s+', ' ', 'g'), 80)
+        FROM pg_stat_statements WHERE calls >= 100 ORDER BY total_exec_time DESC""";
+    try (Connection connection = DriverManager.getConnection(db.jdbcUrl(), db.user(), "");
+         ResultSet rows = connection.createStatement().executeQuery(sql)) {
+      while (rows.next()) {
+        long count = Math.max(1, rows.getLong(2));
+        BenchResults.record("dispatch", String.format(Locale.ROOT,
+            "%s statement: %d calls, %d rows, per row: execution %.1f us, planning %.1f us, %.1f WAL records; %s",
+            who, rows.getLong(1), rows.getLong(2), rows.getDouble(3) * 1000 / count, rows.getDouble(4) * 1000 / count,
+            (double) rows.getLong(5) / count, rows.getString(6)));
+      }
+    } catch (SQLException e) {
       throw new AssertionError(e);
     }
   }
