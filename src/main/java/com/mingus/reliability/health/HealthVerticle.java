@@ -527,9 +527,11 @@ public final class HealthVerticle extends VerticleBase {
   private void pollOne(Bank bank) {
     bank.lastPolledMs = System.currentTimeMillis();
     PermitRequest permit = PermitRequest.now("/institutions/get_by_id", null, PermitPriority.BACKGROUND);
+    long askedAt = System.nanoTime();
     Bus.<PermitReply>request(vertx, Addresses.RATELIMIT_ACQUIRE, permit, settings.busTimeoutMs())
+        // a call that could not start before its permit expired is not sent (PlaidClient.NotSentInTime): next poll
         .compose(reply -> reply.granted()
-            ? plaid.getInstitution(bank.id, List.of("US"), true)
+            ? plaid.sendBy(reply.sendByNanos(askedAt)).getInstitution(bank.id, List.of("US"), true)
             : Future.failedFuture(new IllegalStateException("no permit (" + reply.blockedBy() + ")")))
         .onSuccess(institution -> onStatus(bank, institution))
         .onFailure(failure -> log.debug("Bank {}: status not polled: {}", bank.id, failure.getMessage()));

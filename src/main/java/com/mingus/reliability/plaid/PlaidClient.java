@@ -50,6 +50,9 @@ public final class PlaidClient {
   private static final Logger log = LoggerFactory.getLogger(PlaidClient.class);
 
   private static final String DEADLINE_KEY = "mingus.plaid.deadline";
+  private static final String SEND_BY_KEY = "mingus.plaid.send-by";
+  /** Carries a call's send-by time from {@link #call} to the interceptor; removed there, never sent. */
+  private static final String SEND_BY_HEADER = "X-Mingus-Send-By";
   private static final int MAX_CODE_TAGS = 200;
   private static final Pattern CODE_SHAPE = Pattern.compile("[A-Z0-9_]+");
 
@@ -61,7 +64,21 @@ public final class PlaidClient {
   private final boolean ssl;
   private final String pathPrefix;
   private final MeterRegistry registry;
-  private final Set<String> codeTags = ConcurrentHashMap.newKeySet();
+  private final Set<String> codeTags;
+  /** The {@link System#nanoTime} by which every call of this view must be on the wire; 0 for none. */
+  private final long sendByNanos;
+
+  /**
+   * A call that was not sent because it could not start before its send-by time: no connection to Plaid
+   * was free, or the event loop was busy, for longer than the permit stays good. Nothing reached Plaid;
+   * the caller asks for a new permit.
+   */
+  public static final class NotSentInTime extends RuntimeException {
+    NotSentInTime(String endpoint, long lateMs) {
+      super("POST " + endpoint + " not sent: it could start only " + lateMs + " ms after its permit expired", null,
+          false, false);
+    }
+  }
 
   public PlaidClient(Vertx vertx, PlaidConfig config) {
     this(vertx, config, null);
@@ -69,12 +86,15 @@ public final class PlaidClient {
 
   /**
    * A client that also records every call in {@code registry} (when not null): timer {@code plaid.requests}
-   * tagged {@code endpoint}, {@code outcome} ({@code ok}, {@code plaid_error}, {@code transport}) and
+   * tagged {@code endpoint}, {@code outcome} ({@code ok}, {@code plaid_error}, {@code transport},
+   * {@code not_sent}: kept off the wire past its send-by time) and
    * {@code code} (Plaid's error_code, the transport kind, or {@code none}).
    */
   public PlaidClient(Vertx vertx, PlaidConfig config, MeterRegistry registry) {
     this.config = config;
     this.registry = registry;
+    this.codeTags = ConcurrentHashMap.newKeySet();
+    this.sendByNanos = 0;
     // Belt and braces: should any layer ever log the headers, the log redactor masks the secret too.
     Redactor.registerSecret(config.secret());
     URI uri = URI.create(config.baseUrl());
@@ -99,9 +119,36 @@ public final class PlaidClient {
     ((WebClientInternal) client).addInterceptor(this::applyDeadline);
   }
 
+  private PlaidClient(PlaidClient base, long sendByNanos) {
+    this.vertx = base.vertx;
+    this.config = base.config;
+    this.client = base.client;
+    this.host = base.host;
+    this.port = base.port;
+    this.ssl = base.ssl;
+    this.pathPrefix = base.pathPrefix;
+    this.registry = base.registry;
+    this.codeTags = base.codeTags;
+    this.sendByNanos = sendByNanos;
+  }
+
+  /**
+   * This client, with every call it makes required to be on the wire by {@code sendByNanos}
+   * ({@link System#nanoTime}; 0: no limit), else failed with {@link NotSentInTime} before a byte is
+   * written. Shares the connections; a rate-limit permit's {@code sendByNanos} goes here.
+   */
+  public PlaidClient sendBy(long sendByNanos) {
+    return sendByNanos == this.sendByNanos ? this : new PlaidClient(this, sendByNanos);
+  }
+
   private void applyDeadline(HttpContext<?> context) {
     switch (context.phase()) {
       case PREPARE_REQUEST -> {
+        String sendBy = context.request().headers().get(SEND_BY_HEADER);
+        if (sendBy != null) {
+          context.request().headers().remove(SEND_BY_HEADER);
+          context.set(SEND_BY_KEY, Long.parseLong(sendBy));
+        }
         AtomicReference<HttpClientRequest> sent = new AtomicReference<>();
         context.set(DEADLINE_KEY, sent);
         long timer = vertx.setTimer(config.totalTimeoutMs(), fired -> {
@@ -117,6 +164,13 @@ public final class PlaidClient {
         context.future().onComplete(done -> vertx.cancelTimer(timer));
       }
       case SEND_REQUEST -> {
+        // a connection is ours now and nothing is written yet: the last moment to keep a late call off the wire
+        Long sendBy = context.get(SEND_BY_KEY);
+        long late = sendBy == null ? 0 : System.nanoTime() - sendBy;
+        if (late > 0) {
+          context.fail(new NotSentInTime(context.request().uri(), TimeUnit.NANOSECONDS.toMillis(late)));
+          return;
+        }
         AtomicReference<HttpClientRequest> sent = context.get(DEADLINE_KEY);
         if (sent != null) {
           sent.set(context.clientRequest());
@@ -307,6 +361,9 @@ public final class PlaidClient {
         .idleTimeout(config.idleTimeoutMs())
         .putHeader("Content-Type", "application/json")
         .putHeader("Plaid-Version", config.version());
+    if (sendByNanos != 0) {
+      request.putHeader(SEND_BY_HEADER, Long.toString(sendByNanos));
+    }
     if (config.clientId() != null) {
       request.putHeader("PLAID-CLIENT-ID", config.clientId());
     }
@@ -320,6 +377,8 @@ public final class PlaidClient {
       Future<T> outcome;
       if (done.succeeded()) {
         outcome = judge(endpoint, done.result(), token, mapper);
+      } else if (done.cause() instanceof NotSentInTime notSent) {
+        outcome = Future.failedFuture(notSent);
       } else {
         TransportFailure kind = TransportErrors.classify(done.cause());
         outcome = Future.failedFuture(new PlaidException(endpoint, 0, null, kind, null, null, null,
@@ -345,6 +404,8 @@ public final class PlaidClient {
       kind = failure.isPlaidError() ? "plaid_error" : "transport";
       String named = failure.isPlaidError() ? failure.error().errorCode() : String.valueOf(failure.transport());
       code = tagFor(named);
+    } else if (outcome.failed() && outcome.cause() instanceof NotSentInTime) {
+      kind = "not_sent";
     }
     Timer.builder("plaid.requests").description("Calls to Plaid by endpoint and outcome")
         .tag("endpoint", endpoint).tag("outcome", kind).tag("code", code)

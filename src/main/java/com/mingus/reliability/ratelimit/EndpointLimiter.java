@@ -90,6 +90,15 @@ final class EndpointLimiter {
     return endpoint;
   }
 
+  /**
+   * How long a grant stays good for sending (PermitReply.validMs): half the window margin, so that with
+   * the call on the wire within that time, the rest of the margin covers the way to Plaid. 0 (no limit)
+   * for an endpoint without a budget, and when there is no margin to share (margin_ms 0).
+   */
+  long validMs() {
+    return (client.limited() || budget.perItemPerMinute() > 0) && config.marginMs() >= 2 ? config.marginMs() / 2 : 0;
+  }
+
   /** Told of every client-wide grant (its time), so the owner can write the log behind. */
   void onClientGrant(LongConsumer listener) {
     this.onClientGrant = listener;
@@ -150,7 +159,7 @@ final class EndpointLimiter {
     long maxWait = Math.min(request.maxWaitMs(), config.maxWaitMs());
     if (waiting == 0 && maxWait == 0) {
       long free = tryAcquire(request.itemId(), now);
-      reply.accept(free == 0 ? PermitReply.grant(0) : deny(request.itemId(), now, free, 0));
+      reply.accept(free == 0 ? PermitReply.grant(0, validMs()) : deny(request.itemId(), now, free, 0));
       return;
     }
     if (waiting >= config.maxWaiters()) {
@@ -264,7 +273,7 @@ final class EndpointLimiter {
       if (next.deadlineTimer >= 0) {
         timers.cancel(next.deadlineTimer);
       }
-      next.reply.accept(PermitReply.grant(now - next.arrivedAt));
+      next.reply.accept(PermitReply.grant(now - next.arrivedAt, validMs()));
     }
   }
 

@@ -99,6 +99,8 @@ final class PlaidApi {
       sandbox.stats.count(endpoint.path(), item == null ? null : item.id, limited != null);
       counted = true;
       if (limited != null) {
+        log.info("Sandbox answers 429 {} on {}: {}", limited.errorCode, endpoint.path(),
+            sandbox.limits.explain(endpoint.path(), item == null ? null : item.id, now));
         throw limited;
       }
       Call call = new Call(requestId, body, item, now);

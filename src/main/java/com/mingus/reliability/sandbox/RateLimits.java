@@ -112,30 +112,51 @@ final class RateLimits {
     return null;
   }
 
-  /** Requests already accepted in the window that ends now. */
+  /** Requests already accepted in the window that ends now (the current fixed window, or the last window-long interval). */
   private long used(String key, long nowMs) {
+    ArrayDeque<Long> times = slides.computeIfAbsent(key, k -> new ArrayDeque<>());
     if (sliding) {
-      ArrayDeque<Long> times = slides.computeIfAbsent(key, k -> new ArrayDeque<>());
       while (!times.isEmpty() && times.peekFirst() <= nowMs - windowMs) {
         times.pollFirst();
       }
       return times.size();
     }
     long window = nowMs / windowMs;
-    long[] counter = windows.computeIfAbsent(key, k -> new long[] {window, 0});
+    long[] counter = windows.computeIfAbsent(key, k -> new long[] {window});
     if (counter[0] != window) {
       counter[0] = window;
-      counter[1] = 0;
+      times.clear();
     }
-    return counter[1];
+    return times.size();
   }
 
   private void take(String key, long nowMs) {
-    if (sliding) {
-      slides.get(key).addLast(nowMs);
-    } else {
-      windows.get(key)[1]++;
+    slides.get(key).addLast(nowMs);
+  }
+
+  /**
+   * Why a request was refused, for the sandbox's log: the scope, its limit, and when the requests it
+   * counted arrived, in ms from the start of the window (fixed) or before now (sliding).
+   */
+  String explain(String endpoint, String itemId, long nowMs) {
+    Limit limit = limits.get(endpoint);
+    String itemKey = itemId == null ? null : endpoint + " " + itemId;
+    boolean item = itemKey != null && limit != null && limit.perItemPerMinute() != null
+        && slides.containsKey(itemKey) && slides.get(itemKey).size() >= limit.perItemPerMinute();
+    String key = item ? itemKey : endpoint;
+    ArrayDeque<Long> times = slides.getOrDefault(key, new ArrayDeque<>());
+    long origin = sliding ? nowMs : nowMs / windowMs * windowMs;
+    StringBuilder out = new StringBuilder(item ? "Item " + itemId : "client").append(" limit ")
+        .append(item ? limit.perItemPerMinute() : limit == null ? null : limit.perMinute()).append(" per ")
+        .append(windowMs).append(" ms ").append(sliding ? "sliding" : "fixed").append(" window reached at +")
+        .append(nowMs - origin).append(" ms; ").append(times.size()).append(" accepted, the last at (ms):");
+    int skip = Math.max(0, times.size() - 60);
+    for (long at : times) {
+      if (skip-- <= 0) {
+        out.append(' ').append(at - origin);
+      }
     }
+    return out.toString();
   }
 
   JsonObject toJson() {

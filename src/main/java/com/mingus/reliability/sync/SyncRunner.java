@@ -27,7 +27,7 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.function.Supplier;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -94,7 +94,7 @@ final class SyncRunner {
 
   private Future<SyncResult> page(Claim claim, String token, PermitPriority priority, String cursor, SyncResult result) {
     String from = cursor == null || cursor.isEmpty() ? null : cursor;
-    return call(SYNC, claim, priority, () -> plaid.syncTransactions(token, from, settings.pageCount()))
+    return call(SYNC, claim, priority, client -> client.syncTransactions(token, from, settings.pageCount()))
         .compose(page -> {
           fold(result, page);
           if (page.hasMore()) {
@@ -131,12 +131,12 @@ final class SyncRunner {
     if (claim.nextBalanceAt() != null && claim.nextBalanceAt().isAfter(OffsetDateTime.now(ZoneOffset.UTC))) {
       return Future.succeededFuture(null);
     }
-    return acquire(BALANCE, claim.itemId(), PermitPriority.BACKGROUND, 0)
+    return permit(BALANCE, claim.itemId(), PermitPriority.BACKGROUND, 0)
         .compose(permit -> {
-          if (!permit.granted()) {
+          if (!permit.reply().granted()) {
             return Future.succeededFuture((Boolean) null);
           }
-          return plaid.getBalances(token, null)
+          return permit.plaid().getBalances(token, null)
               .compose(accounts -> store.storeBalances(claim.connectionId(),
                   accounts.accounts().stream().map(Account::raw).toList()))
               .map(true);
@@ -152,28 +152,56 @@ final class SyncRunner {
 
   // --- Plaid calls under permits ----------------------------------------------------------------------
 
-  private <T> Future<T> call(String endpoint, Claim claim, PermitPriority priority, Supplier<Future<T>> request) {
-    return acquire(endpoint, claim.itemId(), priority, settings.permitWaitMs()).compose(permit -> {
-      if (!permit.granted()) {
-        return Future.failedFuture(new Throttled(permit.notBefore(), permit.blockedBy()));
+  /** Sends of one call that may be kept off the wire (its permit expired before it could start) before the sync gives up for now. */
+  private static final int SENDS = 3;
+
+  private <T> Future<T> call(String endpoint, Claim claim, PermitPriority priority,
+      Function<PlaidClient, Future<T>> request) {
+    return call(endpoint, claim, priority, request, SENDS);
+  }
+
+  private <T> Future<T> call(String endpoint, Claim claim, PermitPriority priority,
+      Function<PlaidClient, Future<T>> request, int sendsLeft) {
+    return permit(endpoint, claim.itemId(), priority, settings.permitWaitMs()).compose(permit -> {
+      if (!permit.reply().granted()) {
+        return Future.failedFuture(new Throttled(permit.reply().notBefore(), permit.reply().blockedBy()));
       }
-      return request.get()
+      return request.apply(permit.plaid())
           .onSuccess(ok -> vertx.eventBus().send(Addresses.CLASSIFY_OUTCOME,
               new ClassifyOutcome(claim.institutionId(), endpoint, claim.attempt() + 1)))
           .onFailure(failure -> {
             if (failure instanceof PlaidException plaidFailure && plaidFailure.httpStatus() == 429) {
               report(endpoint, claim.itemId(), plaidFailure);
             }
+          })
+          .recover(failure -> {
+            if (!(failure instanceof PlaidClient.NotSentInTime)) {
+              return Future.failedFuture(failure);
+            }
+            // nothing reached Plaid: ask again, or, when this node keeps missing its permits, try later
+            log.debug("Connection {}: {}", claim.connectionId(), failure.getMessage());
+            return sendsLeft > 1 ? call(endpoint, claim, priority, request, sendsLeft - 1)
+                : Future.failedFuture(new Throttled(System.currentTimeMillis() + 1_000, "not_sent_in_time"));
           });
     });
   }
 
-  private Future<PermitReply> acquire(String endpoint, String itemId, PermitPriority priority, long waitMs) {
+  /** A permit's answer and, when granted, the Plaid client bound to send by the time the permit allows. */
+  record Permit(PermitReply reply, PlaidClient plaid) {}
+
+  /**
+   * Asks the rate limiter for a permit. A granted one comes with {@code plaid} bound to its send-by time,
+   * measured from when this asked (PermitReply#sendByNanos), so a call that cannot start in time is
+   * kept off the wire.
+   */
+  Future<Permit> permit(String endpoint, String itemId, PermitPriority priority, long waitMs) {
+    long askedAt = System.nanoTime();
     return Bus.<PermitReply>request(vertx, Addresses.RATELIMIT_ACQUIRE,
             new PermitRequest(endpoint, itemId, priority, waitMs), waitMs + settings.requestTimeoutMs())
         // No permit, no call: when the limiter cannot answer, wait rather than risk Plaid's limits.
         .recover(failure -> Future.succeededFuture(
-            PermitReply.deny(System.currentTimeMillis() + 5_000, "limiter_unavailable", 0)));
+            PermitReply.deny(System.currentTimeMillis() + 5_000, "limiter_unavailable", 0)))
+        .map(reply -> new Permit(reply, reply.granted() ? plaid.sendBy(reply.sendByNanos(askedAt)) : null));
   }
 
   private void report(String endpoint, String itemId, PlaidException failure) {

@@ -94,6 +94,26 @@ class RateLimitVerticleTest {
   }
 
   @Test
+  void aGrantIsGoodForSendingForHalfTheMarginAndNoLimitWithoutABudget(Vertx vertx, VertxTestContext test) {
+    deploy(vertx, 1)
+        .compose(id -> acquire(vertx, ACCOUNTS, null, PermitPriority.MANUAL, 0))
+        .compose(budgeted -> acquire(vertx, "/no/budget/here", null, PermitPriority.MANUAL, 0)
+            .map(free -> List.of(budgeted, free)))
+        .onComplete(test.succeeding(replies -> test.verify(() -> {
+          // margin_ms 1,000 at window_scale 0.01: a 10 ms margin, so 5 ms to put the call on the wire
+          assertThat(replies.get(0).granted()).isTrue();
+          assertThat(replies.get(0).validMs()).isEqualTo(5);
+          assertThat(replies.get(0).toJson().getLong("valid_ms")).isEqualTo(5);
+          assertThat(replies.get(0).sendByNanos(1_000_000_000L))
+              .isEqualTo(1_000_000_000L + (replies.get(0).waitedMs() + 5) * 1_000_000L);
+          assertThat(replies.get(1).granted()).isTrue();
+          assertThat(replies.get(1).validMs()).isZero();
+          assertThat(replies.get(1).sendByNanos(1_000_000_000L)).as("no send-by limit").isZero();
+          test.completeNow();
+        })));
+  }
+
+  @Test
   void anItemsOwnBudgetStopsThatItemAndNoOther(Vertx vertx, VertxTestContext test) {
     List<Future<PermitReply>> itemA = new ArrayList<>();
     deploy(vertx, 1)
