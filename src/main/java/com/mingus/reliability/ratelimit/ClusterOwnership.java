@@ -24,10 +24,12 @@ import org.slf4j.LoggerFactory;
  * {@code vertx.sharedData()}); the holder registers clustered consumers on the endpoint's cluster
  * addresses and decides every permit of that endpoint, and every other node forwards to it. Hazelcast
  * frees a lock when its holder leaves the cluster (a kill included, once the member times out), and the
- * next instance to take it assumes the dead owner's last window fully used. A cluster map names each
- * endpoint's owner and tells a new owner whether anyone owned the endpoint before; the owner writes its
- * entry again at every poll, so the entry has a backup on another member soon after one joins (a value
- * written while a member was alone has none, and would die with it).
+ * next instance to take it assumes the dead owner's last window fully used. Two witnesses tell a new owner
+ * whether anyone owned the endpoint before: a cluster map naming each endpoint's owner, which the owner
+ * writes again at every poll so the entry has a backup on another member soon after one joins (a value
+ * written while a member was alone has none, and would die with it), and the grants owners write behind
+ * to PostgreSQL (any in the last window means someone was deciding). The endpoint is owned, and decided
+ * here, only once the limiter has taken that into account.
  *
  * <p>Touched only on the owning instance's event loop.
  */
@@ -40,7 +42,8 @@ final class ClusterOwnership {
 
   /** What the owner does when it takes an endpoint over, and the handler of each cluster address. */
   interface Owner {
-    void tookOver(String endpoint, boolean previousOwnerExisted);
+    /** Completes once the endpoint's limiter is ready to decide: until then this node does not own it. */
+    Future<Void> tookOver(String endpoint, boolean previousOwnerExisted);
 
     Handler<Message<Object>> handler(String verb);
   }
@@ -127,7 +130,9 @@ final class ClusterOwnership {
             lock.release();
             return Future.succeededFuture();
           }
-          held.put(endpoint, lock);
+          // Not owned until the limiter has taken the dead owner's window into account: deciding in between,
+          // from an empty window, would grant what the previous owner already spent (a chaos run saw 429s
+          // from exactly that).
           return vertx.sharedData().<String, String>getAsyncMap(OWNERS)
               .compose(owners -> owners.get(endpoint)
                   .compose(previous -> owners.put(endpoint, id).map(previous != null)))
@@ -136,11 +141,19 @@ final class ClusterOwnership {
                 log.warn("Rate-limit owner of {} unreadable: {}", endpoint, failure.getMessage());
                 return Future.succeededFuture(true);
               })
-              .compose(previousOwnerExisted -> {
-                owner.tookOver(endpoint, previousOwnerExisted);
-                return register(endpoint);
-              })
-              .onSuccess(registered -> log.info("This node now owns the cluster-wide Plaid budget of {}", endpoint));
+              .compose(previousOwnerExisted -> owner.tookOver(endpoint, previousOwnerExisted))
+              .compose(ready -> {
+                if (stopped) {
+                  lock.release();
+                  return Future.succeededFuture();
+                }
+                held.put(endpoint, lock);
+                return register(endpoint)
+                    .onSuccess(registered -> log.info("This node now owns the cluster-wide Plaid budget of {}", endpoint));
+              }, failed -> {
+                lock.release();
+                return Future.failedFuture(failed);
+              });
         }, notNow -> Future.succeededFuture());
   }
 

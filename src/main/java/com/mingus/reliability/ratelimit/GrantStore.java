@@ -28,6 +28,8 @@ final class GrantStore {
       "INSERT INTO ratelimit_grants (endpoint, granted_at, grants) SELECT $1, t, c FROM unnest($2::bigint[], $3::int[]) AS u(t, c) "
           + "ON CONFLICT (endpoint, granted_at) DO UPDATE SET grants = ratelimit_grants.grants + EXCLUDED.grants";
   static final String PRUNE_GRANTS = "DELETE FROM ratelimit_grants WHERE granted_at <= $1";
+  static final String GRANTED_SINCE =
+      "SELECT COALESCE(sum(grants), 0) AS granted FROM ratelimit_grants WHERE endpoint = $1 AND granted_at > $2";
   static final String LOAD_LEARNED = "SELECT endpoint, window_name, lowered, last_429_at FROM ratelimit_learned";
   static final String SAVE_LEARNED =
       "INSERT INTO ratelimit_learned (endpoint, window_name, lowered, last_429_at) VALUES ($1, $2, $3, $4) "
@@ -101,6 +103,20 @@ final class GrantStore {
       warn("grants", failure);
       return Future.succeededFuture();
     });
+  }
+
+  /**
+   * How many client-wide grants of {@code endpoint} are stored after {@code afterEpochMs} (what an owner
+   * wrote behind). Unreadable counts as "some": a new owner then assumes the window used, which costs a
+   * window, never a 429.
+   */
+  Future<Long> grantedSince(String endpoint, long afterEpochMs) {
+    return pool.preparedQuery(GRANTED_SINCE).execute(Tuple.of(endpoint, afterEpochMs))
+        .map(rows -> rows.iterator().next().getLong("granted"))
+        .recover(failure -> {
+          warn("grants (reading)", failure);
+          return Future.succeededFuture(Long.MAX_VALUE);
+        });
   }
 
   Future<Void> prune(long upToEpochMs) {

@@ -186,12 +186,19 @@ public final class RateLimitVerticle extends VerticleBase {
     return new ClusterOwnership(vertx, clusterConfig.getLong("poll_ms", 500L),
         clusterConfig.getLong("lock_timeout_ms", 100L), new ClusterOwnership.Owner() {
           @Override
-          public void tookOver(String endpoint, boolean previousOwnerExisted) {
-            if (previousOwnerExisted) {
-              limiter(endpoint).assumeFull(now());
-              log.warn("Took over the Plaid budget of {} from a previous owner: its last window counts as fully used",
-                  endpoint);
-            }
+          public Future<Void> tookOver(String endpoint, boolean previousOwnerExisted) {
+            // the owners map can lose an entry written while its owner was alone; the stored grants cannot
+            Future<Boolean> someoneDecided = previousOwnerExisted || store == null
+                ? Future.succeededFuture(previousOwnerExisted)
+                : store.grantedSince(endpoint, now() - settings.minuteMs() - settings.marginMs()).map(count -> count > 0);
+            return someoneDecided.map(existed -> {
+              if (existed) {
+                limiter(endpoint).assumeFull(now());
+                log.warn("Took over the Plaid budget of {} from a previous owner: its last window counts as fully used",
+                    endpoint);
+              }
+              return (Void) null;
+            });
           }
 
           @Override
