@@ -131,17 +131,17 @@ final class SyncRunner {
     if (claim.nextBalanceAt() != null && claim.nextBalanceAt().isAfter(OffsetDateTime.now(ZoneOffset.UTC))) {
       return Future.succeededFuture(null);
     }
-    return permit(BALANCE, claim.itemId(), PermitPriority.BACKGROUND, 0)
-        .compose(permit -> {
-          if (!permit.reply().granted()) {
+    return plaid.gated(gate(BALANCE, claim.itemId(), PermitPriority.BACKGROUND, 0,
+            reply -> new Throttled(reply.notBefore(), reply.blockedBy())))
+        .getBalances(token, null)
+        .compose(accounts -> store.storeBalances(claim.connectionId(),
+            accounts.accounts().stream().map(Account::raw).toList()))
+        .map(true)
+        .recover(failure -> {
+          if (failure instanceof Throttled || failure instanceof PlaidClient.NotSentInTime) {
+            // no permit now, or it lapsed before the call could go: not tried, not failed
             return Future.succeededFuture((Boolean) null);
           }
-          return permit.plaid().getBalances(token, null)
-              .compose(accounts -> store.storeBalances(claim.connectionId(),
-                  accounts.accounts().stream().map(Account::raw).toList()))
-              .map(true);
-        })
-        .recover(failure -> {
           if (failure instanceof PlaidException plaidFailure && plaidFailure.httpStatus() == 429) {
             report(BALANCE, claim.itemId(), plaidFailure);
           }
@@ -162,46 +162,44 @@ final class SyncRunner {
 
   private <T> Future<T> call(String endpoint, Claim claim, PermitPriority priority,
       Function<PlaidClient, Future<T>> request, int sendsLeft) {
-    return permit(endpoint, claim.itemId(), priority, settings.permitWaitMs()).compose(permit -> {
-      if (!permit.reply().granted()) {
-        return Future.failedFuture(new Throttled(permit.reply().notBefore(), permit.reply().blockedBy()));
-      }
-      return request.apply(permit.plaid())
-          .onSuccess(ok -> vertx.eventBus().send(Addresses.CLASSIFY_OUTCOME,
-              new ClassifyOutcome(claim.institutionId(), endpoint, claim.attempt() + 1)))
-          .onFailure(failure -> {
-            if (failure instanceof PlaidException plaidFailure && plaidFailure.httpStatus() == 429) {
-              report(endpoint, claim.itemId(), plaidFailure);
-            }
-          })
-          .recover(failure -> {
-            if (!(failure instanceof PlaidClient.NotSentInTime)) {
-              return Future.failedFuture(failure);
-            }
-            // nothing reached Plaid: ask again, or, when this node keeps missing its permits, try later
-            log.debug("Connection {}: {}", claim.connectionId(), failure.getMessage());
-            return sendsLeft > 1 ? call(endpoint, claim, priority, request, sendsLeft - 1)
-                : Future.failedFuture(new Throttled(System.currentTimeMillis() + 1_000, "not_sent_in_time"));
-          });
-    });
+    PlaidClient gated = plaid.gated(gate(endpoint, claim.itemId(), priority, settings.permitWaitMs(),
+        reply -> new Throttled(reply.notBefore(), reply.blockedBy())));
+    return request.apply(gated)
+        .onSuccess(ok -> vertx.eventBus().send(Addresses.CLASSIFY_OUTCOME,
+            new ClassifyOutcome(claim.institutionId(), endpoint, claim.attempt() + 1)))
+        .onFailure(failure -> {
+          if (failure instanceof PlaidException plaidFailure && plaidFailure.httpStatus() == 429) {
+            report(endpoint, claim.itemId(), plaidFailure);
+          }
+        })
+        .recover(failure -> {
+          if (!(failure instanceof PlaidClient.NotSentInTime)) {
+            return Future.failedFuture(failure);
+          }
+          // nothing reached Plaid: ask again, or, when this node keeps missing its permits, try later
+          log.debug("Connection {}: {}", claim.connectionId(), failure.getMessage());
+          return sendsLeft > 1 ? call(endpoint, claim, priority, request, sendsLeft - 1)
+              : Future.failedFuture(new Throttled(System.currentTimeMillis() + 1_000, "not_sent_in_time"));
+        });
   }
 
-  /** A permit's answer and, when granted, the Plaid client bound to send by the time the permit allows. */
-  record Permit(PermitReply reply, PlaidClient plaid) {}
-
   /**
-   * Asks the rate limiter for a permit. A granted one comes with {@code plaid} bound to its send-by time,
-   * measured from when this asked (PermitReply#sendByNanos), so a call that cannot start in time is
-   * kept off the wire.
+   * A rate-limit permit as a Plaid call's gate: asked once the call's connection is ready, opening with the
+   * permit's send-by time (PermitReply#sendByNanos, measured from when it asked) or failing with
+   * {@code refused} when there is no permit. No permit, no call: a limiter that cannot answer is a refusal
+   * for 5 s.
    */
-  Future<Permit> permit(String endpoint, String itemId, PermitPriority priority, long waitMs) {
-    long askedAt = System.nanoTime();
-    return Bus.<PermitReply>request(vertx, Addresses.RATELIMIT_ACQUIRE,
-            new PermitRequest(endpoint, itemId, priority, waitMs), waitMs + settings.requestTimeoutMs())
-        // No permit, no call: when the limiter cannot answer, wait rather than risk Plaid's limits.
-        .recover(failure -> Future.succeededFuture(
-            PermitReply.deny(System.currentTimeMillis() + 5_000, "limiter_unavailable", 0)))
-        .map(reply -> new Permit(reply, reply.granted() ? plaid.sendBy(reply.sendByNanos(askedAt)) : null));
+  PlaidClient.Gate gate(String endpoint, String itemId, PermitPriority priority, long waitMs,
+      Function<PermitReply, RuntimeException> refused) {
+    return () -> {
+      long askedAt = System.nanoTime();
+      return Bus.<PermitReply>request(vertx, Addresses.RATELIMIT_ACQUIRE,
+              new PermitRequest(endpoint, itemId, priority, waitMs), waitMs + settings.requestTimeoutMs())
+          .recover(failure -> Future.succeededFuture(
+              PermitReply.deny(System.currentTimeMillis() + 5_000, "limiter_unavailable", 0)))
+          .compose(reply -> reply.granted() ? Future.succeededFuture(reply.sendByNanos(askedAt))
+              : Future.failedFuture(refused.apply(reply)));
+    };
   }
 
   private void report(String endpoint, String itemId, PlaidException failure) {

@@ -6,8 +6,6 @@ import com.mingus.reliability.bus.Commands;
 import com.mingus.reliability.bus.Commands.CommandFailure;
 import com.mingus.reliability.bus.FailureCodes;
 import com.mingus.reliability.bus.PermitPriority;
-import com.mingus.reliability.bus.PermitReply;
-import com.mingus.reliability.bus.PermitRequest;
 import com.mingus.reliability.bus.PingReply;
 import com.mingus.reliability.bus.SyncEvent;
 import com.mingus.reliability.crypto.TokenCipher;
@@ -287,20 +285,17 @@ public final class SyncVerticle extends VerticleBase {
   }
 
   /**
-   * A registry call under a permit (answered for a person waiting, so the highest priority). A call kept
-   * off the wire because its permit expired first reached nothing at Plaid, so it is asked for once more.
+   * A registry call under a permit (answered for a person waiting, so the highest priority), asked once the
+   * call's connection to Plaid is ready. A call kept off the wire because its permit lapsed first reached
+   * nothing at Plaid, so it is made once more.
    */
   private <T> Future<T> underPermit(String endpoint, String itemId, Function<PlaidClient, Future<T>> call) {
-    return permit(endpoint, itemId).compose(call).recover(failure -> failure instanceof PlaidClient.NotSentInTime
-        ? permit(endpoint, itemId).compose(call) : Future.failedFuture(failure));
+    PlaidClient gated = plaid.gated(runner.gate(endpoint, itemId, PermitPriority.MANUAL, settings.permitWaitMs(),
+        reply -> new CommandFailure(FailureCodes.RATE_LIMITED, "Plaid's rate limit is reached; try again in a moment")));
+    return call.apply(gated).recover(failure -> failure instanceof PlaidClient.NotSentInTime
+        ? call.apply(gated) : Future.failedFuture(failure));
   }
 
-  private Future<PlaidClient> permit(String endpoint, String itemId) {
-    return runner.permit(endpoint, itemId, PermitPriority.MANUAL, settings.permitWaitMs())
-        .compose(permit -> permit.reply().granted() ? Future.succeededFuture(permit.plaid())
-            : Future.failedFuture(new CommandFailure(FailureCodes.RATE_LIMITED,
-                "Plaid's rate limit is reached; try again in a moment")));
-  }
 
 
   private Future<Object> syncNow(JsonObject body) {

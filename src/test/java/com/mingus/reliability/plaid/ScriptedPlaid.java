@@ -37,6 +37,7 @@ final class ScriptedPlaid {
   private final Map<String, Behaviour> scripts = new ConcurrentHashMap<>();
   private final List<Received> received = new CopyOnWriteArrayList<>();
   private final java.util.concurrent.atomic.AtomicInteger trickleClosed = new java.util.concurrent.atomic.AtomicInteger();
+  private final java.util.concurrent.atomic.AtomicInteger connections = new java.util.concurrent.atomic.AtomicInteger();
 
   private ScriptedPlaid(Vertx vertx, HttpServer server) {
     this.vertx = vertx;
@@ -46,6 +47,7 @@ final class ScriptedPlaid {
   static Future<ScriptedPlaid> start(Vertx vertx) {
     HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(0));
     ScriptedPlaid scripted = new ScriptedPlaid(vertx, server);
+    server.connectionHandler(connection -> scripted.connections.incrementAndGet());
     server.requestHandler(request -> request.body().onSuccess(body -> {
       scripted.received.add(new Received(request.path(), MultiMap.caseInsensitiveMultiMap().addAll(request.headers()), body));
       Behaviour behaviour = scripted.scripts.getOrDefault(request.path(),
@@ -74,6 +76,11 @@ final class ScriptedPlaid {
 
   Received last() {
     return received.get(received.size() - 1);
+  }
+
+  /** How many connections clients have opened. */
+  int connectionsOpened() {
+    return connections.get();
   }
 
   /** How many trickling answers the client has cut off by closing their connection. */
