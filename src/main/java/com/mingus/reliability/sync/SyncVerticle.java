@@ -26,9 +26,7 @@ import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.Base64;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,12 +50,9 @@ public final class SyncVerticle extends VerticleBase {
   private TokenCipher cipher;
   private SyncSettings settings;
   private String nodeId;
-  private final Map<UUID, Claim> inFlight = new ConcurrentHashMap<>();
+  private ClaimLoop claimLoop;
   private long pollTimer = -1;
   private long heartbeatTimer = -1;
-  private boolean claiming;
-  /** A claim is queued for the end of this turn of the event loop ({@link #claimSoon}). */
-  private boolean claimQueued;
   private boolean stopping;
 
   @Override
@@ -70,6 +65,9 @@ public final class SyncVerticle extends VerticleBase {
     store = new SyncStore(pool);
     plaid = PlaidClient.create(vertx, config.getJsonObject("plaid"));
     runner = new SyncRunner(vertx, store, plaid, cipher, settings, nodeId);
+    claimLoop = new ClaimLoop(vertx, store, nodeId, settings.maxConcurrent(), settings.claimBatch(), settings.leaseMs(),
+        claim -> runner.run(claim)
+            .onFailure(failure -> log.warn("Connection {}: sync ended with {}", claim.connectionId(), failure.getMessage())));
 
     List<Future<?>> consumers = List.of(
         handle(Addresses.SYNC_REGISTER, this::register),
@@ -84,11 +82,11 @@ public final class SyncVerticle extends VerticleBase {
         handle(Addresses.SYNC_PAUSE_INSTITUTION, this::pauseInstitution),
         handle(Addresses.SYNC_RESUME_INSTITUTION, this::resumeInstitution),
         handle(Addresses.SYNC_PROBE_INSTITUTION, this::probeInstitution),
-        vertx.eventBus().localConsumer(Addresses.SYNC_WAKE, message -> claimDue()).completion(),
+        vertx.eventBus().localConsumer(Addresses.SYNC_WAKE, message -> claimLoop.claimDue()).completion(),
         Bus.answerPing(vertx, "sync", () -> pool.query("SELECT 1").execute().map(rows -> PingReply.up("sync")))
             .completion());
     return Future.all(consumers).onSuccess(ok -> {
-      pollTimer = vertx.setPeriodic(settings.pollMs(), id -> claimDue());
+      pollTimer = vertx.setPeriodic(settings.pollMs(), id -> claimLoop.claimDue());
       heartbeatTimer = vertx.setPeriodic(settings.heartbeatMs(), id -> heartbeat());
       vertx.setTimer(1_000, id -> rotateKeys());
     });
@@ -97,10 +95,11 @@ public final class SyncVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     stopping = true;
+    claimLoop.stop();
     vertx.cancelTimer(pollTimer);
     vertx.cancelTimer(heartbeatTimer);
     // Leases still held are handed back; a result that arrives later is fenced out.
-    List<Claim> held = List.copyOf(inFlight.values());
+    List<Claim> held = claimLoop.held();
     return store.release(nodeId, held)
         .otherwise(0)
         .compose(released -> {
@@ -109,60 +108,8 @@ public final class SyncVerticle extends VerticleBase {
         });
   }
 
-  // --- the claim loop ---------------------------------------------------------------------------------
-
-  private void claimDue() {
-    if (claiming || stopping) {
-      return;
-    }
-    int room = settings.maxConcurrent() - inFlight.size();
-    if (room <= 0) {
-      return;
-    }
-    claiming = true;
-    store.claim(nodeId, Math.min(room, settings.claimBatch()), settings.leaseMs())
-        .onComplete(result -> {
-          claiming = false;
-          if (result.failed()) {
-            log.warn("Claiming due syncs failed: {}", result.cause().getMessage());
-            return;
-          }
-          List<Claim> claims = result.result();
-          for (Claim claim : claims) {
-            inFlight.put(claim.leaseToken(), claim);
-            runner.run(claim)
-                .onFailure(failure -> log.warn("Connection {}: sync ended with {}", claim.connectionId(), failure.getMessage()))
-                .onComplete(done -> {
-                  inFlight.remove(claim.leaseToken());
-                  if (!stopping) {
-                    claimSoon();
-                  }
-                });
-          }
-          if (claims.size() == Math.min(room, settings.claimBatch())) {
-            claimSoon();
-          }
-        });
-  }
-
-  /**
-   * Claims once the current turn of the event loop is over, so that every sync ending in this turn (a
-   * batch of finishes shares one reply) frees its slot before the claim counts the room: one claim for
-   * all of them rather than a claim for the first and another for the rest.
-   */
-  private void claimSoon() {
-    if (claimQueued) {
-      return;
-    }
-    claimQueued = true;
-    vertx.runOnContext(v -> {
-      claimQueued = false;
-      claimDue();
-    });
-  }
-
   private void heartbeat() {
-    List<Claim> held = List.copyOf(inFlight.values());
+    List<Claim> held = claimLoop.held();
     store.heartbeat(nodeId, held, settings.leaseMs())
         .onFailure(failure -> log.warn("Lease heartbeat failed: {}", failure.getMessage()));
   }

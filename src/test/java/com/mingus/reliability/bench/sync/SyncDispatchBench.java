@@ -39,7 +39,7 @@ import org.junit.jupiter.api.Test;
  * {@code mvn -B test -Dtest=SyncDispatchBench -Dsurefire.failIfNoSpecifiedTests=false}; knobs
  * {@code -Dbench.statements=true} (per-statement figures from pg_stat_statements), {@code -Dbench.tasks=20000
  * -Dbench.concurrency=32 -Dbench.batch=16 -Dbench.pool=8 -Dbench.rounds=5
- * -Dbench.minRoom=1 -Dbench.oursSql=...}. The machine is shared, so rounds alternate and the ratio of each round is reported.
+ * -Dbench.oursSql=...}. The machine is shared, so rounds alternate and the ratio of each round is reported.
  */
 class SyncDispatchBench {
   private static final int TASKS = Integer.getInteger("bench.tasks", 20_000);
@@ -48,7 +48,6 @@ class SyncDispatchBench {
   private static final int POOL = Integer.getInteger("bench.pool", 8);
   private static final int ROUNDS = Integer.getInteger("bench.rounds", 5);
   /** 1 is SyncVerticle's rule; e.g. 16 claims only when half of 32 slots are free (db-scheduler's rule). */
-  private static final int MIN_ROOM = Integer.getInteger("bench.minRoom", 1);
   /** SQL run on our empty database before each of our runs, to measure a proposed schema change; none by default. */
   private static final String OURS_SQL = System.getProperty("bench.oursSql", "");
 
@@ -98,9 +97,9 @@ class SyncDispatchBench {
     double a = median(ours);
     double b = median(theirs);
     BenchResults.record("dispatch", String.format(Locale.ROOT,
-        "median of %d rounds, %d due tasks, concurrency %d, batch %d, min room %d, pool %d, ours after [%s]: ours %.0f/s, "
+        "median of %d rounds, %d due tasks, concurrency %d, batch %d, pool %d, ours after [%s]: ours %.0f/s, "
             + "db-scheduler %.0f/s, ratio %.2f, median of per-round ratios %.2f (goal >= 1.5); median ratio of CPU "
-            + "per task (theirs / ours) %.2f", ROUNDS, TASKS, CONCURRENCY, BATCH, MIN_ROOM, POOL, OURS_SQL, a, b,
+            + "per task (theirs / ours) %.2f", ROUNDS, TASKS, CONCURRENCY, BATCH, POOL, OURS_SQL, a, b,
         a / b, median(ratios), median(cpuRatios)));
   }
 
@@ -125,7 +124,7 @@ class SyncDispatchBench {
       Pool pool = Pools.create(vertx, Pools.connectionConfig(db, POOL), "bench");
       CpuMeter.Sample cpu = CpuMeter.now();
       long started = System.nanoTime();
-      long claims = Await.result(NoopDispatch.run(vertx, pool, CONCURRENCY, BATCH, tasks, 1_000, MIN_ROOM),
+      long claims = Await.result(NoopDispatch.run(vertx, pool, CONCURRENCY, BATCH, tasks, 1_000),
           Duration.ofMinutes(10));
       double seconds = (System.nanoTime() - started) / 1e9;
       CpuMeter.Sample used = CpuMeter.now().minus(cpu);
