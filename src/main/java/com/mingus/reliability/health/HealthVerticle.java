@@ -527,13 +527,12 @@ public final class HealthVerticle extends VerticleBase {
   private void pollOne(Bank bank) {
     bank.lastPolledMs = System.currentTimeMillis();
     PermitRequest permit = PermitRequest.now("/institutions/get_by_id", null, PermitPriority.BACKGROUND);
-    // the permit is asked once a connection to Plaid is ready (PlaidClient.Gate); no permit, no call
-    plaid.gated(() -> {
-      long askedAt = System.nanoTime();
-      return Bus.<PermitReply>request(vertx, Addresses.RATELIMIT_ACQUIRE, permit, settings.busTimeoutMs())
-          .compose(reply -> reply.granted() ? Future.succeededFuture(reply.sendByNanos(askedAt))
-              : Future.failedFuture(new IllegalStateException("no permit (" + reply.blockedBy() + ")")));
-    }).getInstitution(bank.id, List.of("US"), true)
+    long askedAt = System.nanoTime();
+    Bus.<PermitReply>request(vertx, Addresses.RATELIMIT_ACQUIRE, permit, settings.busTimeoutMs())
+        // a call that could not start before its permit lapsed is not sent (PlaidClient.NotSentInTime): next poll
+        .compose(reply -> reply.granted()
+            ? plaid.sendBy(reply.sendByNanos(askedAt)).getInstitution(bank.id, List.of("US"), true)
+            : Future.failedFuture(new IllegalStateException("no permit (" + reply.blockedBy() + ")")))
         .onSuccess(institution -> onStatus(bank, institution))
         .onFailure(failure -> log.debug("Bank {}: status not polled: {}", bank.id, failure.getMessage()));
   }

@@ -24,11 +24,9 @@ import io.vertx.ext.web.client.impl.WebClientInternal;
 import java.net.URI;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import java.util.regex.Pattern;
@@ -52,9 +50,9 @@ public final class PlaidClient {
   private static final Logger log = LoggerFactory.getLogger(PlaidClient.class);
 
   private static final String DEADLINE_KEY = "mingus.plaid.deadline";
-  private static final String GATE_KEY = "mingus.plaid.gate";
-  /** Carries a call's gate from {@link #call} to the interceptor (as a key of {@link #gates}); removed there, never sent. */
-  private static final String GATE_HEADER = "X-Mingus-Gate";
+  private static final String SEND_BY_KEY = "mingus.plaid.send-by";
+  /** Carries a call's send-by time from {@link #call} to the interceptor; removed there, never sent. */
+  private static final String SEND_BY_HEADER = "X-Mingus-Send-By";
   private static final int MAX_CODE_TAGS = 200;
   private static final Pattern CODE_SHAPE = Pattern.compile("[A-Z0-9_]+");
 
@@ -67,41 +65,18 @@ public final class PlaidClient {
   private final String pathPrefix;
   private final MeterRegistry registry;
   private final Set<String> codeTags;
-  /** The gates of calls on their way to the interceptor, by the key their header carries; shared by views. */
-  private final Map<Long, Gate> gates;
-  private final AtomicLong gateKeys;
-  /** What every call of this view waits for once its connection is ready; null for none. */
-  private final Gate gate;
+  /** The {@link System#nanoTime} by which every call of this view must be on the wire; 0 for none. */
+  private final long sendByNanos;
 
   /**
-   * What a call waits for once a connection to Plaid is ready and before a byte is written: a rate-limit
-   * permit. Asking for the permit only then means no permit is spent while the call waits for a
-   * connection, and the call goes the moment the permit comes.
-   */
-  @FunctionalInterface
-  public interface Gate {
-    /**
-     * Completes with the {@link System#nanoTime} by which the call must be on the wire (0: no limit), or
-     * fails, and the call is not sent: the call's future fails with that same failure.
-     */
-    Future<Long> open();
-  }
-
-  /**
-   * A call that was not sent because it could start only after the time its gate allowed (its event loop
-   * was busy between the permit and the send). Nothing reached Plaid; the caller asks again.
+   * A call that was not sent because it could not start before its send-by time: no connection to Plaid
+   * was free, or the event loop was busy, for longer than the permit stays good. Nothing reached Plaid;
+   * the caller asks for a new permit.
    */
   public static final class NotSentInTime extends RuntimeException {
     NotSentInTime(String endpoint, long lateMs) {
       super("POST " + endpoint + " not sent: it could start only " + lateMs + " ms after its permit expired", null,
           false, false);
-    }
-  }
-
-  /** A gate's refusal on its way through the WebClient; the call fails with the cause itself. */
-  private static final class GateRefused extends RuntimeException {
-    GateRefused(Throwable cause) {
-      super(cause.getMessage(), cause, false, false);
     }
   }
 
@@ -112,16 +87,14 @@ public final class PlaidClient {
   /**
    * A client that also records every call in {@code registry} (when not null): timer {@code plaid.requests}
    * tagged {@code endpoint}, {@code outcome} ({@code ok}, {@code plaid_error}, {@code transport},
-   * {@code not_sent}: kept off the wire, its gate refused or opened too late) and
+   * {@code not_sent}: kept off the wire past its send-by time) and
    * {@code code} (Plaid's error_code, the transport kind, or {@code none}).
    */
   public PlaidClient(Vertx vertx, PlaidConfig config, MeterRegistry registry) {
     this.config = config;
     this.registry = registry;
     this.codeTags = ConcurrentHashMap.newKeySet();
-    this.gates = new ConcurrentHashMap<>();
-    this.gateKeys = new AtomicLong();
-    this.gate = null;
+    this.sendByNanos = 0;
     // Belt and braces: should any layer ever log the headers, the log redactor masks the secret too.
     Redactor.registerSecret(config.secret());
     URI uri = URI.create(config.baseUrl());
@@ -146,7 +119,7 @@ public final class PlaidClient {
     ((WebClientInternal) client).addInterceptor(this::applyDeadline);
   }
 
-  private PlaidClient(PlaidClient base, Gate gate) {
+  private PlaidClient(PlaidClient base, long sendByNanos) {
     this.vertx = base.vertx;
     this.config = base.config;
     this.client = base.client;
@@ -156,58 +129,51 @@ public final class PlaidClient {
     this.pathPrefix = base.pathPrefix;
     this.registry = base.registry;
     this.codeTags = base.codeTags;
-    this.gates = base.gates;
-    this.gateKeys = base.gateKeys;
-    this.gate = gate;
+    this.sendByNanos = sendByNanos;
   }
 
   /**
-   * This client, with every call it makes waiting for {@code gate} once its connection is ready (a view:
-   * it shares the connections). A call whose gate refuses fails with the gate's failure; one that could
-   * start only after the time the gate allowed fails with {@link NotSentInTime}; neither writes a byte.
+   * This client, with every call it makes required to be on the wire by {@code sendByNanos}
+   * ({@link System#nanoTime}; 0: no limit), else failed with {@link NotSentInTime} before a byte is
+   * written. Shares the connections; a rate-limit permit's {@code sendByNanos} goes here.
    */
-  public PlaidClient gated(Gate gate) {
-    return new PlaidClient(this, gate);
+  public PlaidClient sendBy(long sendByNanos) {
+    return sendByNanos == this.sendByNanos ? this : new PlaidClient(this, sendByNanos);
   }
 
   private void applyDeadline(HttpContext<?> context) {
     switch (context.phase()) {
       case PREPARE_REQUEST -> {
-        String key = context.request().headers().get(GATE_HEADER);
-        Gate waiting = key == null ? null : gates.remove(Long.parseLong(key));
-        context.request().headers().remove(GATE_HEADER);
-        if (waiting != null) {
-          // the deadline for the answer starts when the call goes, not while it waits for its permit
-          context.set(GATE_KEY, waiting);
-        } else {
-          startDeadline(context);
+        String sendBy = context.request().headers().get(SEND_BY_HEADER);
+        if (sendBy != null) {
+          context.request().headers().remove(SEND_BY_HEADER);
+          context.set(SEND_BY_KEY, Long.parseLong(sendBy));
         }
+        AtomicReference<HttpClientRequest> sent = new AtomicReference<>();
+        context.set(DEADLINE_KEY, sent);
+        long timer = vertx.setTimer(config.totalTimeoutMs(), fired -> {
+          NoStackTraceTimeoutException timeout = new NoStackTraceTimeoutException(
+              "no complete answer within " + config.totalTimeoutMs() + " ms");
+          context.fail(timeout);
+          // Once the answer has begun, the WebClient no longer resets the request on failure; do it here.
+          HttpClientRequest request = sent.get();
+          if (request != null) {
+            request.reset(0, timeout);
+          }
+        });
+        context.future().onComplete(done -> vertx.cancelTimer(timer));
       }
       case SEND_REQUEST -> {
-        Gate waiting = context.get(GATE_KEY);
-        if (waiting != null) {
-          context.set(GATE_KEY, null);
-          // a connection is ours and nothing is written: ask now, and send the moment the gate opens
-          HttpClientRequest request = context.clientRequest();
-          // a request given up before a byte is written is reset; that is no error worth a log line
-          request.exceptionHandler(ignored -> { });
-          waiting.open().onComplete(opened -> {
-            if (opened.failed()) {
-              context.fail(new GateRefused(opened.cause()));
-              return;
-            }
-            long late = opened.result() == null || opened.result() == 0 ? 0 : System.nanoTime() - opened.result();
-            if (late > 0) {
-              context.fail(new NotSentInTime(context.request().uri(), TimeUnit.NANOSECONDS.toMillis(late)));
-              return;
-            }
-            startDeadline(context);
-            this.<AtomicReference<HttpClientRequest>>deadlineOf(context).set(request);
-            context.next();
-          });
+        // a connection is ours now and nothing is written yet: the last moment to keep a late call off the wire
+        Long sendBy = context.get(SEND_BY_KEY);
+        long late = sendBy == null ? 0 : System.nanoTime() - sendBy;
+        if (late > 0) {
+          // given up before a byte is written, the request is reset: no error worth a log line
+          context.clientRequest().exceptionHandler(ignored -> { });
+          context.fail(new NotSentInTime(context.request().uri(), TimeUnit.NANOSECONDS.toMillis(late)));
           return;
         }
-        AtomicReference<HttpClientRequest> sent = deadlineOf(context);
+        AtomicReference<HttpClientRequest> sent = context.get(DEADLINE_KEY);
         if (sent != null) {
           sent.set(context.clientRequest());
         }
@@ -215,28 +181,6 @@ public final class PlaidClient {
       default -> { }
     }
     context.next();
-  }
-
-  @SuppressWarnings("unchecked")
-  private <T> T deadlineOf(HttpContext<?> context) {
-    return (T) context.get(DEADLINE_KEY);
-  }
-
-  /** Fails the exchange if the whole answer has not come within the total timeout from now. */
-  private void startDeadline(HttpContext<?> context) {
-    AtomicReference<HttpClientRequest> sent = new AtomicReference<>();
-    context.set(DEADLINE_KEY, sent);
-    long timer = vertx.setTimer(config.totalTimeoutMs(), fired -> {
-      NoStackTraceTimeoutException timeout = new NoStackTraceTimeoutException(
-          "no complete answer within " + config.totalTimeoutMs() + " ms");
-      context.fail(timeout);
-      // Once the answer has begun, the WebClient no longer resets the request on failure; do it here.
-      HttpClientRequest request = sent.get();
-      if (request != null) {
-        request.reset(0, timeout);
-      }
-    });
-    context.future().onComplete(done -> vertx.cancelTimer(timer));
   }
 
   /** A client from the resolved {@code plaid} config section. */
@@ -419,10 +363,8 @@ public final class PlaidClient {
         .idleTimeout(config.idleTimeoutMs())
         .putHeader("Content-Type", "application/json")
         .putHeader("Plaid-Version", config.version());
-    if (gate != null) {
-      long key = gateKeys.incrementAndGet();
-      gates.put(key, gate);
-      request.putHeader(GATE_HEADER, Long.toString(key));
+    if (sendByNanos != 0) {
+      request.putHeader(SEND_BY_HEADER, Long.toString(sendByNanos));
     }
     if (config.clientId() != null) {
       request.putHeader("PLAID-CLIENT-ID", config.clientId());
@@ -439,8 +381,6 @@ public final class PlaidClient {
         outcome = judge(endpoint, done.result(), token, mapper);
       } else if (done.cause() instanceof NotSentInTime notSent) {
         outcome = Future.failedFuture(notSent);
-      } else if (done.cause() instanceof GateRefused refused) {
-        outcome = Future.failedFuture(refused.getCause());
       } else {
         TransportFailure kind = TransportErrors.classify(done.cause());
         outcome = Future.failedFuture(new PlaidException(endpoint, 0, null, kind, null, null, null,
@@ -466,8 +406,7 @@ public final class PlaidClient {
       kind = failure.isPlaidError() ? "plaid_error" : "transport";
       String named = failure.isPlaidError() ? failure.error().errorCode() : String.valueOf(failure.transport());
       code = tagFor(named);
-    } else if (outcome.failed()) {
-      // kept off the wire: the gate refused (no permit) or opened too late; Plaid saw nothing
+    } else if (outcome.failed() && outcome.cause() instanceof NotSentInTime) {
       kind = "not_sent";
     }
     Timer.builder("plaid.requests").description("Calls to Plaid by endpoint and outcome")

@@ -28,6 +28,7 @@ import java.time.ZoneOffset;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -131,15 +132,15 @@ final class SyncRunner {
     if (claim.nextBalanceAt() != null && claim.nextBalanceAt().isAfter(OffsetDateTime.now(ZoneOffset.UTC))) {
       return Future.succeededFuture(null);
     }
-    return plaid.gated(gate(BALANCE, claim.itemId(), PermitPriority.BACKGROUND, 0,
-            reply -> new Throttled(reply.notBefore(), reply.blockedBy())))
-        .getBalances(token, null)
-        .compose(accounts -> store.storeBalances(claim.connectionId(),
-            accounts.accounts().stream().map(Account::raw).toList()))
-        .map(true)
+    return permit(BALANCE, claim.itemId(), PermitPriority.BACKGROUND, 0)
+        .compose(permit -> !permit.reply().granted() ? Future.succeededFuture((Boolean) null)
+            : permit.plaid().getBalances(token, null)
+                .compose(accounts -> store.storeBalances(claim.connectionId(),
+                    accounts.accounts().stream().map(Account::raw).toList()))
+                .map(true))
         .recover(failure -> {
-          if (failure instanceof Throttled || failure instanceof PlaidClient.NotSentInTime) {
-            // no permit now, or it lapsed before the call could go: not tried, not failed
+          if (failure instanceof PlaidClient.NotSentInTime) {
+            // the permit lapsed before the call could go: not tried, not failed
             return Future.succeededFuture((Boolean) null);
           }
           if (failure instanceof PlaidException plaidFailure && plaidFailure.httpStatus() == 429) {
@@ -152,19 +153,23 @@ final class SyncRunner {
 
   // --- Plaid calls under permits ----------------------------------------------------------------------
 
-  /** Sends of one call that may be kept off the wire (its permit expired before it could start) before the sync gives up for now. */
-  private static final int SENDS = 3;
+  /** Sends of one call that may be kept off the wire (its permit expired before it could start) before giving up for now. */
+  static final int SENDS = 3;
 
-  private <T> Future<T> call(String endpoint, Claim claim, PermitPriority priority,
-      Function<PlaidClient, Future<T>> request) {
-    return call(endpoint, claim, priority, request, SENDS);
+  /**
+   * Makes a gated call again while it is kept off the wire ({@link PlaidClient.NotSentInTime}: nothing
+   * reached Plaid), at most {@code sends} times in all; any other outcome is the call's.
+   */
+  static <T> Future<T> untilSentInTime(Supplier<Future<T>> call, int sends) {
+    return call.get().recover(failure -> failure instanceof PlaidClient.NotSentInTime && sends > 1
+        ? untilSentInTime(call, sends - 1) : Future.failedFuture(failure));
   }
 
   private <T> Future<T> call(String endpoint, Claim claim, PermitPriority priority,
-      Function<PlaidClient, Future<T>> request, int sendsLeft) {
-    PlaidClient gated = plaid.gated(gate(endpoint, claim.itemId(), priority, settings.permitWaitMs(),
-        reply -> new Throttled(reply.notBefore(), reply.blockedBy())));
-    return request.apply(gated)
+      Function<PlaidClient, Future<T>> request) {
+    return untilSentInTime(() -> permit(endpoint, claim.itemId(), priority, settings.permitWaitMs()).compose(permit ->
+            permit.reply().granted() ? request.apply(permit.plaid())
+                : Future.failedFuture(new Throttled(permit.reply().notBefore(), permit.reply().blockedBy()))), SENDS)
         .onSuccess(ok -> vertx.eventBus().send(Addresses.CLASSIFY_OUTCOME,
             new ClassifyOutcome(claim.institutionId(), endpoint, claim.attempt() + 1)))
         .onFailure(failure -> {
@@ -176,30 +181,27 @@ final class SyncRunner {
           if (!(failure instanceof PlaidClient.NotSentInTime)) {
             return Future.failedFuture(failure);
           }
-          // nothing reached Plaid: ask again, or, when this node keeps missing its permits, try later
+          // nothing reached Plaid, several times: this node is too busy to keep its permits; try later
           log.debug("Connection {}: {}", claim.connectionId(), failure.getMessage());
-          return sendsLeft > 1 ? call(endpoint, claim, priority, request, sendsLeft - 1)
-              : Future.failedFuture(new Throttled(System.currentTimeMillis() + 1_000, "not_sent_in_time"));
+          return Future.failedFuture(new Throttled(System.currentTimeMillis() + 1_000, "not_sent_in_time"));
         });
   }
 
+  /** A permit's answer and, when granted, the Plaid client bound to send by the time the permit allows. */
+  record Permit(PermitReply reply, PlaidClient plaid) {}
+
   /**
-   * A rate-limit permit as a Plaid call's gate: asked once the call's connection is ready, opening with the
-   * permit's send-by time (PermitReply#sendByNanos, measured from when it asked) or failing with
-   * {@code refused} when there is no permit. No permit, no call: a limiter that cannot answer is a refusal
-   * for 5 s.
+   * Asks the rate limiter for a permit. A granted one comes with {@code plaid} bound to its send-by time,
+   * measured from when this asked (PermitReply#sendByNanos), so a call that cannot start in time is
+   * kept off the wire. No permit, no call: a limiter that cannot answer is a refusal for 5 s.
    */
-  PlaidClient.Gate gate(String endpoint, String itemId, PermitPriority priority, long waitMs,
-      Function<PermitReply, RuntimeException> refused) {
-    return () -> {
-      long askedAt = System.nanoTime();
-      return Bus.<PermitReply>request(vertx, Addresses.RATELIMIT_ACQUIRE,
-              new PermitRequest(endpoint, itemId, priority, waitMs), waitMs + settings.requestTimeoutMs())
-          .recover(failure -> Future.succeededFuture(
-              PermitReply.deny(System.currentTimeMillis() + 5_000, "limiter_unavailable", 0)))
-          .compose(reply -> reply.granted() ? Future.succeededFuture(reply.sendByNanos(askedAt))
-              : Future.failedFuture(refused.apply(reply)));
-    };
+  Future<Permit> permit(String endpoint, String itemId, PermitPriority priority, long waitMs) {
+    long askedAt = System.nanoTime();
+    return Bus.<PermitReply>request(vertx, Addresses.RATELIMIT_ACQUIRE,
+            new PermitRequest(endpoint, itemId, priority, waitMs), waitMs + settings.requestTimeoutMs())
+        .recover(failure -> Future.succeededFuture(
+            PermitReply.deny(System.currentTimeMillis() + 5_000, "limiter_unavailable", 0)))
+        .map(reply -> new Permit(reply, reply.granted() ? plaid.sendBy(reply.sendByNanos(askedAt)) : null));
   }
 
   private void report(String endpoint, String itemId, PlaidException failure) {

@@ -12,6 +12,7 @@ import com.mingus.reliability.crypto.TokenCipher;
 import com.mingus.reliability.db.Pools;
 import com.mingus.reliability.plaid.LinkUpdateRequest;
 import com.mingus.reliability.plaid.PlaidClient;
+import com.mingus.reliability.plaid.PlaidConfig;
 import com.mingus.reliability.plaid.PlaidException;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -63,7 +64,7 @@ public final class SyncVerticle extends VerticleBase {
     cipher = TokenCipher.fromConfig(config.getJsonObject("crypto", new JsonObject()));
     pool = Pools.create(vertx, config.getJsonObject("database"), "sync");
     store = new SyncStore(pool);
-    plaid = PlaidClient.create(vertx, config.getJsonObject("plaid"));
+    plaid = PlaidClient.create(vertx, withRoomForEverySync(config.getJsonObject("plaid"), settings));
     runner = new SyncRunner(vertx, store, plaid, cipher, settings, nodeId);
     claimLoop = new ClaimLoop(vertx, store, nodeId, settings.maxConcurrent(), settings.claimBatch(), settings.leaseMs(),
         claim -> runner.run(claim)
@@ -141,6 +142,16 @@ public final class SyncVerticle extends VerticleBase {
         vertx.setTimer(60_000, id -> rotateKeys());
       }
     });
+  }
+
+  /**
+   * The Plaid section with at least one connection per concurrent sync, plus 8 for registry calls: a call
+   * that waits for a connection after its permit was granted may let the permit lapse (it is then not
+   * sent, and asks again), so connections must not be what a granted call waits for.
+   */
+  static JsonObject withRoomForEverySync(JsonObject plaidSection, SyncSettings settings) {
+    int configured = plaidSection.getInteger("max_connections", PlaidConfig.DEFAULT_MAX_CONNECTIONS);
+    return plaidSection.copy().put("max_connections", Math.max(configured, settings.maxConcurrent() + 8));
   }
 
   // --- commands ---------------------------------------------------------------------------------------
@@ -232,16 +243,24 @@ public final class SyncVerticle extends VerticleBase {
   }
 
   /**
-   * A registry call under a permit (answered for a person waiting, so the highest priority), asked once the
-   * call's connection to Plaid is ready. A call kept off the wire because its permit lapsed first reached
-   * nothing at Plaid, so it is made once more.
+   * A registry call under a permit (answered for a person waiting, so the highest priority). A call kept
+   * off the wire because its permit lapsed first reached nothing at Plaid, so it is made again, as often
+   * as a sync's call would be; then the person hears the server is too busy.
    */
   private <T> Future<T> underPermit(String endpoint, String itemId, Function<PlaidClient, Future<T>> call) {
-    PlaidClient gated = plaid.gated(runner.gate(endpoint, itemId, PermitPriority.MANUAL, settings.permitWaitMs(),
-        reply -> new CommandFailure(FailureCodes.RATE_LIMITED, "Plaid's rate limit is reached; try again in a moment")));
-    return call.apply(gated).recover(failure -> failure instanceof PlaidClient.NotSentInTime
-        ? call.apply(gated) : Future.failedFuture(failure));
+    return SyncRunner.untilSentInTime(() -> permit(endpoint, itemId).compose(call), SyncRunner.SENDS)
+        .recover(failure -> Future.failedFuture(failure instanceof PlaidClient.NotSentInTime
+            ? new CommandFailure(FailureCodes.UNAVAILABLE, "the server is too busy to reach Plaid now; try again in a moment")
+            : failure));
   }
+
+  private Future<PlaidClient> permit(String endpoint, String itemId) {
+    return runner.permit(endpoint, itemId, PermitPriority.MANUAL, settings.permitWaitMs())
+        .compose(permit -> permit.reply().granted() ? Future.succeededFuture(permit.plaid())
+            : Future.failedFuture(new CommandFailure(FailureCodes.RATE_LIMITED,
+                "Plaid's rate limit is reached; try again in a moment")));
+  }
+
 
 
 
