@@ -157,7 +157,7 @@ final class SyncRunner {
   static final int SENDS = 3;
 
   /**
-   * Makes a gated call again while it is kept off the wire ({@link PlaidClient.NotSentInTime}: nothing
+   * Makes a call under a fresh permit again while it is kept off the wire ({@link PlaidClient.NotSentInTime}: nothing
    * reached Plaid), at most {@code sends} times in all; any other outcome is the call's.
    */
   static <T> Future<T> untilSentInTime(Supplier<Future<T>> call, int sends) {
