@@ -43,7 +43,8 @@ public final class Addresses {
   /** Local to a node: a claimable sync was queued, claim now rather than at the next poll. */
   public static final String SYNC_WAKE = "sync.wake";
 
-  // sync scheduling: events ({@link SyncEvent} bodies, published)
+  // sync scheduling: events ({@link SyncEvent} bodies, published to anyone watching; health tracking gets
+  // each one, except sync.started, through sync's outbox and health.apply, at least once)
   /** A connection was registered. */
   public static final String CONNECTION_REGISTERED = "connection.registered";
   /** A connection was removed. */
@@ -84,6 +85,12 @@ public final class Addresses {
   public static final String HEALTH_CONNECTION_METRICS = "health.connection_metrics";
   /** Every known bank: {} → {institutions: [InstitutionHealth]} with circuit state, Plaid status, success rates. */
   public static final String HEALTH_INSTITUTIONS = "health.institutions";
+  /**
+   * Apply one of sync's events ({@link SyncEvent}) and answer once it is applied and committed, or was
+   * applied before: {applied, duplicate}. Sync's outbox relay sends it to its own node's health (local
+   * consumers) and again, from any node, while no answer came (docs/cluster.md).
+   */
+  public static final String HEALTH_APPLY = "health.apply";
   /** Liveness of the health tracking verticle. */
   public static final String HEALTH_PING = "health" + PING_SUFFIX;
 

@@ -21,7 +21,8 @@ record HealthSettings(
     long reconcileRetryMs,
     long metricsIntervalMs,
     long busTimeoutMs,
-    int notifyRetries,
+    long noticeRedriveAfterMs,
+    long noticeRedriveEveryMs,
     long eventMemoryMs) {
 
   static HealthSettings from(JsonObject config) {
@@ -52,7 +53,8 @@ record HealthSettings(
         positive(config.getLong("reconcile_retry_ms", 5_000L), "reconcile_retry_ms"),
         positive(config.getLong("metrics_interval_ms", 5_000L), "metrics_interval_ms"),
         positive(config.getLong("bus_timeout_ms", 5_000L), "bus_timeout_ms"),
-        (int) nonNegative(config.getLong("notify_retries", 3L), "notify_retries"),
+        positive(config.getLong("notice_redrive_after_ms", 15_000L), "notice_redrive_after_ms"),
+        positive(config.getLong("notice_redrive_every_ms", 5_000L), "notice_redrive_every_ms"),
         positive(config.getLong("event_memory_ms", 86_400_000L), "event_memory_ms"));
   }
 

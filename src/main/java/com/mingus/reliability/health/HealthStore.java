@@ -19,14 +19,27 @@ import java.util.function.Supplier;
 /** Every query of health tracking, in one place. */
 final class HealthStore {
   private final Pool pool;
+  /** The notify.send request of a change a user must hear about, written with the change (docs/cluster.md). */
+  private final NoticeRequests notices;
+  private final long redriveAfterMs;
 
-  HealthStore(Pool pool) {
-    this.pool = pool;
+  /** Builds the notify.send request (NotifySend JSON) of a notice; its dedupe key is the notice's key. */
+  interface NoticeRequests {
+    JsonObject request(ConnectionHealth health, HealthMachine.Notice notice, String key);
   }
 
-  /** The outcome of applying one event: before, after, and the change a user must hear about (or null). */
+  HealthStore(Pool pool, NoticeRequests notices, long redriveAfterMs) {
+    this.pool = pool;
+    this.notices = notices;
+    this.redriveAfterMs = redriveAfterMs;
+  }
+
+  /**
+   * The outcome of applying one event: before, after, and the change a user must hear about (or null) with
+   * its notify.send request, already stored as pending until notify accepts it.
+   */
   record Applied(ConnectionHealth before, ConnectionHealth after, HealthMachine.Notice notice, String noticeKey,
-      boolean duplicate) {
+      boolean duplicate, JsonObject noticeRequest) {
     boolean changed() {
       if (duplicate || after == null) {
         return false;
@@ -49,55 +62,105 @@ final class HealthStore {
       last_error, sync_success_count, sync_failure_count, consecutive_failures, maintenance_until, retry_attempts,
       next_retry, consent_expiring, consent_expiration_time, updated_at""";
 
-  private static final String INSERT_NEW = "INSERT INTO health_connections (" + COLUMNS + """
+  /** A connection health has not seen, as the registry lists it (no event, no notice). */
+  private static final String INSERT_MISSING = "INSERT INTO health_connections (" + COLUMNS + """
       , notified_key)
       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
       ON CONFLICT (connection_id) DO NOTHING
       """;
 
-  private static final String UPDATE = """
-      UPDATE health_connections SET
-        institution_name = COALESCE($5, institution_name), status = $6, status_since = $7,
-        last_successful_sync = $8, last_error = $9, sync_success_count = $10, sync_failure_count = $11,
-        consecutive_failures = $12, maintenance_until = $13, retry_attempts = $14, next_retry = $15,
-        consent_expiring = $16, consent_expiration_time = $17, updated_at = $18,
-        notified_key = COALESCE($19, notified_key),
-        last_event_at = GREATEST(last_event_at, $21),
-        version = version + 1
-      WHERE connection_id = $1 AND version = $20
+  /**
+   * The first row of a connection, the event's claim ($20) and a pending notice ($21) in one statement:
+   * all of it commits, or none.
+   */
+  private static final String INSERT_NEW = "WITH inserted AS (INSERT INTO health_connections (" + COLUMNS + """
+      , notified_key, pending_notices, notices_redrive_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+                CASE WHEN $21::jsonb IS NULL THEN NULL ELSE jsonb_build_array($21::jsonb) END,
+                CASE WHEN $21::jsonb IS NULL THEN NULL ELSE now() + ($22::bigint * interval '1 millisecond') END)
+        ON CONFLICT (connection_id) DO NOTHING
+        RETURNING connection_id
+      ), claimed AS (
+        INSERT INTO health_applied_events (event_key) SELECT $20 FROM inserted WHERE $20::text IS NOT NULL
+        ON CONFLICT DO NOTHING RETURNING 1
+      )
+      SELECT count(*) AS n FROM inserted
       """;
 
   /**
-   * Applies one event to one connection, exactly once however many nodes see it: the node whose insert of
-   * the event's key into {@code health_applied_events} succeeds applies it (the claim and the read go out
-   * together); the write is optimistic (read the row and its version, compute, write only if the version
-   * held, else read again), so two statements and no lock per event. {@code absent} makes the row when
-   * health has not seen the connection (null: the event is ignored).
+   * The change, the event's claim ($22) and a pending notice ($23) in one statement, only if the row is
+   * still the version this read ($20): a node that dies mid-way leaves the event unclaimed, and its
+   * redelivery applies it; one that committed leaves it claimed, and a redelivery is a duplicate.
+   */
+  private static final String UPDATE = """
+      WITH updated AS (
+        UPDATE health_connections SET
+          institution_name = COALESCE($5, institution_name), status = $6, status_since = $7,
+          last_successful_sync = $8, last_error = $9, sync_success_count = $10, sync_failure_count = $11,
+          consecutive_failures = $12, maintenance_until = $13, retry_attempts = $14, next_retry = $15,
+          consent_expiring = $16, consent_expiration_time = $17, updated_at = $18,
+          notified_key = COALESCE($19, notified_key),
+          last_event_at = GREATEST(last_event_at, $21),
+          pending_notices = CASE WHEN $23::jsonb IS NULL THEN pending_notices
+                                 ELSE COALESCE(pending_notices, '[]'::jsonb) || jsonb_build_array($23::jsonb) END,
+          notices_redrive_at = CASE WHEN $23::jsonb IS NULL THEN notices_redrive_at
+                                    ELSE now() + ($24::bigint * interval '1 millisecond') END,
+          version = version + 1
+        WHERE connection_id = $1 AND version = $20
+        RETURNING connection_id
+      ), claimed AS (
+        INSERT INTO health_applied_events (event_key) SELECT $22 FROM updated WHERE $22::text IS NOT NULL
+        ON CONFLICT DO NOTHING RETURNING 1
+      )
+      SELECT count(*) AS n FROM updated
+      """;
+
+  /** The row (columns null when there is none) and whether the event was applied already. */
+  private static final String READ = "SELECT " + prefixed("h.") + """
+      , h.notified_key, h.version, h.last_event_at,
+        EXISTS (SELECT 1 FROM health_applied_events WHERE event_key = $2) AS claimed
+      FROM (VALUES (1)) AS one (x) LEFT JOIN health_connections h ON h.connection_id = $1
+      """;
+
+  private static String prefixed(String alias) {
+    StringBuilder out = new StringBuilder();
+    for (String column : COLUMNS.split(",")) {
+      out.append(out.length() == 0 ? "" : ", ").append(alias).append(column.trim());
+    }
+    return out.toString();
+  }
+
+  /**
+   * Applies one event to one connection, at most once however often it is delivered: the event's key is
+   * claimed in {@code health_applied_events} by the same statement that writes the change, so the claim
+   * exists exactly when the change committed. The write is optimistic (read the row, its version and
+   * whether the event is claimed; compute; write only if the version held, else read again), so two
+   * statements and no lock per event. {@code absent} makes the row when health has not seen the
+   * connection (null: the event is ignored).
    */
   Future<Applied> apply(String connectionId, String eventKey, Instant eventAt, Supplier<ConnectionHealth> absent,
       java.util.function.BiFunction<ConnectionHealth, Boolean, ConnectionHealth> change) {
-    Future<Boolean> claimed = eventKey == null ? Future.succeededFuture(true)
-        : pool.preparedQuery("INSERT INTO health_applied_events (event_key) VALUES ($1) ON CONFLICT DO NOTHING")
-            .execute(Tuple.of(connectionId + "|" + eventKey)).map(rows -> rows.rowCount() == 1);
-    Future<Row> read = read(connectionId);
-    return Future.all(claimed, read).compose(both -> claimed.result()
-        ? write(connectionId, read.result(), eventAt, absent, change, 0)
-        : Future.succeededFuture(new Applied(null, null, null, null, true)));
+    String key = eventKey == null ? null : connectionId + "|" + eventKey;
+    return read(connectionId, key).compose(row -> write(connectionId, key, row, eventAt, absent, change, 0));
   }
 
-  private Future<Row> read(String connectionId) {
-    return pool.preparedQuery("SELECT " + COLUMNS + ", notified_key, version, last_event_at FROM health_connections "
-            + "WHERE connection_id = $1")
-        .execute(Tuple.of(connectionId))
-        .map(rows -> rows.size() == 0 ? null : rows.iterator().next());
+  private Future<Row> read(String connectionId, String key) {
+    return pool.preparedQuery(READ).execute(Tuple.of(connectionId, key)).map(rows -> rows.iterator().next());
   }
 
-  private Future<Applied> write(String connectionId, Row row, Instant eventAt, Supplier<ConnectionHealth> absent,
-      java.util.function.BiFunction<ConnectionHealth, Boolean, ConnectionHealth> change, int attempt) {
+  private static final Applied DUPLICATE = new Applied(null, null, null, null, true, null);
+
+  private Future<Applied> write(String connectionId, String eventKey, Row read, Instant eventAt,
+      Supplier<ConnectionHealth> absent, java.util.function.BiFunction<ConnectionHealth, Boolean, ConnectionHealth> change,
+      int attempt) {
+    if (eventKey != null && Boolean.TRUE.equals(read.getBoolean("claimed"))) {
+      return Future.succeededFuture(DUPLICATE);
+    }
+    Row row = read.getString("connection_id") == null ? null : read;
     ConnectionHealth before = row == null ? null : health(row);
     ConnectionHealth base = before != null ? before : absent == null ? null : absent.get();
     if (base == null) {
-      return Future.succeededFuture(new Applied(null, null, null, null, true));
+      return Future.succeededFuture(DUPLICATE);
     }
     Instant newest = row == null ? null : instant(row.getOffsetDateTime("last_event_at"));
     boolean stale = eventAt != null && newest != null && eventAt.isBefore(newest);
@@ -108,23 +171,77 @@ final class HealthStore {
       notice = null;
     }
     HealthMachine.Notice told = notice;
+    JsonObject request = told == null ? null : notices.request(after, told, key);
     Tuple values = tuple(after, told == null ? null : key);
     Future<Integer> written = row == null
-        ? pool.preparedQuery(INSERT_NEW).execute(values).map(RowSet::rowCount)
-        : pool.preparedQuery(UPDATE).execute(values.addLong(row.getLong("version")).addValue(time(eventAt)))
-            .map(RowSet::rowCount);
+        ? pool.preparedQuery(INSERT_NEW).execute(values.addValue(eventKey).addValue(request).addLong(redriveAfterMs))
+            .map(rows -> rows.iterator().next().getLong("n").intValue())
+        : pool.preparedQuery(UPDATE).execute(values.addLong(row.getLong("version")).addValue(time(eventAt))
+                .addValue(eventKey).addValue(request).addLong(redriveAfterMs))
+            .map(rows -> rows.iterator().next().getLong("n").intValue());
     return written.compose(count -> {
       if (count == 1) {
-        return Future.succeededFuture(new Applied(before, after, told, told == null ? null : key, false));
+        return Future.succeededFuture(new Applied(before, after, told, told == null ? null : key, false, request));
       }
       // every retry means another writer committed, so the loop ends; the bound only guards a bug
       if (attempt >= 200) {
         return Future.failedFuture(new IllegalStateException("connection " + connectionId
             + " kept changing under this update"));
       }
-      // another writer got there first: apply this event to what it wrote
-      return read(connectionId).compose(fresh -> write(connectionId, fresh, eventAt, absent, change, attempt + 1));
+      // another writer got there first: apply this event to what it wrote (or see that it was this event)
+      return read(connectionId, eventKey)
+          .compose(fresh -> write(connectionId, eventKey, fresh, eventAt, absent, change, attempt + 1));
     });
+  }
+
+  // --- notices waiting for notify -------------------------------------------------------------------
+
+  /** Adds notices to connections' pending ones (bank-wide announcements), all in one statement. */
+  Future<Integer> queueNotices(List<String> connectionIds, List<JsonObject> requests) {
+    if (connectionIds.isEmpty()) {
+      return Future.succeededFuture(0);
+    }
+    return pool.preparedQuery("""
+            UPDATE health_connections h SET
+              pending_notices = COALESCE(h.pending_notices, '[]'::jsonb) || jsonb_build_array(q.request::jsonb),
+              notices_redrive_at = now() + ($3::bigint * interval '1 millisecond')
+            FROM unnest($1::text[], $2::text[]) AS q (connection_id, request)
+            WHERE h.connection_id = q.connection_id
+            """)
+        .execute(Tuple.of(connectionIds.toArray(new String[0]),
+            requests.stream().map(JsonObject::encode).toArray(String[]::new), redriveAfterMs))
+        .map(RowSet::rowCount);
+  }
+
+  /** Forgets a notice notify has accepted (no version change: it is no part of the health state). */
+  Future<Void> noticeAccepted(String connectionId, String dedupeKey) {
+    return pool.preparedQuery("""
+            UPDATE health_connections SET
+              pending_notices = NULLIF((SELECT COALESCE(jsonb_agg(n), '[]'::jsonb) FROM jsonb_array_elements(pending_notices) n
+                                        WHERE n ->> 'dedupe_key' IS DISTINCT FROM $2), '[]'::jsonb),
+              notices_redrive_at = CASE WHEN jsonb_array_length(pending_notices) <= 1 THEN NULL ELSE notices_redrive_at END
+            WHERE connection_id = $1 AND pending_notices IS NOT NULL
+            """).execute(Tuple.of(connectionId, dedupeKey)).mapEmpty();
+  }
+
+  /** Claims notices nobody got accepted by their redrive time (pushing the next redrive back); any node may. */
+  Future<List<JsonObject>> dueNotices(int limit) {
+    return pool.preparedQuery("""
+            UPDATE health_connections SET notices_redrive_at = now() + ($2::bigint * interval '1 millisecond')
+            WHERE connection_id IN (SELECT connection_id FROM health_connections
+                                    WHERE pending_notices IS NOT NULL AND notices_redrive_at <= now()
+                                    ORDER BY notices_redrive_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+            RETURNING pending_notices
+            """).execute(Tuple.of(limit, redriveAfterMs)).map(rows -> {
+              List<JsonObject> out = new ArrayList<>();
+              for (Row row : rows) {
+                io.vertx.core.json.JsonArray list = (io.vertx.core.json.JsonArray) row.getValue("pending_notices");
+                for (int i = 0; list != null && i < list.size(); i++) {
+                  out.add(list.getJsonObject(i));
+                }
+              }
+              return out;
+            });
   }
 
   /** Forgets claims older than the given age (a replay older than that is no longer expected). */
@@ -148,7 +265,7 @@ final class HealthStore {
     for (ConnectionHealth h : connections) {
       batch.add(tuple(h, null));
     }
-    return pool.preparedQuery(INSERT_NEW).executeBatch(batch).map(rows -> {
+    return pool.preparedQuery(INSERT_MISSING).executeBatch(batch).map(rows -> {
       int count = 0;
       for (RowSet<Row> set = rows; set != null; set = set.next()) {
         count += set.rowCount();

@@ -117,7 +117,7 @@ public final class HealthVerticle extends VerticleBase {
     }
     MessageCodecs.register(vertx.eventBus());
     pool = Pools.create(vertx, config().getJsonObject("database"), "health");
-    store = new HealthStore(pool);
+    store = new HealthStore(pool, HealthVerticle::noticeRequest, settings.noticeRedriveAfterMs());
     JsonObject plaidSection = config().getJsonObject("plaid");
     plaid = plaidSection == null || plaidSection.getString("base_url") == null ? null
         : PlaidClient.create(vertx, plaidSection);
@@ -131,18 +131,24 @@ public final class HealthVerticle extends VerticleBase {
 
     var bus = vertx.eventBus();
     List<Future<?>> started = new ArrayList<>();
-    for (String address : List.of(Addresses.CONNECTION_REGISTERED, Addresses.CONNECTION_REMOVED,
-        Addresses.CONNECTION_ITEM_EVENT, Addresses.SYNC_COMPLETED, Addresses.SYNC_FAILED)) {
-      // local: on a cluster each sync event is applied by the node whose sync published it, not by every node
-      // (each doing every event's database work; docs/cluster.md, docs/bench/cluster.md)
-      started.add(bus.<Object>localConsumer(address, message -> {
-        if (message.body() instanceof SyncEvent event) {
-          onEvent(event);
-        } else if (message.body() instanceof JsonObject json) {
-          onEvent(SyncEvent.fromJson(json));
+    // Local: sync's outbox relay hands each event to its own node's health, and answers come back once the
+    // event is applied and committed (docs/cluster.md); a redelivery (any node's relay, after a death) is a
+    // duplicate and changes nothing.
+    started.add(bus.<Object>localConsumer(Addresses.HEALTH_APPLY, message -> {
+      SyncEvent event = message.body() instanceof SyncEvent record ? record
+          : message.body() instanceof JsonObject json ? SyncEvent.fromJson(json) : null;
+      if (event == null) {
+        message.fail(FailureCodes.INVALID_REQUEST, "expected a SyncEvent");
+        return;
+      }
+      onEvent(event).onComplete(done -> {
+        if (done.succeeded()) {
+          message.reply(new JsonObject().put("applied", done.result()));
+        } else {
+          message.fail(FailureCodes.UNAVAILABLE, "health could not apply the event: " + done.cause().getMessage());
         }
-      }).completion());
-    }
+      });
+    }).completion());
     started.add(command(Addresses.HEALTH_CONNECTIONS, this::connections));
     started.add(command(Addresses.HEALTH_CONNECTION, this::connection));
     started.add(command(Addresses.HEALTH_OVERVIEW, this::overview));
@@ -159,6 +165,7 @@ public final class HealthVerticle extends VerticleBase {
             healthEvents.sweep();
             institutionEvents.sweep();
           }));
+          timers.add(vertx.setPeriodic(settings.noticeRedriveEveryMs(), id -> redriveNotices()));
           timers.add(vertx.setPeriodic(Math.min(600_000, settings.eventMemoryMs()), id -> store
               .forgetEvents(settings.eventMemoryMs())
               .onFailure(failure -> log.debug("Applied-event claims not pruned: {}", failure.getMessage()))));
@@ -187,47 +194,60 @@ public final class HealthVerticle extends VerticleBase {
 
   // --- connection events ------------------------------------------------------------------------------
 
-  private void onEvent(SyncEvent event) {
-    if (event.connectionId() == null || stopping) {
-      return;
+  /** Applies one sync event; completes with true when it changed something, false for a duplicate or nothing to do. */
+  private Future<Boolean> onEvent(SyncEvent event) {
+    if (event.connectionId() == null) {
+      return Future.succeededFuture(false);
+    }
+    if (stopping) {
+      return Future.failedFuture(new IllegalStateException("health is stopping"));
     }
     Instant at = instant(event.at(), now());
     switch (event.kind() == null ? "" : event.kind()) {
       case SyncEvent.REGISTERED -> {
         bank(event.institutionId(), event.institutionName());
-        serially(event.connectionId(), () -> store.apply(event.connectionId(), "registered", null,
+        return serially(event.connectionId(), () -> store.apply(event.connectionId(), "registered", null,
             () -> fresh(event), (health, stale) -> health).compose(this::after));
       }
-      case SyncEvent.REMOVED -> serially(event.connectionId(), () -> store.delete(event.connectionId()).map(v -> {
-        ConnectionHealth gone = ConnectionHealth.fresh(event.connectionId(), event.userId(), event.itemId(),
-            event.institutionId(), event.institutionName(), now());
-        // The user removed it: listeners see it go; nobody is told about their own removal.
-        healthEvents.offer(event.connectionId(), new ConnectionHealth(gone.connectionId(), gone.userId(), gone.itemId(),
-            gone.institutionId(), gone.institutionName(), ConnectionStatus.DISCONNECTED, now(), null, null, 0, 0, 0,
-            null, 0, null, false, null, now()));
-        return null;
-      }));
+      case SyncEvent.REMOVED -> {
+        return serially(event.connectionId(), () -> store.delete(event.connectionId()).map(v -> {
+          ConnectionHealth gone = ConnectionHealth.fresh(event.connectionId(), event.userId(), event.itemId(),
+              event.institutionId(), event.institutionName(), now());
+          // The user removed it: listeners see it go; nobody is told about their own removal.
+          healthEvents.offer(event.connectionId(), new ConnectionHealth(gone.connectionId(), gone.userId(), gone.itemId(),
+              gone.institutionId(), gone.institutionName(), ConnectionStatus.DISCONNECTED, now(), null, null, 0, 0, 0,
+              null, 0, null, false, null, now()));
+          return true;
+        }));
+      }
       case SyncEvent.COMPLETED, SyncEvent.FAILED -> {
-        observeBank(event);
         Input input = syncInput(event, at);
-        if (input != null) {
-          applyTo(event, "sync:" + event.kind() + ":" + event.syncId(), input);
+        if (input == null) {
+          observeBank(event);
+          return Future.succeededFuture(false);
         }
+        // the bank's rates count each sync once: not again when the event is delivered again
+        return applyTo(event, "sync:" + event.kind() + ":" + event.syncId(), input).onSuccess(applied -> {
+          if (applied) {
+            observeBank(event);
+          }
+        });
       }
       case SyncEvent.ITEM -> {
         Input input = itemInput(event, at);
-        if (input != null) {
-          applyTo(event, "item:" + event.webhookCode() + ":" + event.at(), input);
-        }
+        return input == null ? Future.succeededFuture(false)
+            : applyTo(event, "item:" + event.webhookCode() + ":" + event.at(), input);
       }
-      default -> { }
+      default -> {
+        return Future.succeededFuture(false);
+      }
     }
   }
 
-  private void applyTo(SyncEvent event, String key, Input input) {
+  private Future<Boolean> applyTo(SyncEvent event, String key, Input input) {
     // No row from a sync or webhook event: a connection health never saw registered is added by the
     // reconciliation, and one already removed must not come back from a late event.
-    serially(event.connectionId(), () -> store.apply(event.connectionId(), key, input.at(), null,
+    return serially(event.connectionId(), () -> store.apply(event.connectionId(), key, input.at(), null,
         (health, stale) -> HealthMachine.apply(named(health, event), input, now(), stale)).compose(this::after));
   }
 
@@ -318,9 +338,9 @@ public final class HealthVerticle extends VerticleBase {
   }
 
   /** Runs the work after the connection's previous work, so its events apply in arrival order. */
-  private void serially(String connectionId, java.util.function.Supplier<Future<?>> work) {
+  private <T> Future<T> serially(String connectionId, java.util.function.Supplier<Future<T>> work) {
     Future<?> previous = tails.getOrDefault(connectionId, Future.succeededFuture());
-    Future<?> next = previous.eventually(() -> work.get()
+    Future<T> next = previous.transform(ignored -> work.get()
         .onFailure(failure -> log.warn("Connection {}: health update failed: {}", connectionId, failure.getMessage())));
     tails.put(connectionId, next);
     next.onComplete(done -> {
@@ -328,11 +348,12 @@ public final class HealthVerticle extends VerticleBase {
         tails.remove(connectionId);
       }
     });
+    return next;
   }
 
-  private Future<Void> after(HealthStore.Applied applied) {
+  private Future<Boolean> after(HealthStore.Applied applied) {
     if (applied.duplicate() || applied.after() == null) {
-      return Future.succeededFuture();
+      return Future.succeededFuture(false);
     }
     ConnectionHealth after = applied.after();
     if (applied.before() != null && applied.before().status() != after.status()) {
@@ -342,15 +363,16 @@ public final class HealthVerticle extends VerticleBase {
     if (applied.changed()) {
       healthEvents.offer(after.connectionId(), after);
     }
-    if (applied.notice() != null) {
-      notifyUser(after, applied.notice(), applied.noticeKey());
+    if (applied.noticeRequest() != null) {
+      send(NotifySend.fromJson(applied.noticeRequest()), applied.notice().kind());
     }
-    return Future.succeededFuture();
+    return Future.succeededFuture(true);
   }
 
   // --- notifications ----------------------------------------------------------------------------------
 
-  private void notifyUser(ConnectionHealth health, HealthMachine.Notice notice, String dedupeKey) {
+  /** The notify.send request of a change a user must hear about; the dedupe key makes every repeat the same one. */
+  static JsonObject noticeRequest(ConnectionHealth health, HealthMachine.Notice notice, String dedupeKey) {
     JsonObject data = new JsonObject()
         .put("institution_name", health.institutionName() == null ? "your bank" : health.institutionName())
         .put("action_required_text", notice.actionText())
@@ -361,24 +383,43 @@ public final class HealthVerticle extends VerticleBase {
     if (health.maintenanceUntil() != null) {
       data.put("completion_time", health.maintenanceUntil().toString());
     }
-    send(new NotifySend(health.userId(), notice.type().wire(), health.connectionId(), dedupeKey, data, null,
-        notice.priority().wire(), null, null), notice.kind(), 0);
+    return new NotifySend(health.userId(), notice.type().wire(), health.connectionId(), dedupeKey, data, null,
+        notice.priority().wire(), null, null).toJson();
   }
 
-  private void send(NotifySend request, String kind, int attempt) {
-    Bus.request(vertx, Addresses.NOTIFY_SEND, request, settings.busTimeoutMs())
-        .onSuccess(reply -> count("mingus.health.notifications", "kind", kind, "outcome", "sent"))
+  /**
+   * Hands a pending notice to notify (this node's first) and forgets it once notify has accepted it. One
+   * not accepted stays pending in the connection's row, and any node's redrive sends it again.
+   */
+  private void send(NotifySend request, String kind) {
+    Bus.handOff(vertx, Addresses.NOTIFY_SEND, request, settings.busTimeoutMs(), settings.busTimeoutMs() * 2, true)
+        .compose(reply -> {
+          count("mingus.health.notifications", "kind", kind, "outcome", "sent");
+          return request.connectionId() == null ? Future.succeededFuture()
+              : store.noticeAccepted(request.connectionId(), request.dedupeKey());
+        })
         .onFailure(failure -> {
           BusFailure cause = failure instanceof Bus.BusException bus ? bus.failure() : BusFailure.of(failure);
-          if (cause.infrastructure() && attempt < settings.notifyRetries() && !stopping) {
-            // The dedupe key makes a repeat harmless if the first request did arrive.
-            vertx.setTimer(1_000L << attempt, id -> send(request, kind, attempt + 1));
-            return;
-          }
-          count("mingus.health.notifications", "kind", kind, "outcome", "failed");
-          log.warn("Notification {} for connection {} was not accepted: {}", kind, request.connectionId(),
-              cause.message());
+          count("mingus.health.notifications", "kind", kind, "outcome", "pending");
+          log.warn("Notification {} for connection {} not accepted yet ({}); it stays pending and is sent again",
+              kind, request.connectionId(), cause.message());
         });
+  }
+
+  /** Sends again the notices nobody got accepted by their redrive time (this node's or a dead one's). */
+  private void redriveNotices() {
+    if (stopping) {
+      return;
+    }
+    store.dueNotices(100).onSuccess(requests -> {
+      if (!requests.isEmpty()) {
+        log.info("Sending again {} notification(s) notify had not accepted", requests.size());
+      }
+      for (JsonObject request : requests) {
+        NotifySend send = NotifySend.fromJson(request);
+        send(send, send.data() == null ? "redrive" : send.data().getString("kind", "redrive"));
+      }
+    }).onFailure(failure -> log.debug("Notice redrive skipped: {}", failure.getMessage()));
   }
 
   // --- banks: rates and the circuit ---------------------------------------------------------------------
@@ -550,7 +591,6 @@ public final class HealthVerticle extends VerticleBase {
     bank.plaidStatus = status;
     bank.maintenance = window;
     if (window != null && "scheduled".equals(window.state()) && !window.from().equals(bank.scheduledNotifiedFrom)) {
-      bank.scheduledNotifiedFrom = window.from();
       announce(bank, window);
       changed = true;
     }
@@ -582,7 +622,9 @@ public final class HealthVerticle extends VerticleBase {
   /** Tells each user with a connection at the bank about maintenance ahead of time, once per window. */
   private void announce(Bank bank, Incidents.Window window) {
     log.info("Bank {} ({}): maintenance scheduled from {} until {}", bank.id, bank.name, window.from(), window.until());
-    store.ofInstitution(bank.id).onSuccess(connections -> {
+    store.ofInstitution(bank.id).compose(connections -> {
+      List<String> ids = new ArrayList<>();
+      List<JsonObject> requests = new ArrayList<>();
       for (ConnectionHealth health : connections) {
         if (health.status() == ConnectionStatus.DISCONNECTED) {
           continue;
@@ -596,9 +638,16 @@ public final class HealthVerticle extends VerticleBase {
             .put("completion_time", window.until() == null ? null : window.until().toString())
             .put("maintenance_from", window.from().toString());
         String key = health.connectionId() + ":maintenance_scheduled:" + window.from();
-        send(new NotifySend(health.userId(), NotificationType.BANK_MAINTENANCE.wire(), health.connectionId(), key,
-            data, null, NotificationPriority.LOW.wire(), null, null), "maintenance_scheduled", 0);
+        ids.add(health.connectionId());
+        requests.add(new NotifySend(health.userId(), NotificationType.BANK_MAINTENANCE.wire(), health.connectionId(),
+            key, data, null, NotificationPriority.LOW.wire(), null, null).toJson());
       }
+      // every user's notice is pending before the bank counts as announced: a death in between announces again
+      return store.queueNotices(ids, requests).map(queued -> requests);
+    }).onSuccess(requests -> {
+      bank.scheduledNotifiedFrom = window.from();
+      saveBank(bank);
+      requests.forEach(request -> send(NotifySend.fromJson(request), "maintenance_scheduled"));
     }).onFailure(failure -> log.warn("Bank {}: scheduled maintenance not announced: {}", bank.id, failure.getMessage()));
   }
 

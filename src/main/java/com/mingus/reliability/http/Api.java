@@ -44,8 +44,12 @@ final class Api {
     return body == null ? new JsonObject() : body;
   }
 
+  /**
+   * Every command is handed to this node's own verticle first, and to another node's only when none here
+   * answers the address (docs/cluster.md): each of these commands is safe to repeat.
+   */
   private Future<JsonObject> ask(String address, Object body) {
-    return Bus.request(vertx, address, body, timeoutMs).map(HealthSource::json);
+    return Bus.handOff(vertx, address, body, timeoutMs, timeoutMs, true).map(HealthSource::json);
   }
 
   private JsonObject own(RoutingContext ctx) {
@@ -68,7 +72,9 @@ final class Api {
   void register(RoutingContext ctx) {
     JsonObject request = new JsonObject().put("user_id", principal(ctx).userId())
         .put("public_token", body(ctx).getString("public_token"));
-    answer(ctx, 201, Bus.<Object>request(vertx, Addresses.SYNC_REGISTER, request, timeoutMs + 20_000)
+    // a public token is good for one exchange: sent again only when it surely reached no one
+    answer(ctx, 201, Bus.<Object>handOff(vertx, Addresses.SYNC_REGISTER, request, timeoutMs + 30_000, timeoutMs + 30_000,
+            false)
         .map(HealthSource::json)
         .map(view -> {
           JsonObject connection = view.copy();
@@ -79,7 +85,7 @@ final class Api {
   }
 
   void remove(RoutingContext ctx) {
-    answer(ctx, 200, Bus.<Object>request(vertx, Addresses.SYNC_REMOVE, own(ctx), timeoutMs + 15_000)
+    answer(ctx, 200, Bus.<Object>handOff(vertx, Addresses.SYNC_REMOVE, own(ctx), timeoutMs + 15_000, timeoutMs + 15_000, false)
         .map(HealthSource::json)
         .map(reply -> new JsonObject().put("message", "Connection removed").put("connection_id", ctx.pathParam("id"))
             .put("removed", reply.getBoolean("removed", true))));

@@ -90,7 +90,7 @@ final class HealthSource {
   }
 
   private Future<JsonObject> ask(String address, JsonObject body) {
-    return Bus.request(vertx, address, body, timeoutMs).map(HealthSource::json);
+    return Bus.handOff(vertx, address, body, timeoutMs, timeoutMs, true).map(HealthSource::json);
   }
 
   private static boolean absent(Throwable failure) {

@@ -72,7 +72,7 @@ public final class HttpVerticle extends VerticleBase {
     feed = new Feed(vertx, auth, health, new Origins(config.getJsonArray("allowed_origins", new JsonArray()),
         feedConfig.getBoolean("allow_same_origin", true)), feedConfig);
     plaid = PlaidClient.create(vertx, config.getJsonObject("plaid", new JsonObject()));
-    webhooks = new PlaidWebhooks(vertx, plaid, config.getJsonObject("webhooks", new JsonObject()).put("bus_timeout_ms", busTimeoutMs));
+    webhooks = new PlaidWebhooks(vertx, plaid, config.getJsonObject("webhooks", new JsonObject()));
     Api api = new Api(vertx, health, feed, busTimeoutMs, config.getLong("send_test_timeout_ms", 20_000L));
 
     return OpenAPIContract.from(vertx, config.getString("openapi", "openapi.yaml")).compose(contract -> {

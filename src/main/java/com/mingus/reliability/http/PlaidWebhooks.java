@@ -35,8 +35,9 @@ import org.slf4j.LoggerFactory;
  * {@code Plaid-Verification} header is an ES256 JWT (no other algorithm), signed by the key its
  * {@code kid} names (fetched through the Plaid client and cached), issued at most five minutes ago, whose
  * {@code request_body_sha256} equals the SHA-256 of the exact body bytes (compared in constant time).
- * A verified webhook is answered 200 at once and handed over the bus; one seen before (same body hash,
- * within the duplicate window) is answered 200 and not handed on again. Anything else is a 401 and a log
+ * A verified webhook is handed to sync over the bus and answered 200 once sync has recorded it in
+ * PostgreSQL (503 when that could not be done in time, so Plaid sends it again); one seen before (same body
+ * hash, within the duplicate window, after it was recorded) is answered 200 and not handed on again. Anything else is a 401 and a log
  * line that names the reason, never the body.
  */
 final class PlaidWebhooks {
@@ -51,7 +52,8 @@ final class PlaidWebhooks {
   private final long duplicateWindowMs;
   private final long keyTtlMs;
   private final long unknownKidTtlMs;
-  private final long busTimeoutMs;
+  private final long handOffAttemptMs;
+  private final long handOffTotalMs;
   private final Map<String, CachedKey> keys = new HashMap<>();
   private final LocalMap<String, Long> seen;
   private static final ECParameterSpec P256 = p256();
@@ -72,7 +74,9 @@ final class PlaidWebhooks {
     this.duplicateWindowMs = config.getLong("duplicate_window_ms", 600_000L);
     this.keyTtlMs = config.getLong("key_cache_ms", 86_400_000L);
     this.unknownKidTtlMs = config.getLong("unknown_kid_cache_ms", 60_000L);
-    this.busTimeoutMs = config.getLong("bus_timeout_ms", 10_000L);
+    // Plaid counts a webhook not answered 200 within 10 s as failed: the whole hand-off fits well inside
+    this.handOffAttemptMs = config.getLong("handoff_attempt_ms", 3_000L);
+    this.handOffTotalMs = config.getLong("handoff_total_ms", 7_000L);
     this.seen = vertx.sharedData().getLocalMap(SEEN_MAP);
   }
 
@@ -98,27 +102,32 @@ final class PlaidWebhooks {
         Responses.error(ctx, 400, "INVALID_REQUEST", "The webhook body is not a JSON object");
         return;
       }
-      long now = System.currentTimeMillis();
-      Long before = seen.putIfAbsent(hash, now);
-      boolean duplicate = before != null && now - before < duplicateWindowMs;
-      if (before != null && !duplicate) {
-        seen.put(hash, now);
+      Long before = seen.get(hash);
+      if (before != null && System.currentTimeMillis() - before < duplicateWindowMs) {
+        Responses.json(ctx, 200, new JsonObject().put("success", true).put("received", true).put("duplicate", true));
+        return;
       }
-      Responses.json(ctx, 200, new JsonObject().put("success", true).put("received", true).put("duplicate", duplicate));
-      if (!duplicate) {
-        handOn(webhook);
-      }
+      // 200 only once sync has written what the webhook asks for to PostgreSQL: from then on any node's
+      // sync does it, whichever node dies. Until then nothing is promised, and Plaid sends it again.
+      handOn(webhook).onComplete(handed -> {
+        if (handed.succeeded()) {
+          seen.put(hash, System.currentTimeMillis());
+          Responses.json(ctx, 200, new JsonObject().put("success", true).put("received", true).put("duplicate", false));
+        } else {
+          log.warn("Plaid webhook {}/{} for item {} not taken by sync ({}); answered 503 so that Plaid sends it again",
+              webhook.getString("webhook_type"), webhook.getString("webhook_code"), webhook.getString("item_id"),
+              handed.cause().getMessage());
+          Responses.error(ctx, 503, "UNAVAILABLE", "The webhook could not be recorded now; send it again later");
+        }
+      });
     });
   }
 
-  private void handOn(JsonObject webhook) {
-    String type = webhook.getString("webhook_type");
-    String code = webhook.getString("webhook_code");
-    // health tracking (and anyone else) learns of it as an event; sync acts on it as a command
-    vertx.eventBus().publish(Addresses.PLAID_WEBHOOK_RECEIVED, webhook);
-    Bus.request(vertx, Addresses.SYNC_WEBHOOK, webhook, busTimeoutMs)
-        .onFailure(failure -> log.warn("Plaid webhook {}/{} for item {} was not taken by sync: {}", type, code,
-            webhook.getString("item_id"), failure.getMessage()));
+  private Future<Object> handOn(JsonObject webhook) {
+    // sync acts on it as a command, recorded before the answer; health tracking (and anyone watching)
+    // learns of it as an event
+    return Bus.handOff(vertx, Addresses.SYNC_WEBHOOK, webhook, handOffAttemptMs, handOffTotalMs, true)
+        .onSuccess(recorded -> vertx.eventBus().publish(Addresses.PLAID_WEBHOOK_RECEIVED, webhook));
   }
 
   /** Drops duplicate marks and cached keys that have aged out; called periodically. */

@@ -13,6 +13,7 @@ import com.mingus.reliability.bus.PlaidFailure;
 import com.mingus.reliability.bus.RateLimitReport;
 import com.mingus.reliability.bus.RecoveryStep;
 import com.mingus.reliability.bus.SyncEvent;
+import com.mingus.reliability.chaos.CrashPoints;
 import com.mingus.reliability.crypto.TokenCipher;
 import com.mingus.reliability.plaid.Account;
 import com.mingus.reliability.plaid.PlaidClient;
@@ -49,9 +50,12 @@ final class SyncRunner {
   private final TokenCipher cipher;
   private final SyncSettings settings;
   private final String nodeId;
+  private final EventRelay relay;
 
-  SyncRunner(Vertx vertx, SyncStore store, PlaidClient plaid, TokenCipher cipher, SyncSettings settings, String nodeId) {
+  SyncRunner(Vertx vertx, SyncStore store, PlaidClient plaid, TokenCipher cipher, SyncSettings settings, String nodeId,
+      EventRelay relay) {
     this.vertx = vertx;
+    this.relay = relay;
     this.store = store;
     this.plaid = plaid;
     this.cipher = cipher;
@@ -187,6 +191,9 @@ final class SyncRunner {
         });
   }
 
+  /** What a refusal says when no limiter answered (none reachable, or no budget owner during a take-over). */
+  static final String NO_LIMITER = "limiter_unavailable";
+
   /** A permit's answer and, when granted, the Plaid client bound to send by the time the permit allows. */
   record Permit(PermitReply reply, PlaidClient plaid) {}
 
@@ -200,7 +207,7 @@ final class SyncRunner {
     return Bus.<PermitReply>request(vertx, Addresses.RATELIMIT_ACQUIRE,
             new PermitRequest(endpoint, itemId, priority, waitMs), waitMs + settings.requestTimeoutMs())
         .recover(failure -> Future.succeededFuture(
-            PermitReply.deny(System.currentTimeMillis() + 5_000, "limiter_unavailable", 0)))
+            PermitReply.deny(System.currentTimeMillis() + 5_000, NO_LIMITER, 0)))
         .map(reply -> new Permit(reply, reply.granted() ? plaid.sendBy(reply.sendByNanos(askedAt)) : null));
   }
 
@@ -247,13 +254,14 @@ final class SyncRunner {
         elapsedMs(startedNanos), result.pages, result.restarts, result.added, result.modified, result.removed, null,
         null, null, Boolean.FALSE.equals(balancesOk) ? "transactions stored; balances could not be refreshed" : null,
         nodeId);
-    return store.finish(claim, result, next, row).map(nextAt -> {
-      SyncEvent completed = new SyncEvent(SyncEvent.COMPLETED, claim.connectionId(), claim.userId(), claim.itemId(),
-          claim.institutionId(), claim.institutionName(), claim.syncId().toString(), claim.trigger(), status,
-          startedAt.toInstant().toString(), (long) row.durationMs(), result.added, result.modified, result.removed,
-          SyncStore.text(nextAt), null, null, null, null, new JsonObject().put("pages", result.pages)
-              .put("restarts", result.restarts));
-      publish(Addresses.SYNC_COMPLETED, completed);
+    SyncStore.Tell tell = new SyncStore.Tell(Addresses.SYNC_COMPLETED, nextAt -> new SyncEvent(SyncEvent.COMPLETED,
+        claim.connectionId(), claim.userId(), claim.itemId(), claim.institutionId(), claim.institutionName(),
+        claim.syncId().toString(), claim.trigger(), status, startedAt.toInstant().toString(), (long) row.durationMs(),
+        result.added, result.modified, result.removed, SyncStore.text(nextAt), null, null, null, null,
+        new JsonObject().put("pages", result.pages).put("restarts", result.restarts)));
+    return store.finish(claim, result, next, row, tell).map(finished -> {
+      CrashPoints.reach("sync.committed");
+      relay.tell(finished.told());
       return null;
     });
   }
@@ -322,14 +330,17 @@ final class SyncRunner {
         elapsedMs(startedNanos), result.pages, result.restarts, 0, 0, 0,
         failure == null ? null : failure.errorType(), failure == null ? null : failure.errorCode(), category,
         message == null ? null : message.length() > 500 ? message.substring(0, 500) : message, nodeId);
-    return store.finish(claim, null, next, row)
-        .map(nextAt -> {
-          JsonObject detail = new JsonObject().put("pages", result.pages).put("restarts", result.restarts);
-          publish(Addresses.SYNC_FAILED, new SyncEvent(SyncEvent.FAILED, claim.connectionId(), claim.userId(),
-              claim.itemId(), claim.institutionId(), claim.institutionName(), claim.syncId().toString(),
-              claim.trigger(), status, startedAt.toInstant().toString(), (long) row.durationMs(), 0, 0, 0,
-              SyncStore.text(nextAt), paused, null, failure == null ? null : failure.toJson(),
-              plan == null ? null : plan.toJson(), detail.put("message", row.message())));
+    JsonObject detail = new JsonObject().put("pages", result.pages).put("restarts", result.restarts)
+        .put("message", row.message());
+    SyncStore.Tell tell = new SyncStore.Tell(Addresses.SYNC_FAILED, nextAt -> new SyncEvent(SyncEvent.FAILED,
+        claim.connectionId(), claim.userId(), claim.itemId(), claim.institutionId(), claim.institutionName(),
+        claim.syncId().toString(), claim.trigger(), status, startedAt.toInstant().toString(), (long) row.durationMs(),
+        0, 0, 0, SyncStore.text(nextAt), paused, null, failure == null ? null : failure.toJson(),
+        plan == null ? null : plan.toJson(), detail));
+    return store.finish(claim, null, next, row, tell)
+        .map(finished -> {
+          CrashPoints.reach("sync.committed");
+          relay.tell(finished.told());
           return (Void) null;
         })
         .recover(lost -> {

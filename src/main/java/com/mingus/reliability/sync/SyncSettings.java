@@ -19,7 +19,10 @@ record SyncSettings(
     long webhookCoalesceMs,
     long resumeSpreadMs,
     long requestTimeoutMs,
-    String clientName) {
+    String clientName,
+    long registryPermitWaitMs,
+    long redriveAfterMs,
+    long redriveEveryMs) {
 
   static SyncSettings from(JsonObject config) {
     return new SyncSettings(
@@ -38,6 +41,9 @@ record SyncSettings(
         config.getLong("webhook_coalesce_ms", 2_000L),
         config.getLong("resume_spread_ms", 30_000L),
         config.getLong("bus_timeout_ms", 5_000L),
-        config.getString("link_client_name", "MINGUS"));
+        config.getString("link_client_name", "MINGUS"),
+        config.getLong("registry_permit_wait_ms", 30_000L),
+        config.getLong("outbox_redrive_after_ms", 15_000L),
+        config.getLong("outbox_redrive_every_ms", 2_000L));
   }
 }

@@ -1,5 +1,6 @@
 package com.mingus.reliability.sync;
 
+import com.mingus.reliability.bus.SyncEvent;
 import com.mingus.reliability.crypto.TokenCipher;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -20,6 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.Function;
 
 /**
  * Every query of sync scheduling, in one place. Leases are fenced: a write that finishes a sync names the
@@ -27,9 +29,16 @@ import java.util.UUID;
  */
 final class SyncStore {
   private final Pool pool;
+  /** How long an event may wait for health's acknowledgement before any node tells it again. */
+  private final long redriveAfterMs;
 
   SyncStore(Pool pool) {
+    this(pool, 15_000);
+  }
+
+  SyncStore(Pool pool, long redriveAfterMs) {
     this.pool = pool;
+    this.redriveAfterMs = redriveAfterMs;
   }
 
   Pool pool() {
@@ -139,6 +148,25 @@ final class SyncStore {
   record Next(OffsetDateTime at, String trigger, int priority, String paused, boolean success, boolean countsAsAttempt,
       OffsetDateTime nextBalanceAt) {}
 
+  /** An event written to the outbox in the transaction that made it true; told to health after the commit. */
+  record Outboxed(long id, String address, SyncEvent event) {}
+
+  /** The event a finish tells, built once the schedule's next_sync_at is known. */
+  record Tell(String address, Function<OffsetDateTime, SyncEvent> event) {}
+
+  /** What a finish committed: when the connection syncs next, and the event to tell. */
+  record Finished(OffsetDateTime nextAt, Outboxed told) {}
+
+  static final String OUTBOX_INSERT = "INSERT INTO sync_outbox (connection_id, address, body, redrive_at) "
+      + "VALUES ($1, $2, $3::jsonb, now() + ($4::bigint * interval '1 millisecond')) RETURNING id";
+
+  /** Writes one event to the outbox inside the caller's transaction. */
+  private Future<Outboxed> outbox(SqlConnection conn, String address, SyncEvent event) {
+    return conn.preparedQuery(OUTBOX_INSERT)
+        .execute(Tuple.of(event.connectionId(), address, event.toJson().encode(), redriveAfterMs))
+        .map(rows -> new Outboxed(rows.iterator().next().getLong("id"), address, event));
+  }
+
   /** The sync log row of one attempt. */
   record Log(UUID syncId, String connectionId, String trigger, String status, OffsetDateTime startedAt, int durationMs,
       int pages, int restarts, int added, int modified, int removed, String errorType, String errorCode,
@@ -162,9 +190,9 @@ final class SyncStore {
    * Stores one attempt's outcome atomically: the fence (still our lease?), every change of the update,
    * the accounts, the new cursor and the log row commit together or not at all.
    */
-  Future<OffsetDateTime> finish(Claim claim, SyncResult result, Next next, Log log) {
+  Future<Finished> finish(Claim claim, SyncResult result, Next next, Log log, Tell tell) {
     if (result == null || result.isEmpty()) {
-      return finishWithoutChanges(claim, next, log);
+      return finishWithoutChanges(claim, next, log, tell);
     }
     return pool.withTransaction(conn -> conn.preparedQuery(FENCE)
         .execute(Tuple.from(new Object[] {claim.connectionId(), claim.leaseToken(), next.at(), next.trigger(),
@@ -174,13 +202,15 @@ final class SyncStore {
             return Future.failedFuture(new LeaseLost(claim.connectionId()));
           }
           OffsetDateTime nextAt = rows.iterator().next().getOffsetDateTime("next_sync_at");
-          Future<Void> applied = result == null ? Future.succeededFuture() : apply(conn, claim.connectionId(), result);
-          return applied.compose(v -> insertLog(conn, log)).map(nextAt);
+          SyncEvent event = tell.event().apply(nextAt);
+          return apply(conn, claim.connectionId(), result)
+              .compose(v -> insertLogAndTell(conn, log, tell.address(), event))
+              .map(told -> new Finished(nextAt, told));
         }));
   }
 
   /** One attempt without changes waiting for the next batched finish. */
-  private record Pending(Claim claim, Next next, Log log, Promise<OffsetDateTime> done) {}
+  private record Pending(Claim claim, Next next, Log log, Tell tell, Promise<Finished> done) {}
 
   private final List<Pending> pending = new ArrayList<>();
   private boolean flushScheduled;
@@ -191,9 +221,9 @@ final class SyncStore {
    * turn of the event loop (a claim batch of quiet periodic syncs, a burst of throttled ones) shares one
    * statement, one round trip and one commit. Each row is still fenced by its own lease token.
    */
-  private Future<OffsetDateTime> finishWithoutChanges(Claim claim, Next next, Log log) {
-    Promise<OffsetDateTime> done = Promise.promise();
-    pending.add(new Pending(claim, next, log, done));
+  private Future<Finished> finishWithoutChanges(Claim claim, Next next, Log log, Tell tell) {
+    Promise<Finished> done = Promise.promise();
+    pending.add(new Pending(claim, next, log, tell, done));
     if (pending.size() >= FINISH_BATCH) {
       flush();
     } else if (!flushScheduled) {
@@ -213,10 +243,10 @@ final class SyncStore {
         SELECT * FROM unnest($1::text[], $2::uuid[], $3::timestamptz[], $4::text[], $5::int[], $6::text[], $7::bool[],
                              $8::bool[], $9::timestamptz[], $10::uuid[], $11::text[], $12::text[], $13::timestamptz[],
                              $14::int[], $15::int[], $16::int[], $17::text[], $18::text[], $19::text[], $20::text[],
-                             $21::text[])
+                             $21::text[], $22::text[], $23::text[])
           AS t(connection_id, lease_token, next_at, next_trigger, next_priority, paused, success, counts, next_balance,
                sync_id, log_trigger, status, started_at, duration_ms, pages, restarts, error_type, error_code,
-               category, message, node_id)
+               category, message, node_id, address, event)
       ), fenced AS (
         UPDATE sync_schedule s SET
           lease_owner = NULL, lease_token = NULL, lease_until = NULL,
@@ -236,8 +266,14 @@ final class SyncStore {
         SELECT i.sync_id, i.connection_id, i.log_trigger, i.status, i.started_at, i.duration_ms, i.pages, i.restarts,
                0, 0, 0, i.error_type, i.error_code, i.category, i.message, i.node_id
         FROM input i JOIN fenced f ON f.connection_id = i.connection_id
+      ), told AS (
+        INSERT INTO sync_outbox (connection_id, address, body, redrive_at)
+        SELECT i.connection_id, i.address, i.event::jsonb || jsonb_build_object('next_sync_at', f.next_sync_at),
+               now() + ($24::bigint * interval '1 millisecond')
+        FROM input i JOIN fenced f ON f.connection_id = i.connection_id
+        RETURNING id, connection_id
       )
-      SELECT connection_id, next_sync_at FROM fenced
+      SELECT f.connection_id, f.next_sync_at, t.id AS event_id FROM fenced f JOIN told t ON t.connection_id = f.connection_id
       """;
 
   private void flush() {
@@ -269,6 +305,8 @@ final class SyncStore {
     String[] category = new String[n];
     String[] message = new String[n];
     String[] node = new String[n];
+    String[] address = new String[n];
+    String[] event = new String[n];
     for (int i = 0; i < n; i++) {
       Pending p = batch.get(i);
       ids[i] = p.claim().connectionId();
@@ -292,26 +330,32 @@ final class SyncStore {
       category[i] = p.log().category();
       message[i] = p.log().message();
       node[i] = p.log().nodeId();
+      address[i] = p.tell().address();
+      // next_sync_at is the statement's to decide (a request during the sync moves it): the outbox row gets
+      // it there, and the event told at once gets it from the statement's answer
+      event[i] = p.tell().event().apply(null).toJson().encode();
     }
     pool.preparedQuery(FINISH_MANY)
         .execute(Tuple.from(new Object[] {ids, tokens, nextAt, nextTrigger, nextPriority, paused, success, counts,
             nextBalance, syncIds, logTrigger, status, startedAt, duration, pages, restarts, errorType, errorCode,
-            category, message, node}))
+            category, message, node, address, event, redriveAfterMs}))
         .onComplete(result -> {
           if (result.failed()) {
             batch.forEach(p -> p.done().tryFail(result.cause()));
             return;
           }
-          Map<String, OffsetDateTime> finished = new java.util.HashMap<>();
+          Map<String, Row> finished = new java.util.HashMap<>();
           for (Row row : result.result()) {
-            finished.put(row.getString("connection_id"), row.getOffsetDateTime("next_sync_at"));
+            finished.put(row.getString("connection_id"), row);
           }
           for (Pending p : batch) {
-            OffsetDateTime at = finished.get(p.claim().connectionId());
-            if (at == null) {
+            Row row = finished.get(p.claim().connectionId());
+            if (row == null) {
               p.done().tryFail(new LeaseLost(p.claim().connectionId()));
             } else {
-              p.done().tryComplete(at);
+              OffsetDateTime at = row.getOffsetDateTime("next_sync_at");
+              p.done().tryComplete(new Finished(at,
+                  new Outboxed(row.getLong("event_id"), p.tell().address(), p.tell().event().apply(at))));
             }
           }
         });
@@ -373,16 +417,22 @@ final class SyncStore {
     return chain;
   }
 
-  private Future<Void> insertLog(SqlConnection conn, Log log) {
+  private Future<Outboxed> insertLogAndTell(SqlConnection conn, Log log, String address, SyncEvent event) {
     return conn.preparedQuery("""
-            INSERT INTO sync_logs (sync_id, connection_id, trigger, status, started_at, duration_ms, pages, restarts,
-                                   added, modified, removed, error_type, error_code, category, message, node_id)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+            WITH logged AS (
+              INSERT INTO sync_logs (sync_id, connection_id, trigger, status, started_at, duration_ms, pages, restarts,
+                                     added, modified, removed, error_type, error_code, category, message, node_id)
+              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+            )
+            INSERT INTO sync_outbox (connection_id, address, body, redrive_at)
+            VALUES ($2, $17, $18::jsonb, now() + ($19::bigint * interval '1 millisecond'))
+            RETURNING id
             """)
         .execute(Tuple.from(new Object[] {log.syncId(), log.connectionId(), log.trigger(), log.status(),
             log.startedAt(), log.durationMs(), log.pages(), log.restarts(), log.added(), log.modified(), log.removed(),
-            log.errorType(), log.errorCode(), log.category(), log.message(), log.nodeId()}))
-        .mapEmpty();
+            log.errorType(), log.errorCode(), log.category(), log.message(), log.nodeId(), address,
+            event.toJson().encode(), redriveAfterMs}))
+        .map(rows -> new Outboxed(rows.iterator().next().getLong("id"), address, event));
   }
 
   /** Stores fresh balances from /accounts/balance/get (outside any sync's transaction). */
@@ -404,8 +454,12 @@ final class SyncStore {
 
   // --- registry -------------------------------------------------------------------------------------
 
-  Future<Boolean> insertConnection(String connectionId, String userId, String itemId, String institutionId,
-      String institutionName, TokenCipher.Sealed token, UUID firstSyncId) {
+  /**
+   * Registers a connection with its first sync due now, and its {@code registered} event in the same
+   * transaction; null when the Item is registered already.
+   */
+  Future<Outboxed> insertConnection(String connectionId, String userId, String itemId, String institutionId,
+      String institutionName, TokenCipher.Sealed token, UUID firstSyncId, String address, SyncEvent registered) {
     return pool.withTransaction(conn -> conn.preparedQuery("""
             INSERT INTO connections (connection_id, user_id, item_id, institution_id, institution_name,
                                      token_key_id, token_nonce, token_ciphertext)
@@ -416,12 +470,13 @@ final class SyncStore {
             Buffer.buffer(token.nonce()), Buffer.buffer(token.ciphertext())}))
         .compose(rows -> {
           if (rows.rowCount() == 0) {
-            return Future.succeededFuture(false);
+            return Future.succeededFuture((Outboxed) null);
           }
           return conn.preparedQuery("""
                   INSERT INTO sync_schedule (connection_id, next_sync_at, priority, trigger, pending_sync_id, requested_at)
                   VALUES ($1, now(), 0, 'initial', $2, now())
-                  """).execute(Tuple.of(connectionId, firstSyncId)).map(true);
+                  """).execute(Tuple.of(connectionId, firstSyncId))
+              .compose(v -> outbox(conn, address, registered));
         }));
   }
 
@@ -492,7 +547,7 @@ final class SyncStore {
    * here, after the lock, so a finish that committed first loses its log row with the rest, and one that
    * comes later finds no schedule row and writes none.
    */
-  Future<Boolean> deleteConnection(String connectionId) {
+  Future<Outboxed> deleteConnection(String connectionId, String address, SyncEvent removed) {
     return pool.withTransaction(conn -> conn.preparedQuery(
             "SELECT connection_id FROM sync_schedule WHERE connection_id = $1 FOR UPDATE")
         .execute(Tuple.of(connectionId))
@@ -500,7 +555,7 @@ final class SyncStore {
             .execute(Tuple.of(connectionId)))
         .compose(logs -> conn.preparedQuery("DELETE FROM connections WHERE connection_id = $1")
             .execute(Tuple.of(connectionId)))
-        .map(rows -> rows.rowCount() > 0));
+        .compose(rows -> rows.rowCount() > 0 ? outbox(conn, address, removed) : Future.succeededFuture((Outboxed) null)));
   }
 
   // --- requests for a sync --------------------------------------------------------------------------
@@ -544,25 +599,30 @@ final class SyncStore {
         .map(rows -> rows.size() == 0 ? null : rows.iterator().next().getString("connection_id"));
   }
 
-  /** Parks or releases a connection by item (ITEM webhooks): paused null resumes with a sync now. */
-  Future<JsonObject> setPausedByItem(String itemId, String paused) {
-    return pool.preparedQuery("""
-            UPDATE sync_schedule s SET paused = $2,
-                   attempt = CASE WHEN $2::text IS NULL THEN 0 ELSE s.attempt END,
-                   next_sync_at = CASE WHEN $2::text IS NULL THEN now() ELSE s.next_sync_at END,
-                   trigger = CASE WHEN $2::text IS NULL THEN 'webhook' ELSE s.trigger END,
-                   priority = CASE WHEN $2::text IS NULL THEN LEAST(s.priority, 1) ELSE s.priority END
-            FROM connections c
-            WHERE s.connection_id = c.connection_id AND c.item_id = $1
-            RETURNING c.connection_id, c.user_id, c.institution_id, c.institution_name
-            """).execute(Tuple.of(itemId, paused))
-        .map(rows -> rows.size() == 0 ? null : rows.iterator().next().toJson());
-  }
-
-  Future<JsonObject> connectionByItem(String itemId) {
-    return pool.preparedQuery("SELECT connection_id, user_id, institution_id, institution_name FROM connections WHERE item_id = $1")
-        .execute(Tuple.of(itemId))
-        .map(rows -> rows.size() == 0 ? null : rows.iterator().next().toJson());
+  /**
+   * A Plaid ITEM webhook about a connection, and the event health must hear of it, in one transaction:
+   * with {@code park} the connection is parked ({@code paused} set) or released ({@code paused} null:
+   * it syncs now); without, only the event is written. Null when no connection has the Item.
+   */
+  Future<Outboxed> itemWebhook(String itemId, boolean park, String paused, String address,
+      Function<JsonObject, SyncEvent> event) {
+    return pool.withTransaction(conn -> (park
+            ? conn.preparedQuery("""
+                UPDATE sync_schedule s SET paused = $2,
+                       attempt = CASE WHEN $2::text IS NULL THEN 0 ELSE s.attempt END,
+                       next_sync_at = CASE WHEN $2::text IS NULL THEN now() ELSE s.next_sync_at END,
+                       trigger = CASE WHEN $2::text IS NULL THEN 'webhook' ELSE s.trigger END,
+                       priority = CASE WHEN $2::text IS NULL THEN LEAST(s.priority, 1) ELSE s.priority END
+                FROM connections c
+                WHERE s.connection_id = c.connection_id AND c.item_id = $1
+                RETURNING c.connection_id, c.user_id, c.institution_id, c.institution_name, s.paused
+                """).execute(Tuple.of(itemId, paused))
+            : conn.preparedQuery("""
+                SELECT c.connection_id, c.user_id, c.institution_id, c.institution_name, s.paused
+                FROM connections c JOIN sync_schedule s ON s.connection_id = c.connection_id WHERE c.item_id = $1
+                """).execute(Tuple.of(itemId)))
+        .compose(rows -> rows.size() == 0 ? Future.succeededFuture((Outboxed) null)
+            : outbox(conn, address, event.apply(rows.iterator().next().toJson().put("item_id", itemId)))));
   }
 
   // --- institutions ---------------------------------------------------------------------------------

@@ -52,7 +52,9 @@ public final class SyncVerticle extends VerticleBase {
   private SyncSettings settings;
   private String nodeId;
   private ClaimLoop claimLoop;
+  private EventRelay relay;
   private long pollTimer = -1;
+  private long redriveTimer = -1;
   private long heartbeatTimer = -1;
   private boolean stopping;
 
@@ -63,9 +65,10 @@ public final class SyncVerticle extends VerticleBase {
     nodeId = config.getString("node_id", "node") + "-" + UUID.randomUUID().toString().substring(0, 8);
     cipher = TokenCipher.fromConfig(config.getJsonObject("crypto", new JsonObject()));
     pool = Pools.create(vertx, config.getJsonObject("database"), "sync");
-    store = new SyncStore(pool);
+    store = new SyncStore(pool, settings.redriveAfterMs());
+    relay = new EventRelay(vertx, pool, settings.requestTimeoutMs(), settings.redriveAfterMs(), 64);
     plaid = PlaidClient.create(vertx, withRoomForEverySync(config.getJsonObject("plaid"), settings));
-    runner = new SyncRunner(vertx, store, plaid, cipher, settings, nodeId);
+    runner = new SyncRunner(vertx, store, plaid, cipher, settings, nodeId, relay);
     claimLoop = new ClaimLoop(vertx, store, nodeId, settings.maxConcurrent(), settings.claimBatch(), settings.leaseMs(),
         claim -> runner.run(claim)
             .onFailure(failure -> log.warn("Connection {}: sync ended with {}", claim.connectionId(), failure.getMessage())));
@@ -89,6 +92,7 @@ public final class SyncVerticle extends VerticleBase {
     return Future.all(consumers).onSuccess(ok -> {
       pollTimer = vertx.setPeriodic(settings.pollMs(), id -> claimLoop.claimDue());
       heartbeatTimer = vertx.setPeriodic(settings.heartbeatMs(), id -> heartbeat());
+      redriveTimer = vertx.setPeriodic(settings.redriveEveryMs(), id -> relay.redrive());
       vertx.setTimer(1_000, id -> rotateKeys());
     });
   }
@@ -99,10 +103,12 @@ public final class SyncVerticle extends VerticleBase {
     claimLoop.stop();
     vertx.cancelTimer(pollTimer);
     vertx.cancelTimer(heartbeatTimer);
+    vertx.cancelTimer(redriveTimer);
     // Leases still held are handed back; a result that arrives later is fenced out.
     List<Claim> held = claimLoop.held();
     return store.release(nodeId, held)
         .otherwise(0)
+        .compose(released -> relay.stop().otherwise((Void) null).map(released))
         .compose(released -> {
           plaid.close();
           return pool.close();
@@ -187,17 +193,21 @@ public final class SyncVerticle extends VerticleBase {
                 .compose(name -> {
                   String connectionId = "conn_" + randomId();
                   TokenCipher.Sealed sealed = cipher.seal(exchange.accessToken(), userId, exchange.itemId());
+                  JsonObject known = new JsonObject().put("connection_id", connectionId).put("user_id", userId)
+                      .put("item_id", exchange.itemId()).put("institution_id", item.item().institutionId())
+                      .put("institution_name", name);
                   return store.insertConnection(connectionId, userId, exchange.itemId(), item.item().institutionId(),
-                      name, sealed, firstSync).compose(inserted -> {
-                        if (!inserted) {
+                      name, sealed, firstSync, Addresses.CONNECTION_REGISTERED,
+                      itemEvent(SyncEvent.REGISTERED, known, null, null)).compose(registered -> {
+                        if (registered == null) {
                           return Future.failedFuture(new CommandFailure(FailureCodes.CONFLICT,
                               "this bank connection is already registered"));
                         }
+                        relay.tell(registered);
                         return store.connection(userId, connectionId);
                       });
                 })))
         .map(view -> {
-          vertx.eventBus().publish(Addresses.CONNECTION_REGISTERED, itemEvent(SyncEvent.REGISTERED, view, null, null));
           vertx.eventBus().send(Addresses.SYNC_WAKE, new JsonObject());
           return (Object) view.put("first_sync_id", firstSync.toString()).put("status", "active");
         });
@@ -234,9 +244,10 @@ public final class SyncVerticle extends VerticleBase {
             }
             return Future.failedFuture(failure);
           })
-          .compose(v -> store.deleteConnection(connectionId))
-          .map(deleted -> {
-            vertx.eventBus().publish(Addresses.CONNECTION_REMOVED, itemEvent(SyncEvent.REMOVED, view, null, null));
+          .compose(v -> store.deleteConnection(connectionId, Addresses.CONNECTION_REMOVED,
+              itemEvent(SyncEvent.REMOVED, view, null, null)))
+          .map(removed -> {
+            relay.tell(removed);
             return (Object) new JsonObject().put("connection_id", connectionId).put("removed", true);
           });
     });
@@ -254,15 +265,33 @@ public final class SyncVerticle extends VerticleBase {
             : failure));
   }
 
+  /**
+   * A permit for a call a person waits on, waiting up to {@code registry_permit_wait_ms} (30 s): through a
+   * budget owner's take-over (no owner answers for a few seconds; docs/cluster.md) the request is simply
+   * asked again, so the person waits instead of hearing "try again". Only a budget that is really spent
+   * for longer than that answers RATE_LIMITED.
+   */
   private Future<PlaidClient> permit(String endpoint, String itemId) {
-    return runner.permit(endpoint, itemId, PermitPriority.MANUAL, settings.permitWaitMs())
-        .compose(permit -> permit.reply().granted() ? Future.succeededFuture(permit.plaid())
-            : Future.failedFuture(new CommandFailure(FailureCodes.RATE_LIMITED,
-                "Plaid's rate limit is reached; try again in a moment")));
+    return permit(endpoint, itemId, System.nanoTime() + settings.registryPermitWaitMs() * 1_000_000);
   }
 
-
-
+  private Future<PlaidClient> permit(String endpoint, String itemId, long deadline) {
+    long leftMs = (deadline - System.nanoTime()) / 1_000_000;
+    return runner.permit(endpoint, itemId, PermitPriority.MANUAL, Math.max(0, leftMs)).compose(permit -> {
+      if (permit.reply().granted()) {
+        return Future.succeededFuture(permit.plaid());
+      }
+      boolean noOwner = SyncRunner.NO_LIMITER.equals(permit.reply().blockedBy())
+          || "stopping".equals(permit.reply().blockedBy());
+      long remainingMs = (deadline - System.nanoTime()) / 1_000_000;
+      if (noOwner && remainingMs > 250) {
+        return Future.<Void>future(p -> vertx.setTimer(250, id -> p.complete()))
+            .compose(v -> permit(endpoint, itemId, deadline));
+      }
+      return Future.failedFuture(new CommandFailure(FailureCodes.RATE_LIMITED,
+          "Plaid's rate limit is reached; try again in a moment"));
+    });
+  }
 
   private Future<Object> syncNow(JsonObject body) {
     String userId = required(body, "user_id");
@@ -418,26 +447,31 @@ public final class SyncVerticle extends VerticleBase {
   private Future<JsonObject> itemWebhook(String itemId, String code, JsonObject body) {
     JsonObject error = body.getJsonObject("error");
     String errorCode = error == null ? null : error.getString("error_code");
-    Future<JsonObject> connection;
-    switch (code) {
-      case "LOGIN_REPAIRED" -> connection = store.setPausedByItem(itemId, null);
-      case "USER_PERMISSION_REVOKED", "USER_ACCOUNT_REVOKED" -> connection = store.setPausedByItem(itemId, "stopped");
-      case "ERROR" -> connection = "ITEM_LOGIN_REQUIRED".equals(errorCode)
-          ? store.setPausedByItem(itemId, "needs_user") : store.connectionByItem(itemId);
-      default -> connection = store.connectionByItem(itemId);
-    }
-    return connection.map(row -> {
-      if (row == null) {
-        return new JsonObject();
-      }
-      JsonObject detail = body.copy();
-      detail.remove("item_id");
-      vertx.eventBus().publish(Addresses.CONNECTION_ITEM_EVENT, itemEvent(SyncEvent.ITEM, row.put("item_id", itemId), code, detail));
-      if ("LOGIN_REPAIRED".equals(code)) {
-        vertx.eventBus().publish(Addresses.SYNC_WAKE, new JsonObject());
-      }
-      return new JsonObject().put("connection_id", row.getString("connection_id"));
-    });
+    boolean park = switch (code) {
+      case "LOGIN_REPAIRED", "USER_PERMISSION_REVOKED", "USER_ACCOUNT_REVOKED" -> true;
+      case "ERROR" -> "ITEM_LOGIN_REQUIRED".equals(errorCode);
+      default -> false;
+    };
+    String paused = switch (code) {
+      case "USER_PERMISSION_REVOKED", "USER_ACCOUNT_REVOKED" -> "stopped";
+      case "ERROR" -> "needs_user";
+      default -> null;
+    };
+    JsonObject detail = body.copy();
+    detail.remove("item_id");
+    // the change and the event health must hear of commit together, before Plaid is answered
+    return store.itemWebhook(itemId, park, paused, Addresses.CONNECTION_ITEM_EVENT,
+            row -> itemEvent(SyncEvent.ITEM, row, code, detail))
+        .map(told -> {
+          if (told == null) {
+            return new JsonObject();
+          }
+          relay.tell(told);
+          if ("LOGIN_REPAIRED".equals(code)) {
+            vertx.eventBus().publish(Addresses.SYNC_WAKE, new JsonObject());
+          }
+          return new JsonObject().put("connection_id", told.event().connectionId());
+        });
   }
 
   private static SyncEvent itemEvent(String kind, JsonObject view, String webhookCode, JsonObject detail) {

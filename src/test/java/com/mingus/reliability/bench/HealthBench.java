@@ -62,7 +62,7 @@ public final class HealthBench {
       Await.result(vertx.deployVerticle(new HealthVerticle(), new DeploymentOptions().setConfig(config)));
 
       for (int c = 0; c < connections; c++) {
-        vertx.eventBus().publish(Addresses.CONNECTION_REGISTERED, new SyncEvent(SyncEvent.REGISTERED, id(c), "user-" + c,
+        vertx.eventBus().request(Addresses.HEALTH_APPLY, new SyncEvent(SyncEvent.REGISTERED, id(c), "user-" + c,
             "item-" + c, "ins_" + (c / 10), "Bank " + (c / 10), null, null, null, Instant.now().toString(), null, null,
             null, null, null, null, null, null, null, null));
       }
@@ -123,7 +123,7 @@ public final class HealthBench {
     for (long i = 0; i < events; i++) {
       int c = (int) (i % connections);
       boolean fail = (i / connections) % 2 == 1;
-      vertx.eventBus().publish(fail ? Addresses.SYNC_FAILED : Addresses.SYNC_COMPLETED, event(c, fail));
+      vertx.eventBus().request(Addresses.HEALTH_APPLY, event(c, fail));
     }
     waitFor(db, "SELECT sum(sync_success_count + sync_failure_count) FROM health_connections", expected);
   }

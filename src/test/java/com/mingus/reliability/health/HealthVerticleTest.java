@@ -106,8 +106,9 @@ class HealthVerticleTest {
     return health == null ? null : health.getString("status");
   }
 
+  /** What sync's outbox relay does with an event committed at {@code address}: hands it to health.apply. */
   private void publish(String address, SyncEvent event) {
-    vertx.eventBus().publish(address, event);
+    vertx.eventBus().request(Addresses.HEALTH_APPLY, event);
   }
 
   private static SyncEvent registered(String connectionId, String userId, String institutionId) {
@@ -301,18 +302,25 @@ class HealthVerticleTest {
 
   @Test
   void twoInstancesApplyingTheSameEventsCountEachOnceAndTellOnce() {
-    // a second instance sees every published event too, as the instance of another node would
+    // a second instance gets every event too, as a redelivery from another node's relay would
     JsonObject config = new JsonObject().put("database", Pools.connectionConfig(db, 4)).put("coalesce_ms", 400);
     Await.result(vertx.deployVerticle(new HealthVerticle(), new DeploymentOptions().setConfig(config)));
     publish(Addresses.CONNECTION_REGISTERED, registered("conn_t", "user-t", "ins_t"));
     Await.until(() -> "active".equals(status("conn_t")), Duration.ofSeconds(5), "registered");
     for (int i = 0; i < 30; i++) {
-      publish(Addresses.SYNC_COMPLETED, completed("conn_t", "user-t", "ins_t", "periodic"));
-      publish(Addresses.SYNC_FAILED, failed("conn_t", "user-t", "ins_t", "periodic", "INTERNAL_SERVER_ERROR",
+      SyncEvent ok = completed("conn_t", "user-t", "ins_t", "periodic");
+      SyncEvent failed = failed("conn_t", "user-t", "ins_t", "periodic", "INTERNAL_SERVER_ERROR",
           ErrorCategory.INTERNAL_ERROR, ConnectionStatus.DEGRADED, Classification.Scope.PLAID, RecoveryStep.RETRY,
-          "t" + i));
+          "t" + i);
+      // the bus takes turns between the two instances: each gets one copy of each event
+      publish(Addresses.SYNC_COMPLETED, ok);
+      publish(Addresses.SYNC_COMPLETED, ok);
+      publish(Addresses.SYNC_FAILED, failed);
+      publish(Addresses.SYNC_FAILED, failed);
     }
-    publish(Addresses.SYNC_FAILED, loginRequired("conn_t", "user-t", "t-reauth"));
+    SyncEvent reauth = loginRequired("conn_t", "user-t", "t-reauth");
+    publish(Addresses.SYNC_FAILED, reauth);
+    publish(Addresses.SYNC_FAILED, reauth);
     Await.until(() -> "requires_reauth".equals(status("conn_t")), Duration.ofSeconds(30), "all applied");
     sleep(1_000);
     JsonObject health = health(null, "conn_t");

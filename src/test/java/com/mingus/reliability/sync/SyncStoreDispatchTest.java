@@ -76,8 +76,13 @@ class SyncStoreDispatchTest {
     OffsetDateTime next = OffsetDateTime.now(ZoneOffset.UTC).plusHours(6).truncatedTo(ChronoUnit.MILLIS);
 
     Claim kept = claims.get(0);
-    OffsetDateTime at = Await.result(store.finish(kept, new SyncResult(), next(next), log(kept)));
-    assertThat(at.toInstant()).isEqualTo(next.toInstant());
+    SyncStore.Finished finished = Await.result(store.finish(kept, new SyncResult(), next(next), log(kept),
+        NoopDispatch.tellCompleted(kept)));
+    assertThat(finished.nextAt().toInstant()).isEqualTo(next.toInstant());
+    // its event for health is in the outbox, committed with it, with the schedule's next_sync_at
+    assertThat(finished.told().event().nextSyncAt()).isEqualTo(SyncStore.text(finished.nextAt()));
+    assertThat(Sql.strings(db, "SELECT (body ->> 'next_sync_at')::timestamptz = ? FROM sync_outbox WHERE id = ?",
+        next, finished.told().id())).containsExactly("t");
     assertThat(Sql.strings(db, "SELECT lease_owner IS NULL AND next_sync_at = ? FROM sync_schedule "
         + "WHERE connection_id = ?", next, kept.connectionId())).containsExactly("t");
     assertThat(Sql.number(db, "SELECT count(*) FROM sync_logs WHERE connection_id = ?", kept.connectionId()))
@@ -86,8 +91,11 @@ class SyncStoreDispatchTest {
     Claim lost = claims.get(1);
     Sql.execute(db, "UPDATE sync_schedule SET lease_owner = 'node-b', lease_token = gen_random_uuid() "
         + "WHERE connection_id = '" + lost.connectionId() + "'");
-    assertThatThrownBy(() -> Await.result(store.finish(lost, null, next(next), log(lost))))
+    assertThatThrownBy(() -> Await.result(store.finish(lost, null, next(next), log(lost),
+            NoopDispatch.tellCompleted(lost))))
         .hasCauseInstanceOf(SyncStore.LeaseLost.class);
+    assertThat(Sql.number(db, "SELECT count(*) FROM sync_outbox WHERE connection_id = ?", lost.connectionId()))
+        .as("no event for a finish that was fenced out").isZero();
     assertThat(Sql.number(db, "SELECT count(*) FROM sync_logs WHERE connection_id = ?", lost.connectionId()))
         .isZero();
     assertThat(Sql.strings(db, "SELECT lease_owner FROM sync_schedule WHERE connection_id = ?", lost.connectionId()))

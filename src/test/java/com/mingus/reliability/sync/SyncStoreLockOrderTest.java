@@ -2,6 +2,8 @@ package com.mingus.reliability.sync;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.mingus.reliability.bus.Addresses;
+import com.mingus.reliability.bus.SyncEvent;
 import com.mingus.reliability.config.DatabaseTarget;
 import com.mingus.reliability.db.Pools;
 import com.mingus.reliability.testsupport.Await;
@@ -35,7 +37,9 @@ class SyncStoreLockOrderTest {
       try (Statement sync = finishing.createStatement()) {
         // the finish: the fence first ...
         sync.executeUpdate("UPDATE sync_schedule SET lease_owner = NULL WHERE connection_id = 'conn_x'");
-        Future<Boolean> removal = store.deleteConnection("conn_x");
+        Future<SyncStore.Outboxed> removal = store.deleteConnection("conn_x", Addresses.CONNECTION_REMOVED,
+            new SyncEvent(SyncEvent.REMOVED, "conn_x", "user_x", "item_x", null, null, null, null, null,
+                "2026-12-05T00:00:00Z", null, null, null, null, null, null, null, null, null, null));
         Thread.sleep(500);
         // ... then the changes, whose foreign key needs the connection row
         sync.executeUpdate("INSERT INTO transactions (transaction_id, connection_id, account_id, data) "
@@ -45,7 +49,7 @@ class SyncStoreLockOrderTest {
             + "VALUES (gen_random_uuid(), 'conn_x', 'periodic', 'success', now(), 5)");
         assertThat(removal.isComplete()).as("the removal waits for the finishing sync").isFalse();
         finishing.commit();
-        assertThat(Await.result(removal, Duration.ofSeconds(10))).isTrue();
+        assertThat(Await.result(removal, Duration.ofSeconds(10))).as("the removal's event for health").isNotNull();
       }
       assertThat(Sql.number(db, "SELECT count(*) FROM transactions WHERE connection_id = 'conn_x'")).isZero();
       assertThat(Sql.number(db, "SELECT count(*) FROM sync_schedule WHERE connection_id = 'conn_x'")).isZero();
