@@ -36,8 +36,9 @@ import org.slf4j.LoggerFactory;
  * {@code kid} names (fetched through the Plaid client and cached), issued at most five minutes ago, whose
  * {@code request_body_sha256} equals the SHA-256 of the exact body bytes (compared in constant time).
  * A verified webhook is handed to sync over the bus and answered 200 once sync has recorded it in
- * PostgreSQL (503 when that could not be done in time, so Plaid sends it again); one seen before (same body
- * hash, within the duplicate window, after it was recorded) is answered 200 and not handed on again. Anything else is a 401 and a log
+ * PostgreSQL (503 when that could not be done in time, so Plaid sends it again); an ITEM webhook seen
+ * before (same body hash, within the duplicate window, after it was recorded) is answered 200 and not
+ * handed on again, while a TRANSACTIONS webhook always is (its body repeats for every change). Anything else is a 401 and a log
  * line that names the reason, never the body.
  */
 final class PlaidWebhooks {
@@ -102,7 +103,11 @@ final class PlaidWebhooks {
         Responses.error(ctx, 400, "INVALID_REQUEST", "The webhook body is not a JSON object");
         return;
       }
-      Long before = seen.get(hash);
+      // A TRANSACTIONS webhook says "new data": Plaid's body for the next change of the same Item is the
+      // same bytes, so it is never a duplicate, and handing it on again costs one coalesced sync. Only the
+      // others (ITEM: a replayed ERROR must not park a repaired connection again) are deduplicated.
+      boolean dedupe = !"TRANSACTIONS".equals(webhook.getString("webhook_type"));
+      Long before = dedupe ? seen.get(hash) : null;
       if (before != null && System.currentTimeMillis() - before < duplicateWindowMs) {
         Responses.json(ctx, 200, new JsonObject().put("success", true).put("received", true).put("duplicate", true));
         return;
@@ -111,7 +116,9 @@ final class PlaidWebhooks {
       // sync does it, whichever node dies. Until then nothing is promised, and Plaid sends it again.
       handOn(webhook).onComplete(handed -> {
         if (handed.succeeded()) {
-          seen.put(hash, System.currentTimeMillis());
+          if (dedupe) {
+            seen.put(hash, System.currentTimeMillis());
+          }
           Responses.json(ctx, 200, new JsonObject().put("success", true).put("received", true).put("duplicate", false));
         } else {
           log.warn("Plaid webhook {}/{} for item {} not taken by sync ({}); answered 503 so that Plaid sends it again",

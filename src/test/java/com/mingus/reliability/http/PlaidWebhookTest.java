@@ -7,6 +7,7 @@ import com.mingus.reliability.plaid.PlaidClient;
 import com.mingus.reliability.testsupport.Await;
 import com.mingus.reliability.testsupport.Http;
 import com.mingus.reliability.testsupport.SandboxControl;
+import com.mingus.reliability.testsupport.Sql;
 import com.mingus.reliability.testsupport.TestApp;
 import com.mingus.reliability.testsupport.TestDatabase;
 import io.vertx.core.http.HttpServer;
@@ -29,19 +30,29 @@ import org.junit.jupiter.api.Test;
  */
 class PlaidWebhookTest {
   private static Application app;
+  private static com.mingus.reliability.config.DatabaseTarget db;
   private static SandboxControl sandbox;
   private static HttpServer capture;
   private static final AtomicReference<String[]> captured = new AtomicReference<>();
+  /** Every signed delivery the capture server got, in order. */
+  private static final java.util.concurrent.LinkedBlockingQueue<String[]> deliveries =
+      new java.util.concurrent.LinkedBlockingQueue<>();
+  private static String capturedItem;
+  private static String capturedConnection;
 
   @BeforeAll
   static void start() {
-    app = TestApp.start(TestDatabase.fresh(PlaidWebhookTest.class), Map.of("MINGUS_JWT_SECRET", ApiCaller.SECRET),
-        Map.of("sync.poll_interval_ms", 200, "sync.webhook_coalesce_ms", 200));
+    db = TestDatabase.fresh(PlaidWebhookTest.class);
+    app = TestApp.start(db, Map.of("MINGUS_JWT_SECRET", ApiCaller.SECRET),
+        Map.of("sync.poll_interval_ms", 200, "sync.webhook_coalesce_ms", 200,
+            "http.webhooks.handoff_attempt_ms", 500, "http.webhooks.handoff_total_ms", 1_500));
     sandbox = new SandboxControl(app.sandboxPort());
     sandbox.institution("ins_hook", "Hook Bank");
     // a stand-in receiver, to capture one genuine signed delivery for the forgery tests
     capture = Await.result(app.vertx().createHttpServer().requestHandler(request -> request.body().onSuccess(body -> {
-      captured.compareAndSet(null, new String[] {body.toString(StandardCharsets.UTF_8), request.getHeader("Plaid-Verification")});
+      String[] delivery = {body.toString(StandardCharsets.UTF_8), request.getHeader("Plaid-Verification")};
+      captured.compareAndSet(null, delivery);
+      deliveries.add(delivery);
       request.response().setStatusCode(200).end();
     })).listen(0, "127.0.0.1"));
   }
@@ -70,10 +81,50 @@ class PlaidWebhookTest {
       String connection = alice.post("/api/reliability/connections", new JsonObject().put("public_token", item.getString("public_token")))
           .json().getJsonObject("connection").getString("connection_id");
       awaitFirstSync(alice, connection);
+      capturedItem = item.getString("item_id");
+      capturedConnection = connection;
       sandbox.mutate(item.getString("item_id"), 2, 0, 0);
       Await.until(() -> captured.get() != null, Duration.ofSeconds(10), "the sandbox delivers a signed webhook");
     }
     return captured.get();
+  }
+
+  /** A new genuine webhook about the same Item, never delivered to us yet. */
+  private static String[] fresh() {
+    genuine();
+    deliveries.clear();
+    sandbox.mutate(capturedItem, 1, 0, 0);
+    try {
+      String[] delivery = deliveries.poll(10, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(delivery).as("the sandbox delivers another signed webhook").isNotNull();
+      return delivery;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
+  @Test
+  void aWebhookSyncCannotRecordInTimeIsAnswered503SoPlaidSendsItAgainAndTheResendIsTaken() throws Exception {
+    String[] hook = fresh();
+    // the connection's schedule row is held by a slow writer: sync cannot record the webhook in time
+    try (java.sql.Connection holder = java.sql.DriverManager.getConnection(db.jdbcUrl(), db.user(), "")) {
+      holder.setAutoCommit(false);
+      try (java.sql.Statement lock = holder.createStatement()) {
+        lock.execute("SELECT 1 FROM sync_schedule WHERE connection_id = '" + capturedConnection + "' FOR UPDATE");
+        Http.Response refused = deliver(hook[0], hook[1]);
+        assertThat(refused.status()).as(refused.body()).isEqualTo(503);
+        assertThat(refused.json().getBoolean("success")).isFalse();
+        assertThat(ApiCaller.errorCode(refused)).isEqualTo("UNAVAILABLE");
+      }
+      holder.rollback();
+    }
+    // Plaid's next attempt: not a duplicate, since nothing was promised the first time
+    Http.Response taken = deliver(hook[0], hook[1]);
+    assertThat(taken.status()).as(taken.body()).isEqualTo(200);
+    assertThat(taken.json().getBoolean("duplicate")).isFalse();
+    assertThat(Sql.strings(db, "SELECT trigger FROM sync_schedule WHERE connection_id = ? AND requested_at > now() - interval '30 s'",
+        capturedConnection)).as("the webhook's sync is recorded").hasSize(1);
   }
 
   @Test
@@ -97,10 +148,33 @@ class PlaidWebhookTest {
   }
 
   @Test
-  void aGenuineWebhookIsTakenOnceAndItsDuplicateAnswered200WithoutBeingHandedOnAgain() {
+  void aNewDataWebhookIsTakenEveryTimeSincePlaidSendsTheSameBodyForEveryChange() {
     String[] hook = genuine();
     Http.Response first = deliver(hook[0], hook[1]);
     assertThat(first.status()).as(first.body()).isEqualTo(200);
+    // the next change of the Item comes as the very same bytes: dropping it as a duplicate would lose it
+    Http.Response next = deliver(hook[0], hook[1]);
+    assertThat(next.status()).isEqualTo(200);
+    assertThat(next.json().getBoolean("duplicate")).isFalse();
+  }
+
+  @Test
+  void anItemWebhookIsTakenOnceAndItsDuplicateAnswered200WithoutBeingHandedOnAgain() {
+    genuine();
+    deliveries.clear();
+    sandbox.post("/__control/items/" + capturedItem + "/pending-expiration", new JsonObject());
+    String[] hook;
+    try {
+      hook = deliveries.poll(10, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+    assertThat(hook).as("the sandbox sends PENDING_EXPIRATION").isNotNull();
+    assertThat(hook[0]).contains("PENDING_EXPIRATION");
+    Http.Response first = deliver(hook[0], hook[1]);
+    assertThat(first.status()).as(first.body()).isEqualTo(200);
+    assertThat(first.json().getBoolean("duplicate")).isFalse();
     Http.Response again = deliver(hook[0], hook[1]);
     assertThat(again.status()).isEqualTo(200);
     assertThat(again.json().getBoolean("duplicate")).isTrue();
