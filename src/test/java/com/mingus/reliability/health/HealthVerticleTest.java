@@ -72,6 +72,7 @@ class HealthVerticleTest {
         .put("database", Pools.connectionConfig(db, 4))
         .put("coalesce_ms", 400)
         .put("institution_coalesce_ms", 0)
+        .put("notice_redrive_after_ms", 1_000).put("notice_redrive_every_ms", 200)
         .put("circuit", new JsonObject().put("window_ms", 10_000).put("min_connections", 3).put("failure_ratio", 0.5)
             .put("open_ms", 300).put("probe_timeout_ms", 2_000));
     this.config = config;
@@ -209,6 +210,29 @@ class HealthVerticleTest {
         "a new change of state is told again");
     assertThat(standIns.notificationsFor("conn_a").get(1).dedupeKey())
         .isNotEqualTo(standIns.notificationsFor("conn_a").get(0).dedupeKey());
+  }
+
+  @Test
+  void aNoticeNotifyCouldNotTakeStaysPendingAndIsSentOnceNotifyIsBack() {
+    publish(Addresses.CONNECTION_REGISTERED, registered("conn_n", "user-n", "ins_n"));
+    Await.until(() -> "active".equals(status("conn_n")), Duration.ofSeconds(5), "registered");
+    standIns.notifyDown.set(true);
+    publish(Addresses.SYNC_FAILED, loginRequired("conn_n", "user-n", "n-1"));
+    Await.until(() -> "requires_reauth".equals(status("conn_n")), Duration.ofSeconds(5), "applied");
+    // the state changed and was committed with the notice it calls for, still pending
+    assertThat(Sql.strings(db, "SELECT pending_notices -> 0 ->> 'dedupe_key' FROM health_connections "
+        + "WHERE connection_id = 'conn_n'")).singleElement().asString().startsWith("conn_n:requires_reauth:");
+    sleep(1_500);
+    assertThat(standIns.notificationsFor("conn_n")).as("nothing accepted while notify is down").isEmpty();
+
+    standIns.notifyDown.set(false);
+    Await.until(() -> standIns.notificationsFor("conn_n").size() == 1, Duration.ofSeconds(10),
+        "the pending notice is sent again once notify takes it");
+    Await.until(() -> Sql.number(db, "SELECT count(*) FROM health_connections WHERE connection_id = 'conn_n' "
+        + "AND pending_notices IS NULL") == 1, Duration.ofSeconds(5), "and forgotten once accepted");
+    sleep(1_500);
+    assertThat(standIns.notificationsFor("conn_n")).as("told once").hasSize(1);
+    assertThat(standIns.notificationsFor("conn_n").get(0).type()).isEqualTo("plaid_connection_issue");
   }
 
   @Test

@@ -21,6 +21,8 @@ final class StandIns extends VerticleBase {
   final List<JsonObject> probes = new CopyOnWriteArrayList<>();
   final List<NotifySend> notifications = new CopyOnWriteArrayList<>();
   final AtomicReference<String> probeConnection = new AtomicReference<>();
+  /** While set, notify.send fails as a notify verticle that cannot write its outbox would. */
+  final java.util.concurrent.atomic.AtomicBoolean notifyDown = new java.util.concurrent.atomic.AtomicBoolean();
 
   @Override
   public Future<?> start() {
@@ -42,6 +44,10 @@ final class StandIns extends VerticleBase {
               .put("connection_id", probeConnection.get()));
         }).completion(),
         bus.<NotifySend>consumer(Addresses.NOTIFY_SEND, m -> {
+          if (notifyDown.get()) {
+            m.fail(com.mingus.reliability.bus.FailureCodes.UNAVAILABLE, "notify's database is down");
+            return;
+          }
           notifications.add(m.body());
           m.reply(new JsonObject().put("notification_id", "n" + notifications.size()).put("deduplicated", false));
         }).completion()));
