@@ -36,6 +36,7 @@ class SyncTest {
         "sync.page_count", 100,
         "sync.poll_interval_ms", 200,
         "sync.webhook_coalesce_ms", 500,
+        "sync.outbox_redrive_every_ms", 200,
         "plaid.timeouts.total_ms", 3000));
     sandbox = new SandboxControl(app.sandboxPort());
     sandbox.institution("ins_sync_test", "Sync Test Bank");
@@ -130,6 +131,39 @@ class SyncTest {
     Await.result(Bus.request(app.vertx(), Addresses.SYNC_WEBHOOK, new JsonObject().put("webhook_type", "ITEM")
         .put("webhook_code", "LOGIN_REPAIRED").put("item_id", itemId), 5_000));
     Await.until(() -> completed(id).size() == 2, Duration.ofSeconds(20), "a sync succeeds after LOGIN_REPAIRED");
+  }
+
+  @Test
+  void anEventCommittedByANodeThatDiedBeforeHealthAppliedItIsToldAgainAndAppliedOnce() {
+    JsonObject connection = register("user-e", 5);
+    String id = connection.getString("connection_id");
+    Await.until(() -> completed(id).size() == 1, Duration.ofSeconds(20), "the first sync completes");
+    Await.until(() -> Sql.number(db, "SELECT count(*) FROM sync_outbox") == 0, Duration.ofSeconds(10),
+        "every event so far applied and forgotten");
+    Await.until(() -> successes(id) == 1, Duration.ofSeconds(10), "health counted the first sync");
+
+    // what a node leaves behind when it dies between a sync's commit and health's answer: the event, in the outbox
+    SyncEvent orphan = new SyncEvent(SyncEvent.COMPLETED, id, "user-e", connection.getString("item_id"), "ins_sync_test",
+        "Sync Test Bank", java.util.UUID.randomUUID().toString(), "webhook", "success", java.time.Instant.now().toString(),
+        10L, 0, 0, 0, null, null, null, null, null, new JsonObject());
+    String insert = "INSERT INTO sync_outbox (connection_id, address, body, redrive_at) VALUES ('" + id + "', '"
+        + Addresses.SYNC_COMPLETED + "', '" + orphan.toJson().encode() + "'::jsonb, now() - interval '1 s')";
+    Sql.execute(db, insert);
+    Await.until(() -> successes(id) == 2, Duration.ofSeconds(10), "the relay tells health again");
+    Await.until(() -> Sql.number(db, "SELECT count(*) FROM sync_outbox") == 0, Duration.ofSeconds(10),
+        "and forgets it once applied");
+
+    // told a second time (the first answer lost): a duplicate, counted once
+    Sql.execute(db, insert);
+    Await.until(() -> Sql.number(db, "SELECT count(*) FROM sync_outbox") == 0, Duration.ofSeconds(10), "told again");
+    sleepFor(500);
+    assertThat(successes(id)).isEqualTo(2);
+  }
+
+  private static long successes(String connectionId) {
+    List<String> count = Sql.strings(db, "SELECT sync_success_count FROM health_connections WHERE connection_id = ?",
+        connectionId);
+    return count.isEmpty() ? -1 : Long.parseLong(count.get(0));
   }
 
   @Test
