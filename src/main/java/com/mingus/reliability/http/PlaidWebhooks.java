@@ -2,6 +2,7 @@ package com.mingus.reliability.http;
 
 import com.mingus.reliability.bus.Addresses;
 import com.mingus.reliability.bus.Bus;
+import com.mingus.reliability.chaos.CrashPoints;
 import com.mingus.reliability.plaid.PlaidClient;
 import com.mingus.reliability.plaid.WebhookVerificationKey;
 import io.vertx.core.Future;
@@ -116,6 +117,8 @@ final class PlaidWebhooks {
       // sync does it, whichever node dies. Until then nothing is promised, and Plaid sends it again.
       handOn(webhook).onComplete(handed -> {
         if (handed.succeeded()) {
+          // a death here: recorded, never answered; Plaid sends it again and the hand-off is idempotent
+          CrashPoints.reach("webhook.recorded");
           if (dedupe) {
             seen.put(hash, System.currentTimeMillis());
           }

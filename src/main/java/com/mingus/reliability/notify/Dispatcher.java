@@ -6,6 +6,7 @@ import com.mingus.reliability.bus.NotificationCreated;
 import com.mingus.reliability.bus.NotificationType;
 import com.mingus.reliability.bus.NotificationView;
 import com.mingus.reliability.bus.NotifySend;
+import com.mingus.reliability.chaos.CrashPoints;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -153,6 +154,11 @@ final class Dispatcher {
   }
 
   private Future<Void> record(Delivery delivery, SendOutcome outcome, Instant started) {
+    if (outcome.kind() == SendOutcome.Kind.SENT) {
+      // a death here: the provider has it, the outbox does not know; the lease runs out and the retry
+      // carries the same idempotency key (docs/notify.md)
+      CrashPoints.reach("notify.sent");
+    }
     NotificationChannel channel = NotificationChannel.fromWire(delivery.channel());
     String status;
     String reason = null;
