@@ -485,7 +485,10 @@ public final class HealthVerticle extends VerticleBase {
     JsonObject pause = new JsonObject().put("institution_id", bank.id).put("reason", bank.circuit.reason())
         // A safety net: were health to stop, the bank's connections would not stay paused for ever.
         .put("until", now().plusMillis(settings.pauseTtlMs()).atOffset(java.time.ZoneOffset.UTC).toString());
-    Bus.request(vertx, Addresses.SYNC_PAUSE_INSTITUTION, pause, settings.busTimeoutMs())
+    // a pause (and a resume) is a row every node's sync honours, so a repeat is the same pause: handed to
+    // this node's sync first, to any other while it goes unanswered (a lost resume would keep the bank paused
+    // until the safety net's end)
+    Bus.handOff(vertx, Addresses.SYNC_PAUSE_INSTITUTION, pause, settings.busTimeoutMs(), settings.busTimeoutMs() * 3, true)
         .onFailure(failure -> log.warn("Bank {}: sync did not take the pause: {}", bank.id, failure.getMessage()));
     if (from == Circuit.State.CLOSED) {
       toEveryConnection(bank, Signal.INSTITUTION_DOWN, until);
@@ -501,8 +504,8 @@ public final class HealthVerticle extends VerticleBase {
   private void probe(Bank bank) {
     vertx.cancelTimer(bank.retryTimer);
     bank.probeConnection = null;
-    Bus.<JsonObject>request(vertx, Addresses.SYNC_PROBE_INSTITUTION, new JsonObject().put("institution_id", bank.id),
-            settings.busTimeoutMs())
+    Bus.<JsonObject>handOff(vertx, Addresses.SYNC_PROBE_INSTITUTION, new JsonObject().put("institution_id", bank.id),
+            settings.busTimeoutMs(), settings.busTimeoutMs() * 2, false)
         .onSuccess(reply -> {
           bank.probeConnection = reply.getString("connection_id");
           if (bank.probeConnection == null) {
@@ -523,8 +526,8 @@ public final class HealthVerticle extends VerticleBase {
   private void closed(Bank bank) {
     vertx.cancelTimer(bank.retryTimer);
     vertx.cancelTimer(bank.probeTimer);
-    Bus.request(vertx, Addresses.SYNC_RESUME_INSTITUTION, new JsonObject().put("institution_id", bank.id),
-            settings.busTimeoutMs())
+    Bus.handOff(vertx, Addresses.SYNC_RESUME_INSTITUTION, new JsonObject().put("institution_id", bank.id),
+            settings.busTimeoutMs(), settings.busTimeoutMs() * 3, true)
         .onFailure(failure -> log.warn("Bank {}: sync did not take the resume: {}", bank.id, failure.getMessage()));
     toEveryConnection(bank, Signal.INSTITUTION_UP, null);
   }

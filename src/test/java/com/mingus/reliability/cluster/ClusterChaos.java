@@ -55,7 +55,7 @@ public final class ClusterChaos {
       int notifications, int emailsSent, int emailDuplicates, int inAppAnnounced, int inAppDuplicates,
       int undelivered, List<Long> recoveryMs, int kills, long syncsCompleted, double runSeconds,
       double budgetUse, int healthChanges, int healthRepeats, int healthConnections, int feedsOpen,
-      int feedMissing) {
+      int feedMissing, int webhookMismatched, long webhookSettleMs) {
 
     long worstRecoveryMs() {
       return recoveryMs.stream().mapToLong(Long::longValue).max().orElse(0);
@@ -71,7 +71,8 @@ public final class ClusterChaos {
           .put("run_seconds", runSeconds).put("settle_budget_use", budgetUse)
           .put("health_changes_seen", healthChanges).put("health_changes_seen_twice", healthRepeats)
           .put("health_connections", healthConnections).put("feeds_open_to_the_end", feedsOpen)
-          .put("feed_connections_missing", feedMissing);
+          .put("feed_connections_missing", feedMissing).put("webhook_path_mismatched", webhookMismatched)
+          .put("webhook_path_settle_ms", webhookSettleMs);
     }
   }
 
@@ -265,6 +266,21 @@ public final class ClusterChaos {
       }
       cluster.sandbox.clearFaults();
 
+      // the path users take: one more change on every Item reaches the cluster only as Plaid's webhook (no
+      // sync-now), and every connection must come to the ground truth (ids, amounts, dates, pending) by it
+      Map<String, String> itemsByConnection = new HashMap<>();
+      for (String connection : List.copyOf(connections)) {
+        itemsByConnection.put(connection, itemOf.get(connection));
+      }
+      for (String item : items) {
+        cluster.sandbox.mutate(item, 1, 1, 0);
+      }
+      long webhookBegin = System.nanoTime();
+      Failover.Mismatch webhookPath = Failover.awaitTruth(cluster, itemsByConnection, Duration.ofSeconds(90));
+      long webhookSettleMs = (System.nanoTime() - webhookBegin) / 1_000_000;
+      log.info("Webhook path after the chaos: {} in {} ms", webhookPath.none() ? "every connection equal to the "
+          + "ground truth" : webhookPath, webhookSettleMs);
+
       // settle: every connection syncs once more after the last change
       long settleFrom = System.currentTimeMillis();
       JsonObject before = cluster.sandbox.stats();
@@ -342,7 +358,7 @@ public final class ClusterChaos {
           stats.getLong("rate_limited"), notificationIds.size(), mails.size(), emailDuplicates, inApp, inAppDuplicates,
           (int) undelivered, List.copyOf(recoveries), kills, syncs, (System.nanoTime() - begin) / 1e9, budgetUse,
           healthSeen.size(), (int) healthSeen.values().stream().filter(n -> n.get() > 1).count(), healthIds.size(),
-          feedsOpen, feedMissing);
+          feedsOpen, feedMissing, webhookPath.connections(), webhookSettleMs);
       log.info("Chaos outcome: {}", outcome.toJson().encode());
       return outcome;
     } finally {
@@ -355,10 +371,15 @@ public final class ClusterChaos {
    * dedupe key makes the repeat the same notification, as health's own retries do.
    */
   private static void notifyOnce(ClusterHarness cluster, int k, List<String> ids, int triesLeft) {
-    Bus.<NotifySendResult>request(cluster.bus, Addresses.NOTIFY_SEND, new NotifySend("user-" + k,
-            "data_sync_status", null, "chaos-" + k, new JsonObject().put("institution_name", "Chaos Bank")
-                .put("status", "checked " + k), List.of("in_app", "email"), null, "User " + k,
-            "user" + k + "@chaos.test"), 5_000)
+    notifyOnce(cluster, "user-" + k, "user" + k + "@chaos.test", "chaos-" + k, ids, triesLeft);
+  }
+
+  /** The same for any user, recipient and dedupe key (the failover rounds). */
+  static void notifyOnce(ClusterHarness cluster, String user, String email, String dedupeKey, List<String> ids,
+      int triesLeft) {
+    Bus.<NotifySendResult>request(cluster.bus, Addresses.NOTIFY_SEND, new NotifySend(user,
+            "data_sync_status", null, dedupeKey, new JsonObject().put("institution_name", "Chaos Bank")
+                .put("status", "checked " + dedupeKey), List.of("in_app", "email"), null, "User " + user, email), 5_000)
         .onSuccess(result -> {
           synchronized (ids) {
             if (!ids.contains(result.notificationId())) {
@@ -367,9 +388,9 @@ public final class ClusterChaos {
           }
         })
         .onFailure(failure -> {
-          log.warn("notify.send {} failed ({} tries left): {}", k, triesLeft - 1, failure.getMessage());
+          log.warn("notify.send {} failed ({} tries left): {}", dedupeKey, triesLeft - 1, failure.getMessage());
           if (triesLeft > 1) {
-            cluster.bus.setTimer(1_000, id -> notifyOnce(cluster, k, ids, triesLeft - 1));
+            cluster.bus.setTimer(1_000, id -> notifyOnce(cluster, user, email, dedupeKey, ids, triesLeft - 1));
           }
         });
   }

@@ -17,6 +17,9 @@ class ClusterChaosTest {
     ClusterChaos.Outcome outcome = ClusterChaos.run(new ClusterChaos.Plan("chaos-short", 2, 80, 30,
         Duration.ofSeconds(15), Duration.ofSeconds(8), Duration.ofSeconds(3), 20, 0.25, 375, 50, 10, 0.05));
     assertThat(outcome.kills()).isEqualTo(1);
+    // after the kills, changes that reach the cluster only as webhooks (the path users take) are all applied
+    assertThat(outcome.webhookMismatched()).as("connections differing from the ground truth by webhooks alone")
+        .isZero();
     assertThat(outcome.mismatched()).as("connections differing from the sandbox's ground truth").isZero();
     assertThat(outcome.duplicates()).as("duplicate transactions").isZero();
     assertThat(outcome.rateLimited()).as("429s the sandbox sent").isZero();

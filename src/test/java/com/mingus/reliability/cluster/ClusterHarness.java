@@ -200,6 +200,15 @@ public final class ClusterHarness implements AutoCloseable {
 
   /** Starts (or restarts) one node without waiting. */
   public void launch(int node) {
+    launch(node, Map.of());
+  }
+
+  /**
+   * Starts (or restarts) one node without waiting, with {@code overrides} over the harness's variables. Its crash
+   * points start disarmed: {@link #arm} plans a death at one of them.
+   */
+  public void launch(int node, Map<String, String> overrides) {
+    disarm(node);
     String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
     logs[node] = logDir.resolve("node-" + node + "-" + System.currentTimeMillis() + ".log");
     ProcessBuilder builder = new ProcessBuilder(java, "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
@@ -220,6 +229,8 @@ public final class ClusterHarness implements AutoCloseable {
     env.put("CONFIG_FILE", configFile.toAbsolutePath().toString());
     env.putAll(clusterEnv(clusterName, clusterPorts, testMemberPort, clusterPorts[node]));
     env.putAll(extraEnv);
+    env.put("MINGUS_CRASH_FILE", crashFile(node).toAbsolutePath().toString());
+    env.putAll(overrides);
     try {
       processes[node] = builder.start();
     } catch (IOException e) {
@@ -254,6 +265,47 @@ public final class ClusterHarness implements AutoCloseable {
       pause(250);
     }
     throw new AssertionError("node " + node + " did not come up within " + timeout.toSeconds() + " s; see " + logs[node]);
+  }
+
+  private Path crashFile(int node) {
+    return logDir.resolve("crash-" + node);
+  }
+
+  /**
+   * Plans the node's death at a crash point ({@code point:n}, see chaos/CrashPoints): the running node
+   * reads the file within 100 ms and halts, as a SIGKILL would, at the n-th arrival after that.
+   */
+  public void arm(int node, String spec) {
+    try {
+      Files.writeString(crashFile(node), spec);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Takes back any planned death of the node. */
+  public void disarm(int node) {
+    arm(node, "");
+  }
+
+  /** Waits for the node's process to end by itself; true when it did within the timeout. */
+  public boolean awaitExit(int node, Duration timeout) {
+    Process process = processes[node];
+    try {
+      if (process != null && process.waitFor(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+        up.remove(node);
+        return true;
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return false;
+  }
+
+  /** The exit code of a node that ended, or -1 while it runs. */
+  public int exitCode(int node) {
+    Process process = processes[node];
+    return process == null || process.isAlive() ? -1 : process.exitValue();
   }
 
   /** SIGKILL: no shutdown hook, no lease released, no goodbye to the cluster. */

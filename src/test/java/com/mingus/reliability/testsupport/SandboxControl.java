@@ -72,6 +72,26 @@ public final class SandboxControl {
     return ids;
   }
 
+  /**
+   * Every current transaction of an Item as the sandbox holds it: id to "amount|date|pending", the fields a
+   * user sees change (amounts as plain numbers, so 12.5 and 12.5000 are the same).
+   */
+  public java.util.Map<String, String> truth(String itemId) {
+    java.util.Map<String, String> out = new java.util.HashMap<>();
+    JsonArray transactions = groundTruth(itemId).getJsonArray("transactions");
+    for (int i = 0; i < transactions.size(); i++) {
+      JsonObject txn = transactions.getJsonObject(i);
+      out.put(txn.getString("transaction_id"), fingerprint(String.valueOf(txn.getValue("amount")),
+          txn.getString("date"), txn.getBoolean("pending", false)));
+    }
+    return out;
+  }
+
+  /** The form {@link #truth} gives a transaction, for comparing with what a store holds. */
+  public static String fingerprint(String amount, String date, boolean pending) {
+    return new java.math.BigDecimal(amount).stripTrailingZeros().toPlainString() + "|" + date + "|" + pending;
+  }
+
   public JsonObject fault(JsonObject spec) {
     return post("/__control/faults", spec);
   }
