@@ -94,7 +94,8 @@ final class EventRelay {
     acknowledged.clear();
     // an acknowledgement not written is harmless: the event is told again and applied as a duplicate
     return pool.preparedQuery(FORGET).execute(Tuple.of((Object) ids)).<Void>mapEmpty()
-        .onFailure(failure -> log.debug("Outbox rows not forgotten: {}", failure.getMessage()));
+        .onFailure(failure -> log.warn("{} outbox row(s) not forgotten (they will be told again): {}", ids.length,
+            failure.getMessage()));
   }
 
   /** Tells again, in commit order, what nobody acknowledged by its redrive time. */
@@ -108,7 +109,7 @@ final class EventRelay {
         .onComplete(done -> {
           redriving = false;
           if (done.failed()) {
-            log.debug("Outbox redrive skipped: {}", done.cause().getMessage());
+            log.warn("Outbox redrive failed: {}", String.valueOf(done.cause()));
           } else if (done.result() >= batch) {
             vertx.runOnContext(v -> redrive());
           }
@@ -128,10 +129,30 @@ final class EventRelay {
     Future<Void> chain = Future.succeededFuture();
     for (Row row : due) {
       long id = row.getLong("id");
-      SyncEvent event = SyncEvent.fromJson((JsonObject) row.getValue("body"));
-      chain = chain.compose(v -> apply(id, event).<Void>mapEmpty().recover(failure -> Future.succeededFuture()));
+      SyncEvent event;
+      try {
+        event = SyncEvent.fromJson(body(row.getValue("body")));
+      } catch (RuntimeException unreadable) {
+        // one bad row must not hold back the others: it stays, told again (and reported) at its backoff
+        log.warn("Outbox row {} is not a readable event: {}", id, unreadable.getMessage());
+        continue;
+      }
+      int attempts = row.getInteger("attempts");
+      chain = chain.compose(v -> apply(id, event).<Void>mapEmpty().recover(failure -> {
+        log.warn("Event {} ({} of connection {}) told again and still not applied (attempt {}): {}", id, event.kind(),
+            event.connectionId(), attempts, failure.getMessage());
+        return Future.succeededFuture();
+      }));
     }
     return chain.map(due.size());
+  }
+
+  /**
+   * A row's event. A JSON string holding the event is read too: a string bound to a {@code jsonb}
+   * parameter is stored as a JSON string, which is how rows written before that was fixed hold it.
+   */
+  static JsonObject body(Object stored) {
+    return stored instanceof JsonObject json ? json : new JsonObject(String.valueOf(stored));
   }
 
   /** Events told again since start (a metric). */

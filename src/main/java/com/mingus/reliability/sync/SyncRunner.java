@@ -236,8 +236,9 @@ final class SyncRunner {
         .put("institution_id", claim.institutionId())
         .put("item_id", claim.itemId())
         .put("connection_id", claim.connectionId());
-    return Bus.<Classification>request(vertx, Addresses.CLASSIFY_ERROR, ClassifyRequest.fromJson(request),
-        settings.requestTimeoutMs());
+    // a pure function on every node: this node's classifier first, another's only when it does not answer
+    return Bus.<Classification>handOff(vertx, Addresses.CLASSIFY_ERROR, ClassifyRequest.fromJson(request),
+        settings.requestTimeoutMs(), settings.requestTimeoutMs() * 2, true);
   }
 
   // --- finishing ---------------------------------------------------------------------------------------

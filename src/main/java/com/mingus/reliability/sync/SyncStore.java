@@ -163,7 +163,7 @@ final class SyncStore {
   /** Writes one event to the outbox inside the caller's transaction. */
   private Future<Outboxed> outbox(SqlConnection conn, String address, SyncEvent event) {
     return conn.preparedQuery(OUTBOX_INSERT)
-        .execute(Tuple.of(event.connectionId(), address, event.toJson().encode(), redriveAfterMs))
+        .execute(Tuple.of(event.connectionId(), address, event.toJson(), redriveAfterMs))
         .map(rows -> new Outboxed(rows.iterator().next().getLong("id"), address, event));
   }
 
@@ -431,7 +431,7 @@ final class SyncStore {
         .execute(Tuple.from(new Object[] {log.syncId(), log.connectionId(), log.trigger(), log.status(),
             log.startedAt(), log.durationMs(), log.pages(), log.restarts(), log.added(), log.modified(), log.removed(),
             log.errorType(), log.errorCode(), log.category(), log.message(), log.nodeId(), address,
-            event.toJson().encode(), redriveAfterMs}))
+            event.toJson(), redriveAfterMs}))
         .map(rows -> new Outboxed(rows.iterator().next().getLong("id"), address, event));
   }
 

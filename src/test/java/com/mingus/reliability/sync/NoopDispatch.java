@@ -1,8 +1,11 @@
 package com.mingus.reliability.sync;
 
+import com.mingus.reliability.bus.Addresses;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -40,6 +43,10 @@ public final class NoopDispatch {
             finished.tryComplete(loop[0].claims());
           }
         }));
+    // health that applies every event at once: the relay's hand-off and its DELETE are part of the cost
+    MessageConsumer<Object> health = vertx.eventBus().localConsumer(Addresses.HEALTH_APPLY,
+        message -> message.reply(new JsonObject().put("applied", true)));
+    finished.future().onComplete(end -> health.unregister());
     vertx.getOrCreateContext().runOnContext(v -> {
       long timer = vertx.setPeriodic(pollMs, id -> loop[0].claimDue());
       finished.future().onComplete(end -> {

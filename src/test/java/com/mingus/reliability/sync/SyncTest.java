@@ -158,6 +158,17 @@ class SyncTest {
     Await.until(() -> Sql.number(db, "SELECT count(*) FROM sync_outbox") == 0, Duration.ofSeconds(10), "told again");
     sleepFor(500);
     assertThat(successes(id)).isEqualTo(2);
+
+    // a row whose body is the event as a JSON string (how a String bound to a jsonb parameter is stored,
+    // which the registration and failure paths once did): read and applied all the same, not stuck
+    SyncEvent another = new SyncEvent(SyncEvent.COMPLETED, id, "user-e", connection.getString("item_id"),
+        "ins_sync_test", "Sync Test Bank", java.util.UUID.randomUUID().toString(), "webhook", "success",
+        java.time.Instant.now().toString(), 10L, 0, 0, 0, null, null, null, null, null, new JsonObject());
+    Sql.execute(db, "INSERT INTO sync_outbox (connection_id, address, body, redrive_at) VALUES ('" + id + "', '"
+        + Addresses.SYNC_COMPLETED + "', to_jsonb('" + another.toJson().encode() + "'::text), now() - interval '1 s')");
+    Await.until(() -> successes(id) == 3, Duration.ofSeconds(10), "a string-bodied event is applied");
+    Await.until(() -> Sql.number(db, "SELECT count(*) FROM sync_outbox") == 0, Duration.ofSeconds(10),
+        "and forgotten");
   }
 
   private static long successes(String connectionId) {
