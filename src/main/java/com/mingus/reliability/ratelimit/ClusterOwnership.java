@@ -5,66 +5,91 @@ import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.internal.VertxInternal;
-import io.vertx.core.spi.cluster.ClusterManager;
-import io.vertx.core.shareddata.Lock;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Set;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One owner per endpoint in the whole cluster (docs/cluster.md). On each node the instance that owns an
- * endpoint locally competes for a cluster-wide lock named after the endpoint (Hazelcast-backed through
- * {@code vertx.sharedData()}); the holder registers clustered consumers on the endpoint's cluster
- * addresses and decides every permit of that endpoint, and every other node forwards to it. Hazelcast
- * frees a lock when its holder leaves the cluster (a kill included, once the member times out), and the
- * next instance to take it assumes the dead owner's last window fully used. Two witnesses tell a new owner
- * whether anyone owned the endpoint before: a cluster map naming each endpoint's owner, which the owner
- * writes again at every poll so the entry has a backup on another member soon after one joins (a value
- * written while a member was alone has none, and would die with it), and the grants owners write behind
- * to PostgreSQL (any in the last window means someone was deciding). The endpoint is owned, and decided
- * here, only once the limiter has taken that into account.
+ * One owner per endpoint in the whole cluster (docs/ratelimit.md, "Cluster-wide budgets"), by a lease in
+ * PostgreSQL with a fencing token ({@code ratelimit_owners}). Each instance that owns an endpoint on its
+ * node tries to take the endpoint's lease every {@code poll_ms}; the statement succeeds only for a row that
+ * is absent, expired (by PostgreSQL's clock) or already this instance's, and taking a row from another
+ * owner increments its token. The holder renews every {@code renew_ms}, loads the endpoint's journal (the
+ * previous owner's exact grants) before it decides anything, then registers the clustered consumers on the
+ * endpoint's cluster addresses; every other node forwards to them.
+ *
+ * <p>The lease is the truth, not the cluster manager: a node that cannot renew stops deciding when its lease
+ * runs out by its own clock (counted from when it sent the last successful renewal, less a tenth for clock
+ * rate differences), whatever Hazelcast thinks, so a partitioned owner gives up before anyone else can take
+ * over. Every grant is also written through under the token ({@link FencedJournal}), so an owner that missed
+ * its deadline cannot have a grant committed after a take-over either.
  *
  * <p>Touched only on the owning instance's event loop.
  */
 final class ClusterOwnership {
   private static final Logger log = LoggerFactory.getLogger(ClusterOwnership.class);
-  private static final String LOCK_PREFIX = "mingus.ratelimit.owner:";
-  private static final String OWNERS = "mingus.ratelimit.owners";
   private static final String ADDRESS_PREFIX = "ratelimit.cluster:";
   static final List<String> VERBS = List.of("acquire", "report", "status");
 
-  /** What the owner does when it takes an endpoint over, and the handler of each cluster address. */
+  /** What the owner does when it takes an endpoint over or loses it, and the handler of each cluster address. */
   interface Owner {
-    /** Completes once the endpoint's limiter is ready to decide: until then this node does not own it. */
-    Future<Void> tookOver(String endpoint, boolean previousOwnerExisted);
+    /** Loads the endpoint's journal into a fresh limiter; until this completes the node does not own it. */
+    Future<Void> tookOver(String endpoint, long token);
+
+    /** The node no longer owns the endpoint: its waiters are answered, so they ask the next owner. */
+    void lost(String endpoint, String why);
 
     Handler<Message<Object>> handler(String verb);
   }
 
+  private static final class Held {
+    final long token;
+    long validUntilNanos;
+    boolean ready;
+    List<MessageConsumer<Object>> consumers = List.of();
+
+    Held(long token, long validUntilNanos) {
+      this.token = token;
+      this.validUntilNanos = validUntilNanos;
+    }
+  }
+
   private final Vertx vertx;
+  private final GrantStore store;
+  private final String id;
+  private final long leaseMs;
+  private final long renewMs;
   private final long pollMs;
-  private final long lockTimeoutMs;
+  private final LongSupplier clock;
   private final Owner owner;
-  private final Map<String, Lock> held = new HashMap<>();
-  private final Map<String, List<MessageConsumer<Object>>> consumers = new HashMap<>();
+  private final Map<String, Held> held = new HashMap<>();
   private final List<String> wanted = new ArrayList<>();
-  private final Set<String> trying = new HashSet<>();
-  private final String id = java.util.UUID.randomUUID().toString();
+  private Future<Void> leasing = Future.succeededFuture();
+  private boolean leaseInFlight;
+  private long lastRenewNanos;
+  private long dbOffsetMs;
+  private long lastWarning;
   private long pollTimer = -1;
   private boolean stopped;
 
-  ClusterOwnership(Vertx vertx, long pollMs, long lockTimeoutMs, Owner owner) {
+  ClusterOwnership(Vertx vertx, GrantStore store, String id, long leaseMs, long renewMs, long pollMs,
+      LongSupplier clock, Owner owner) {
     this.vertx = vertx;
+    this.store = store;
+    this.id = id;
+    this.leaseMs = leaseMs;
+    this.renewMs = renewMs;
     this.pollMs = pollMs;
-    this.lockTimeoutMs = lockTimeoutMs;
+    this.clock = clock;
     this.owner = owner;
+    this.lastRenewNanos = System.nanoTime();
   }
 
   /** The clustered address on which the owner of {@code endpoint} answers {@code verb}. */
@@ -72,92 +97,148 @@ final class ClusterOwnership {
     return ADDRESS_PREFIX + endpoint + "." + verb;
   }
 
-  /**
-   * True while this instance holds the endpoint's cluster lock and is still a member: a node whose
-   * cluster manager stopped (its member terminated or removed) must stop deciding, since another node
-   * will have taken the lock.
-   */
-  boolean owns(String endpoint) {
-    if (held.isEmpty()) {
-      return false;
-    }
-    if (!member()) {
-      log.warn("This node left the cluster: it no longer decides the Plaid budgets of {}", held.keySet());
-      held.clear();
-      consumers.values().forEach(list -> list.forEach(MessageConsumer::unregister));
-      consumers.clear();
-      return false;
-    }
-    return held.containsKey(endpoint);
+  String id() {
+    return id;
   }
 
-  private boolean member() {
-    ClusterManager manager = ((VertxInternal) vertx).clusterManager();
-    return manager != null && manager.isActive();
+  long leaseMs() {
+    return leaseMs;
+  }
+
+  /**
+   * True while this instance holds the endpoint's lease, has loaded its journal, and the lease has not run
+   * out by this node's clock. The moment it has, the endpoint is dropped: nothing more is decided here.
+   */
+  boolean owns(String endpoint) {
+    Held entry = held.get(endpoint);
+    if (entry == null || !entry.ready) {
+      return false;
+    }
+    if (System.nanoTime() - entry.validUntilNanos > 0) {
+      drop(endpoint, "its lease ran out before it could be renewed");
+      return false;
+    }
+    return true;
+  }
+
+  /** The fencing token this instance decides the endpoint under, or -1 when it does not own it. */
+  long token(String endpoint) {
+    return owns(endpoint) ? held.get(endpoint).token : -1;
+  }
+
+  /** PostgreSQL's clock minus the limiter's (epoch ms), from the last lease round trip: journal times are PostgreSQL's. */
+  long dbOffsetMs() {
+    return dbOffsetMs;
+  }
+
+  /** This node lost the endpoint (its journal write was fenced off or failed): stop deciding it now. */
+  void lose(String endpoint, String why) {
+    drop(endpoint, why);
   }
 
   /** Tries every endpoint once (so a lone first node owns its endpoints when it starts), then keeps trying. */
   Future<Void> start(Collection<String> endpoints) {
     wanted.addAll(endpoints);
-    return attemptAll().onComplete(done -> {
+    return tick().onComplete(done -> {
       if (!stopped) {
-        pollTimer = vertx.setPeriodic(pollMs, id -> attemptAll());
+        pollTimer = vertx.setPeriodic(pollMs, timer -> tick());
       }
     });
   }
 
-  private Future<Void> attemptAll() {
-    List<Future<Void>> attempts = new ArrayList<>();
-    if (!held.isEmpty()) {
-      attempts.add(vertx.sharedData().<String, String>getAsyncMap(OWNERS)
-          .compose(owners -> Future.join(held.keySet().stream().map(endpoint -> owners.put(endpoint, id)).toList()))
-          .<Void>mapEmpty()
-          .recover(failure -> Future.succeededFuture()));
+  private Future<Void> tick() {
+    if (stopped) {
+      return Future.succeededFuture();
     }
+    for (String endpoint : new ArrayList<>(held.keySet())) {
+      owns(endpoint);
+    }
+    if (leaseInFlight) {
+      return leasing;
+    }
+    long sentAt = System.nanoTime();
+    boolean renew = sentAt - lastRenewNanos >= renewMs * 1_000_000;
+    List<String> ask = new ArrayList<>();
     for (String endpoint : wanted) {
-      // one attempt at a time per endpoint: a second one could take the (reentrant) lock twice
-      if (member() && !held.containsKey(endpoint) && trying.add(endpoint)) {
-        attempts.add(attempt(endpoint).onComplete(done -> trying.remove(endpoint)));
+      if (!held.containsKey(endpoint) || renew) {
+        ask.add(endpoint);
       }
     }
-    return Future.join(attempts).mapEmpty();
-  }
-
-  private Future<Void> attempt(String endpoint) {
-    return vertx.sharedData().getLockWithTimeout(LOCK_PREFIX + endpoint, lockTimeoutMs)
-        .compose(lock -> {
-          if (stopped) {
-            lock.release();
-            return Future.succeededFuture();
+    if (ask.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    if (renew) {
+      lastRenewNanos = sentAt;
+    }
+    leaseInFlight = true;
+    long localSent = clock.getAsLong();
+    leasing = store.lease(ask, id, leaseMs).map(leases -> {
+      leaseInFlight = false;
+      long localNow = clock.getAsLong();
+      if (!leases.isEmpty()) {
+        dbOffsetMs = leases.get(0).dbNow() - (localSent + localNow) / 2;
+      }
+      // the lease runs from when PostgreSQL wrote it, after this was sent: counted from the send, less a tenth
+      long validUntil = sentAt + (leaseMs - leaseMs / 10) * 1_000_000;
+      Set<String> returned = new HashSet<>();
+      for (GrantStore.Lease lease : leases) {
+        returned.add(lease.endpoint());
+        Held entry = held.get(lease.endpoint());
+        if (entry != null && entry.token == lease.token()) {
+          entry.validUntilNanos = validUntil;
+        } else if (!stopped) {
+          if (entry != null) {
+            drop(lease.endpoint(), "its fencing token changed");
           }
-          // Not owned until the limiter has taken the dead owner's window into account: deciding in between,
-          // from an empty window, would grant what the previous owner already spent (a chaos run saw 429s
-          // from exactly that).
-          return vertx.sharedData().<String, String>getAsyncMap(OWNERS)
-              .compose(owners -> owners.get(endpoint)
-                  .compose(previous -> owners.put(endpoint, id).map(previous != null)))
-              .recover(failure -> {
-                // cannot tell whether someone owned it: assume so, which only costs a window
-                log.warn("Rate-limit owner of {} unreadable: {}", endpoint, failure.getMessage());
-                return Future.succeededFuture(true);
-              })
-              .compose(previousOwnerExisted -> owner.tookOver(endpoint, previousOwnerExisted))
-              .compose(ready -> {
-                if (stopped) {
-                  lock.release();
-                  return Future.succeededFuture();
-                }
-                held.put(endpoint, lock);
-                return register(endpoint)
-                    .onSuccess(registered -> log.info("This node now owns the cluster-wide Plaid budget of {}", endpoint));
-              }, failed -> {
-                lock.release();
-                return Future.failedFuture(failed);
-              });
-        }, notNow -> Future.succeededFuture());
+          takeOver(lease.endpoint(), lease.token(), validUntil);
+        }
+      }
+      for (String endpoint : ask) {
+        if (held.containsKey(endpoint) && !returned.contains(endpoint)) {
+          drop(endpoint, "another node holds its lease");
+        }
+      }
+      return (Void) null;
+    }).recover(failure -> {
+      leaseInFlight = false;
+      long now = System.currentTimeMillis();
+      if (now - lastWarning > 10_000) {
+        lastWarning = now;
+        log.warn("Rate-limit leases not renewed ({}): this node stops deciding {} when they run out", failure.getMessage(),
+            held.keySet());
+      }
+      return Future.succeededFuture();
+    });
+    return leasing;
   }
 
-  private Future<Void> register(String endpoint) {
+  private void takeOver(String endpoint, long token, long validUntil) {
+    Held entry = new Held(token, validUntil);
+    held.put(endpoint, entry);
+    owner.tookOver(endpoint, token)
+        .compose(loaded -> register(endpoint, entry))
+        .onComplete(done -> {
+          if (held.get(endpoint) != entry || stopped) {
+            // lost (or stopping) while loading: whatever was registered goes, and the limiter with it
+            entry.consumers.forEach(MessageConsumer::unregister);
+            if (!stopped) {
+              owner.lost(endpoint, "lost while taking over");
+            }
+            return;
+          }
+          if (done.failed()) {
+            log.warn("Could not take over the Plaid budget of {}: {}; trying again", endpoint, done.cause().getMessage());
+            held.remove(endpoint);
+            entry.consumers.forEach(MessageConsumer::unregister);
+            owner.lost(endpoint, "take-over failed");
+            return;
+          }
+          entry.ready = true;
+          log.info("This node now owns the cluster-wide Plaid budget of {} (fencing token {})", endpoint, token);
+        });
+  }
+
+  private Future<Void> register(String endpoint, Held entry) {
     List<MessageConsumer<Object>> list = new ArrayList<>();
     List<Future<Void>> done = new ArrayList<>();
     for (String verb : VERBS) {
@@ -165,19 +246,37 @@ final class ClusterOwnership {
       list.add(consumer);
       done.add(consumer.completion());
     }
-    consumers.put(endpoint, list);
+    entry.consumers = list;
     return Future.all(done).mapEmpty();
   }
 
-  /** Stops answering and releases the locks, so another node takes over without waiting for a timeout. */
+  private void drop(String endpoint, String why) {
+    Held entry = held.remove(endpoint);
+    if (entry == null) {
+      return;
+    }
+    entry.consumers.forEach(MessageConsumer::unregister);
+    if (entry.ready) {
+      log.warn("This node no longer decides the Plaid budget of {} (fencing token {}): {}", endpoint, entry.token, why);
+      owner.lost(endpoint, why);
+    }
+  }
+
+  /** Stops deciding: no more lease attempts, the cluster consumers go. The leases are kept until {@link #release}. */
   Future<Void> stop() {
     stopped = true;
     vertx.cancelTimer(pollTimer);
     List<Future<Void>> done = new ArrayList<>();
-    consumers.values().forEach(list -> list.forEach(consumer -> done.add(consumer.unregister())));
-    return Future.join(done).onComplete(unregistered -> {
-      held.values().forEach(Lock::release);
-      held.clear();
-    }).mapEmpty();
+    held.values().forEach(entry -> entry.consumers.forEach(consumer -> done.add(consumer.unregister())));
+    held.clear();
+    return Future.join(done).mapEmpty();
+  }
+
+  /** Gives every lease back (after the last journal write), so the next owner takes over at its next poll. */
+  Future<Void> release() {
+    return leasing.compose(done -> store.release(wanted, id)).recover(failure -> {
+      log.warn("Rate-limit leases not released ({}): the next owner waits for them to expire", failure.getMessage());
+      return Future.succeededFuture();
+    });
   }
 }

@@ -16,7 +16,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Consumer;
-import java.util.function.LongConsumer;
 import java.util.function.LongSupplier;
 
 /**
@@ -34,6 +33,17 @@ final class EndpointLimiter {
     void cancel(long id);
   }
 
+  /**
+   * Told of every grant that counts in a budget (its time and its Item, null without an Item scope) in
+   * place of answering the caller: it answers once the grant is safe to use (single node: at once, the
+   * grant written behind; cluster owner: once the grant is committed to the fenced journal).
+   */
+  interface Journal {
+    void granted(long at, String itemId, PermitReply reply, Consumer<PermitReply> caller);
+  }
+
+  static final Journal UNRECORDED = (at, itemId, reply, caller) -> caller.accept(reply);
+
   private static final String NO_ITEM = "";
 
   private final String endpoint;
@@ -50,7 +60,7 @@ final class EndpointLimiter {
   private long granted;
   private long denied;
   private long rateLimited;
-  private LongConsumer onClientGrant = at -> { };
+  private Journal journal = UNRECORDED;
 
   private final class Waiter {
     final String itemKey;
@@ -99,9 +109,9 @@ final class EndpointLimiter {
     return (client.limited() || budget.perItemPerMinute() > 0) && config.marginMs() >= 2 ? config.marginMs() / 2 : 0;
   }
 
-  /** Told of every client-wide grant (its time), so the owner can write the log behind. */
-  void onClientGrant(LongConsumer listener) {
-    this.onClientGrant = listener;
+  /** Where grants go before their caller hears of them (see {@link Journal}). */
+  void journal(Journal journal) {
+    this.journal = journal;
   }
 
   Scope client() {
@@ -147,10 +157,16 @@ final class EndpointLimiter {
       item.record(now);
     }
     granted++;
-    if (client.limited()) {
-      onClientGrant.accept(now);
-    }
     return 0;
+  }
+
+  /** Hands a grant to the journal when it counts in some budget, else answers at once. */
+  private void answerGrant(long now, String itemId, PermitReply reply, Consumer<PermitReply> caller) {
+    if (client.limited() || item(itemId) != null) {
+      journal.granted(now, item(itemId) == null ? null : itemId, reply, caller);
+    } else {
+      caller.accept(reply);
+    }
   }
 
   /** Answers a permit request now, or holds it (bounded by {@code maxWaitMs}) until a permit frees up. */
@@ -159,7 +175,11 @@ final class EndpointLimiter {
     long maxWait = Math.min(request.maxWaitMs(), config.maxWaitMs());
     if (waiting == 0 && maxWait == 0) {
       long free = tryAcquire(request.itemId(), now);
-      reply.accept(free == 0 ? PermitReply.grant(0, validMs()) : deny(request.itemId(), now, free, 0));
+      if (free == 0) {
+        answerGrant(now, request.itemId(), PermitReply.grant(0, validMs()), reply);
+      } else {
+        reply.accept(deny(request.itemId(), now, free, 0));
+      }
       return;
     }
     if (waiting >= config.maxWaiters()) {
@@ -183,17 +203,34 @@ final class EndpointLimiter {
     waiter.deadlineTimer = timers.set(maxWait, () -> expire(waiter));
   }
 
-  /**
-   * Takes over the budget from a cluster owner that is gone (docs/cluster.md): what it granted is unknown,
-   * so the endpoint is closed for one minute window plus margin, which outlasts every minute grant it made
-   * (the client's and each Item's), and every longer window is counted as full from now. Never exceeds
-   * Plaid's limits; leaks at most one window of each budget.
-   */
-  void assumeFull(long now) {
-    client.closeUntil(now + config.minuteMs() + config.marginMs());
+  /** How far back a grant can still count in some window of this endpoint: its longest window plus margin. */
+  long horizonMs() {
+    long longest = budget.perItemPerMinute() > 0 ? config.minuteMs() : 0;
     for (SlidingWindow window : client.windows()) {
-      if (window.lengthMs() > config.minuteMs()) {
-        window.fill(now);
+      longest = Math.max(longest, window.lengthMs());
+    }
+    return longest + config.marginMs();
+  }
+
+  /**
+   * Puts back grants made before (by a previous process, or by the previous cluster owner, from its
+   * journal), in time order, in the limiter's clock: every client window counts each one, and an Item's
+   * minute window those of its minute. The counts continue exactly where they were.
+   */
+  void restore(long at, String itemId, int count, long now) {
+    for (SlidingWindow window : client.windows()) {
+      for (int i = 0; i < count; i++) {
+        window.restore(at);
+      }
+    }
+    if (itemId != null && at > now - config.minuteMs() - config.marginMs()) {
+      Scope item = item(itemId);
+      if (item != null) {
+        for (SlidingWindow window : item.windows()) {
+          for (int i = 0; i < count; i++) {
+            window.restore(at);
+          }
+        }
       }
     }
   }
@@ -267,13 +304,10 @@ final class EndpointLimiter {
         item.record(now);
       }
       granted++;
-      if (client.limited()) {
-        onClientGrant.accept(now);
-      }
       if (next.deadlineTimer >= 0) {
         timers.cancel(next.deadlineTimer);
       }
-      next.reply.accept(PermitReply.grant(now - next.arrivedAt, validMs()));
+      answerGrant(now, itemIdOf(next), PermitReply.grant(now - next.arrivedAt, validMs()), next.reply);
     }
   }
 

@@ -23,12 +23,15 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
+import com.mingus.reliability.chaos.CrashPoints;
 import io.vertx.micrometer.backends.BackendRegistries;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -44,9 +47,11 @@ import org.slf4j.LoggerFactory;
  * of {@code n} owns the endpoints whose path hashes to {@code i mod n} and is the only one that touches
  * their state, on its own event loop, so each decision is atomic without a lock. Whichever instance the
  * bus hands a request to forwards it to the owner's local address. The public addresses are local
- * consumers. On a cluster the same rule goes one level up ({@link ClusterOwnership}, docs/cluster.md): the
- * instance owning an endpoint on its node decides only while it holds the endpoint's cluster-wide lock, and
- * otherwise forwards once more, over the clustered bus, to the node that does.
+ * consumers. On a cluster the same rule goes one level up ({@link ClusterOwnership}, docs/ratelimit.md): the
+ * instance owning an endpoint on its node decides only while it holds the endpoint's lease in PostgreSQL,
+ * answers a grant only once it is journaled under the lease's fencing token ({@link FencedJournal}), and
+ * otherwise forwards, over the clustered bus, to the node that does, asking again through a take-over
+ * until the caller's wait runs out ({@link ClusterRequest}).
  */
 public final class RateLimitVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(RateLimitVerticle.class);
@@ -68,6 +73,10 @@ public final class RateLimitVerticle extends VerticleBase {
   private GrantStore store;
   /** Requests this instance forwarded and still waits on: answered at stop, when their replies can no longer come back. */
   private final Map<Message<Object>, String> forwarded = new IdentityHashMap<>();
+  /** Cluster-mode requests being decided here or at the cluster owner, retried through a take-over. */
+  private final Set<ClusterRequest> clusterRequests = new HashSet<>();
+  private FencedJournal journal;
+  private boolean stopping;
 
   @Override
   public Future<?> start() {
@@ -77,20 +86,51 @@ public final class RateLimitVerticle extends VerticleBase {
       return Future.failedFuture(e);
     }
     epochBase = System.currentTimeMillis() - System.nanoTime() / 1_000_000;
-    cluster = vertx.isClustered() ? clusterOwnership() : null;
+    boolean database = config().getJsonObject("database") != null;
+    if (vertx.isClustered() && !database) {
+      return Future.failedFuture(new IllegalArgumentException(
+          "ratelimit on a cluster needs the database section: each budget's owner holds a lease in PostgreSQL"));
+    }
     // the deployment's own count, so a config that disagrees with it can never make two owners of a budget
     shards = Math.max(1, context.getInstanceCount());
     shardPrefix = "ratelimit.shard." + context.deploymentID() + ".";
     registry = config().getString("metrics_registry") == null ? null
         : BackendRegistries.getNow(config().getString("metrics_registry"));
-    boolean persist = config().getBoolean("persist", true) && config().getJsonObject("database") != null;
+    // on a cluster the store is the lease and the journal, whatever persist says
+    boolean persist = database && (vertx.isClustered() || config().getBoolean("persist", true));
     return vertx.sharedData().getLocalCounter(shardPrefix + "instances")
         .compose(counter -> counter.getAndIncrement())
         .compose(number -> {
           shard = (int) (number % shards);
           if (persist) {
-            store = new GrantStore(Pools.create(vertx, config().getJsonObject("database").copy().put("pool_size", 1),
-                "ratelimit-" + shard));
+            // two connections on a cluster, so a lease renewal never queues behind a journal write
+            store = new GrantStore(Pools.create(vertx, config().getJsonObject("database").copy()
+                .put("pool_size", vertx.isClustered() ? 2 : 1), "ratelimit-" + shard));
+          }
+          if (vertx.isClustered()) {
+            try {
+              cluster = clusterOwnership();
+            } catch (IllegalArgumentException e) {
+              return Future.failedFuture(e);
+            }
+            journal = new FencedJournal(context, store, cluster.id(), new FencedJournal.Fence() {
+              @Override
+              public long token(String endpoint) {
+                return cluster.token(endpoint);
+              }
+
+              @Override
+              public long dbOffsetMs() {
+                return cluster.dbOffsetMs();
+              }
+
+              @Override
+              public void lost(String endpoint, String why) {
+                cluster.lose(endpoint, why);
+              }
+            }, this::now);
+            // limiters of budgeted endpoints exist only while this instance owns them (see tookOver)
+            return Future.succeededFuture();
           }
           for (String endpoint : settings.budgets().keySet()) {
             if (ownerOf(endpoint) == shard) {
@@ -102,7 +142,7 @@ public final class RateLimitVerticle extends VerticleBase {
         .compose(restored -> {
           sweepTimer = vertx.setPeriodic(settings.minuteMs(), id -> sweep());
           metricsTimer = vertx.setPeriodic(config().getLong("metrics_interval_ms", 1_000L), id -> refreshFigures());
-          if (store != null) {
+          if (store != null && cluster == null) {
             flushTimer = vertx.setPeriodic(config().getLong("persist_interval_ms", 250L), id -> store.flush());
           }
           refreshFigures();
@@ -135,14 +175,11 @@ public final class RateLimitVerticle extends VerticleBase {
             if (ownerOf(endpoint) != shard || !settings.budgets().containsKey(endpoint)) {
               return;
             }
-            for (SlidingWindow window : limiter(endpoint).client().windows()) {
-              for (GrantStore.Grants grant : list) {
-                for (int i = 0; i < grant.count(); i++) {
-                  window.restore(grant.at());
-                }
-              }
+            EndpointLimiter limiter = limiter(endpoint);
+            for (GrantStore.Grants grant : list) {
+              limiter.restore(grant.at(), grant.itemId(), grant.count(), now);
+              restored[0] += grant.count();
             }
-            list.forEach(grant -> restored[0] += grant.count());
           });
           return store.loadLearned();
         })
@@ -183,22 +220,27 @@ public final class RateLimitVerticle extends VerticleBase {
    */
   private ClusterOwnership clusterOwnership() {
     JsonObject clusterConfig = config().getJsonObject("cluster", new JsonObject());
-    return new ClusterOwnership(vertx, clusterConfig.getLong("poll_ms", 500L),
-        clusterConfig.getLong("lock_timeout_ms", 100L), new ClusterOwnership.Owner() {
+    long leaseMs = clusterConfig.getLong("lease_ms", 6_000L);
+    long renewMs = clusterConfig.getLong("renew_ms", leaseMs / 3);
+    long pollMs = clusterConfig.getLong("poll_ms", Math.min(500L, renewMs));
+    if (leaseMs <= 0 || renewMs <= 0 || pollMs <= 0 || 2 * renewMs > leaseMs || pollMs > renewMs) {
+      throw new IllegalArgumentException("ratelimit.cluster: need 0 < poll_ms <= renew_ms <= lease_ms / 2 (got poll_ms "
+          + pollMs + ", renew_ms " + renewMs + ", lease_ms " + leaseMs + ")");
+    }
+    return new ClusterOwnership(vertx, store, java.util.UUID.randomUUID().toString(), leaseMs, renewMs, pollMs,
+        this::now, new ClusterOwnership.Owner() {
           @Override
-          public Future<Void> tookOver(String endpoint, boolean previousOwnerExisted) {
-            // the owners map can lose an entry written while its owner was alone; the stored grants cannot
-            Future<Boolean> someoneDecided = previousOwnerExisted || store == null
-                ? Future.succeededFuture(previousOwnerExisted)
-                : store.grantedSince(endpoint, now() - settings.minuteMs() - settings.marginMs()).map(count -> count > 0);
-            return someoneDecided.map(existed -> {
-              if (existed) {
-                limiter(endpoint).assumeFull(now());
-                log.warn("Took over the Plaid budget of {} from a previous owner: its last window counts as fully used",
-                    endpoint);
-              }
-              return (Void) null;
-            });
+          public Future<Void> tookOver(String endpoint, long token) {
+            return handOver(endpoint, token);
+          }
+
+          @Override
+          public void lost(String endpoint, String why) {
+            journal.dropped(endpoint);
+            EndpointLimiter limiter = limiters.remove(endpoint);
+            if (limiter != null) {
+              retire(limiter);
+            }
           }
 
           @Override
@@ -214,6 +256,48 @@ public final class RateLimitVerticle extends VerticleBase {
             };
           }
         });
+  }
+
+  /**
+   * The hand-over: a fresh limiter for the endpoint continues from the journal of its longest window (the
+   * previous owner's grants, committed under its token before this one's took over, so exact), with the
+   * learned budgets. Nothing is held back. Until this completes the endpoint is not owned here.
+   */
+  private Future<Void> handOver(String endpoint, long token) {
+    EndpointLimiter fresh = newLimiter(endpoint);
+    long offset = cluster.dbOffsetMs();
+    long since = now() + offset - fresh.horizonMs();
+    return store.loadEndpoint(endpoint, since)
+        .compose(grants -> store.loadLearned().map(learned -> {
+          long now = now();
+          int count = 0;
+          for (GrantStore.Grants grant : grants) {
+            fresh.restore(grant.at() - offset, grant.itemId(), grant.count(), now);
+            count += grant.count();
+          }
+          for (GrantStore.Learned entry : learned) {
+            if (entry.endpoint().equals(endpoint)) {
+              fresh.client().windows().stream().filter(window -> window.name().equals(entry.window()))
+                  .forEach(window -> window.restoreLearning(entry.lowered(), entry.last429At()));
+            }
+          }
+          EndpointLimiter previous = limiters.put(endpoint, fresh);
+          if (previous != null) {
+            retire(previous);
+          }
+          log.info("Took over the Plaid budget of {} (fencing token {}): {} grants of the last {} ms from the journal",
+              endpoint, token, count, fresh.horizonMs());
+          return (Void) null;
+        }));
+  }
+
+  /** A limiter this instance no longer decides with: its waiters are told (they ask again), its counters kept. */
+  private void retire(EndpointLimiter limiter) {
+    limiter.close(now());
+    Figures snapshot = figures.get(limiter.endpoint());
+    if (snapshot != null) {
+      snapshot.retired(limiter);
+    }
   }
 
   private void ifOwner(Message<Object> message, String endpoint, Runnable decide) {
@@ -237,16 +321,167 @@ public final class RateLimitVerticle extends VerticleBase {
    * (or on a single node, or for an endpoint without a budget), else forward once to the cluster owner.
    */
   private void decide(Message<Object> message, String endpoint, String verb, Object body, long waitMs, Runnable here) {
-    if (cluster == null || cluster.owns(endpoint) || !settings.budgets().containsKey(endpoint)) {
+    if (cluster == null || !settings.budgets().containsKey(endpoint)) {
       here.run();
       return;
     }
-    forward(message, ClusterOwnership.address(endpoint, verb), verb, body, waitMs);
+    // a report is told to the owner for up to one forward timeout; a status is asked once
+    long bound = verb.equals("report") ? settings.forwardTimeoutMs() : verb.equals("status") ? 0 : waitMs;
+    new ClusterRequest(message, endpoint, verb, body, bound).attempt();
   }
 
-  /** Forwards once and relays the answer; a request still out when this instance stops is answered then. */
+  /** How often a request is asked again while no budget owner answers (a take-over). */
+  private static final long RETRY_MS = 200;
+
+  /**
+   * A request for a budgeted endpoint on a cluster, on the instance that owns the endpoint on this node:
+   * decided here while this node holds the endpoint's lease, else forwarded to the cluster owner's address.
+   * Through a take-over (nobody answers there, the answer times out, the owner says it is stopping or no
+   * longer owns the endpoint, a grant's journal write is fenced off) it is asked again every
+   * {@link #RETRY_MS}, routed afresh each time, until the caller's wait runs out: the caller waits for the
+   * new owner instead of hearing a refusal. A forwarded acquire waits at the owner for at most one lease at
+   * a time, so an owner that dies holding it costs at most a lease, not the caller's whole wait.
+   */
+  private final class ClusterRequest {
+    final Message<Object> message;
+    final String endpoint;
+    final String verb;
+    final Object body;
+    final long startedNanos = System.nanoTime();
+    final long deadlineNanos;
+    long askedNanos = startedNanos;
+    long timer = -1;
+    boolean done;
+
+    ClusterRequest(Message<Object> message, String endpoint, String verb, Object body, long boundMs) {
+      this.message = message;
+      this.endpoint = endpoint;
+      this.verb = verb;
+      this.body = body;
+      this.deadlineNanos = startedNanos + boundMs * 1_000_000;
+      clusterRequests.add(this);
+    }
+
+    long remainingMs() {
+      return Math.max(0, (deadlineNanos - System.nanoTime()) / 1_000_000);
+    }
+
+    void attempt() {
+      timer = -1;
+      if (done) {
+        return;
+      }
+      askedNanos = System.nanoTime();
+      long remaining = remainingMs();
+      if (cluster.owns(endpoint)) {
+        switch (verb) {
+          case "acquire" -> limiter(endpoint).acquire(waiting(remaining), this::answered);
+          case "report" -> finish(reportNow((RateLimitReport) body));
+          default -> finish(new RateLimitStatus(statusBody((RateLimitStatusRequest) body)));
+        }
+        return;
+      }
+      boolean acquire = verb.equals("acquire");
+      long segment = acquire ? Math.min(remaining, cluster.leaseMs()) : 0;
+      vertx.eventBus().request(ClusterOwnership.address(endpoint, verb), acquire ? waiting(segment) : body,
+              new DeliveryOptions().setSendTimeout(segment + settings.forwardTimeoutMs()))
+          .onComplete(reply -> {
+            if (done) {
+              return;
+            }
+            if (reply.failed()) {
+              BusFailure failure = BusFailure.of(reply.cause());
+              if (failure.infrastructure() || failure.code() == FailureCodes.UNAVAILABLE) {
+                retry(reply.cause());
+              } else {
+                done();
+                fail(message, reply.cause());
+              }
+              return;
+            }
+            Object answer = reply.result().body();
+            if (!acquire) {
+              finish(answer);
+              return;
+            }
+            PermitReply permit = answer instanceof PermitReply record ? record : PermitReply.fromJson((JsonObject) answer);
+            if (!permit.granted() && !"stopping".equals(permit.blockedBy()) && segment < remaining
+                && permit.waitedMs() + 10 >= segment) {
+              // held for a whole segment and the caller's wait goes on: wait on at the owner
+              attempt();
+              return;
+            }
+            answered(permit);
+          });
+    }
+
+    private PermitRequest waiting(long waitMs) {
+      PermitRequest request = (PermitRequest) body;
+      return new PermitRequest(request.endpoint(), request.itemId(), request.priority(), waitMs);
+    }
+
+    void answered(PermitReply permit) {
+      if (done) {
+        return;
+      }
+      if (!permit.granted() && "stopping".equals(permit.blockedBy()) && !stopping) {
+        retry(permit);
+        return;
+      }
+      finish(waited(permit));
+    }
+
+    /** The time waited here before the answering attempt counts too: the caller's send-by deadline stays safe. */
+    private PermitReply waited(PermitReply permit) {
+      long before = (askedNanos - startedNanos) / 1_000_000;
+      return before <= 0 ? permit
+          : new PermitReply(permit.granted(), permit.notBefore(), permit.blockedBy(), before + permit.waitedMs(), permit.validMs());
+    }
+
+    private void retry(Object refusal) {
+      if (!stopping && remainingMs() > RETRY_MS) {
+        timer = vertx.setTimer(RETRY_MS, id -> attempt());
+        return;
+      }
+      if (refusal instanceof PermitReply permit) {
+        finish(waited(permit));
+      } else {
+        done();
+        fail(message, (Throwable) refusal);
+      }
+    }
+
+    private void finish(Object answer) {
+      done();
+      message.reply(answer);
+    }
+
+    private void done() {
+      done = true;
+      clusterRequests.remove(this);
+      if (timer >= 0) {
+        vertx.cancelTimer(timer);
+      }
+    }
+
+    /** The instance stops: answered at once, so the caller asks again (and reaches the next owner). */
+    void stop() {
+      if (done) {
+        return;
+      }
+      if (verb.equals("acquire")) {
+        finish(PermitReply.deny(now() + settings.forwardTimeoutMs(), "stopping", (System.nanoTime() - startedNanos) / 1_000_000));
+      } else {
+        done();
+        message.fail(FailureCodes.UNAVAILABLE, "the rate limiter is stopping");
+      }
+    }
+  }
+
+  /** Forwards once to the instance owning the endpoint on this node and relays the answer. */
   private void forward(Message<Object> message, String address, String verb, Object body, long waitMs) {
-    DeliveryOptions options = new DeliveryOptions().setSendTimeout(waitMs + settings.forwardTimeoutMs());
+    // that instance may ask a cluster owner through a take-over for up to the wait plus a forward timeout
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(waitMs + 2 * settings.forwardTimeoutMs());
     forwarded.put(message, verb);
     vertx.eventBus().request(address, body, options)
         .onComplete(done -> {
@@ -277,27 +512,49 @@ public final class RateLimitVerticle extends VerticleBase {
   private EndpointLimiter limiter(String endpoint) {
     EndpointLimiter limiter = limiters.get(endpoint);
     if (limiter == null) {
-      limiter = new EndpointLimiter(endpoint, settings, this::now, new EndpointLimiter.Timers() {
-        @Override
-        public long set(long delayMs, Runnable task) {
-          return vertx.setTimer(delayMs, id -> task.run());
-        }
-
-        @Override
-        public void cancel(long id) {
-          vertx.cancelTimer(id);
-        }
-      });
+      limiter = newLimiter(endpoint);
       limiters.put(endpoint, limiter);
-      if (store != null) {
-        limiter.onClientGrant(at -> store.granted(endpoint, at));
-      }
-      // meters only for configured endpoints: a caller's typo must not grow the registry
-      if (settings.budgets().containsKey(endpoint)) {
-        registerMeters(limiter);
-      }
     }
     return limiter;
+  }
+
+  private EndpointLimiter newLimiter(String endpoint) {
+    EndpointLimiter limiter = new EndpointLimiter(endpoint, settings, this::now, new EndpointLimiter.Timers() {
+      @Override
+      public long set(long delayMs, Runnable task) {
+        return vertx.setTimer(delayMs, id -> task.run());
+      }
+
+      @Override
+      public void cancel(long id) {
+        vertx.cancelTimer(id);
+      }
+    });
+    limiter.journal(journalFor(endpoint));
+    // meters only for configured endpoints: a caller's typo must not grow the registry
+    if (settings.budgets().containsKey(endpoint) && !figures.containsKey(endpoint)) {
+      registerMeters(limiter);
+    }
+    return limiter;
+  }
+
+  /**
+   * Where an endpoint's grants go before the caller hears of them: through the fenced journal on a cluster,
+   * into the write-behind buffer on a single node. Either way the crash point {@code ratelimit.granted} sits
+   * between the grant being recorded and the reply.
+   */
+  private EndpointLimiter.Journal journalFor(String endpoint) {
+    if (journal != null && settings.budgets().containsKey(endpoint)) {
+      return journal.of(endpoint);
+    }
+    GrantStore behind = cluster == null ? store : null;
+    return (at, itemId, reply, caller) -> {
+      if (behind != null) {
+        behind.granted(endpoint, at, itemId);
+      }
+      CrashPoints.reach("ratelimit.granted");
+      caller.accept(reply);
+    };
   }
 
   // --- public addresses: parse, then handle here or forward to the owner
@@ -408,7 +665,12 @@ public final class RateLimitVerticle extends VerticleBase {
     JsonObject endpoints = new JsonObject();
     for (EndpointLimiter limiter : limiters.values()) {
       if (request.endpoint() == null || request.endpoint().equals(limiter.endpoint())) {
-        endpoints.put(limiter.endpoint(), limiter.status(request.itemId(), now));
+        JsonObject status = limiter.status(request.itemId(), now);
+        if (cluster != null && settings.budgets().containsKey(limiter.endpoint())) {
+          status.put("lease", new JsonObject().put("owner", cluster.id())
+              .put("fencing_token", cluster.token(limiter.endpoint())));
+        }
+        endpoints.put(limiter.endpoint(), status);
       }
     }
     return statusEnvelope(endpoints);
@@ -466,8 +728,17 @@ public final class RateLimitVerticle extends VerticleBase {
 
   private void sweep() {
     long now = now();
+    long dbNow = now + (cluster == null ? 0 : cluster.dbOffsetMs());
     if (store != null && shard == 0) {
-      store.prune(now - settings.hourMs() - settings.marginMs());
+      store.prune(dbNow - settings.hourMs() - settings.minuteMs() - settings.marginMs());
+    }
+    if (cluster != null) {
+      // an owner keeps its endpoints' journals to their longest window (a minute for most: far fewer rows)
+      for (EndpointLimiter limiter : limiters.values()) {
+        if (cluster.owns(limiter.endpoint())) {
+          store.prune(limiter.endpoint(), dbNow - limiter.horizonMs() - settings.marginMs());
+        }
+      }
     }
     for (EndpointLimiter limiter : limiters.values()) {
       limiter.sweep(now);
@@ -484,6 +755,24 @@ public final class RateLimitVerticle extends VerticleBase {
     final AtomicLong denied = new AtomicLong();
     final AtomicLong rateLimited = new AtomicLong();
     final AtomicLong coolingItems = new AtomicLong();
+    /** Counts of the limiters this instance retired (ownership lost, taken over again): counters never go back. */
+    long grantedBefore;
+    long deniedBefore;
+    long rateLimitedBefore;
+
+    void retired(EndpointLimiter limiter) {
+      grantedBefore += limiter.granted();
+      deniedBefore += limiter.denied();
+      rateLimitedBefore += limiter.rateLimited();
+      granted.set(grantedBefore);
+      denied.set(deniedBefore);
+      rateLimited.set(rateLimitedBefore);
+      for (AtomicLong use : used) {
+        use.set(0);
+      }
+      waiting.set(0);
+      coolingItems.set(0);
+    }
   }
 
   private void registerMeters(EndpointLimiter limiter) {
@@ -533,16 +822,19 @@ public final class RateLimitVerticle extends VerticleBase {
         snapshot.used[i].set(windows.get(i).used(now));
       }
       snapshot.waiting.set(limiter.waiting());
-      snapshot.granted.set(limiter.granted());
-      snapshot.denied.set(limiter.denied());
-      snapshot.rateLimited.set(limiter.rateLimited());
+      snapshot.granted.set(snapshot.grantedBefore + limiter.granted());
+      snapshot.denied.set(snapshot.deniedBefore + limiter.denied());
+      snapshot.rateLimited.set(snapshot.rateLimitedBefore + limiter.rateLimited());
       snapshot.coolingItems.set(limiter.coolingItems(now));
     }
   }
 
   @Override
   public Future<?> stop() {
-    Future<Void> released = cluster == null ? Future.succeededFuture() : cluster.stop();
+    stopping = true;
+    Future<Void> unregistered = cluster == null ? Future.succeededFuture() : cluster.stop();
+    long now = now();
+    limiters.values().forEach(limiter -> limiter.close(now));
     forwarded.forEach((message, verb) -> {
       if (verb.equals("acquire")) {
         message.reply(PermitReply.deny(now() + settings.forwardTimeoutMs(), "stopping", 0));
@@ -551,17 +843,20 @@ public final class RateLimitVerticle extends VerticleBase {
       }
     });
     forwarded.clear();
+    new ArrayList<>(clusterRequests).forEach(ClusterRequest::stop);
     vertx.cancelTimer(sweepTimer);
     vertx.cancelTimer(metricsTimer);
-    long now = now();
-    limiters.values().forEach(limiter -> limiter.close(now));
     if (registry != null) {
       meters.forEach(registry::remove);
     }
-    if (store != null) {
-      vertx.cancelTimer(flushTimer);
-      return released.compose(done -> store.close());
+    if (store == null) {
+      return unregistered;
     }
-    return released;
+    vertx.cancelTimer(flushTimer);
+    // the grants out are answered, then the leases go back, so the next owner reads every one of them
+    Future<Void> drained = journal == null ? Future.succeededFuture() : journal.drain();
+    return unregistered.compose(done -> drained)
+        .compose(done -> cluster == null ? Future.<Void>succeededFuture() : cluster.release())
+        .compose(done -> store.close());
   }
 }

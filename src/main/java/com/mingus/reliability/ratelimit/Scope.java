@@ -58,11 +58,6 @@ final class Scope {
     }
   }
 
-  /** Closes the scope until {@code until} without learning anything (a cluster owner taking over). */
-  void closeUntil(long until) {
-    coolingUntil = Math.max(coolingUntil, until);
-  }
-
   /** Closes the scope until {@code until} and teaches the window under most pressure. */
   void rejected(long now, long until) {
     coolingUntil = Math.max(coolingUntil, until);

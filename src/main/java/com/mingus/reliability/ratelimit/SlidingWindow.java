@@ -109,19 +109,6 @@ final class SlidingWindow {
   }
 
   /**
-   * Counts the window as fully used at {@code now}: a new cluster owner cannot know what a dead one
-   * granted, so it assumes the worst and the window frees up one window (plus margin) later.
-   */
-  void fill(long now) {
-    evict(now);
-    int effective = effective(now);
-    while (size < effective && size < grants.length) {
-      grants[(head + size) % grants.length] = now;
-      size++;
-    }
-  }
-
-  /**
    * Learns from a 429 charged to this window. What the server accepted from us in this window is the
    * grants minus the 429s already seen in it; when that is below the budget it becomes the budget, so a
    * limit 20% under ours is found within the first window. Without such evidence (a restart forgot the
