@@ -143,7 +143,7 @@ final class GrantStore {
 
   /** Gives leases back, so the next owner need not wait for them to expire. */
   Future<Void> release(List<String> endpoints, String owner) {
-    return pool.preparedQuery(RELEASE).execute(Tuple.of(owner, endpoints.toArray(new String[0]))).mapEmpty();
+    return pool.preparedQuery(RELEASE).execute(Tuple.of(owner, (Object) endpoints.toArray(new String[0]))).mapEmpty();
   }
 
   Future<List<Learned>> loadLearned() {

@@ -129,8 +129,36 @@ class RateLimitTakeoverTest {
     assertThat(acquireNow(second, ENDPOINT, null).blockedBy()).isEqualTo("client_minute");
   }
 
+  /**
+   * A node that stops in order gives its leases back after its last journal write: the next owner takes
+   * over at its next poll, not when a 30 s lease would have run out, and goes on from the same count.
+   */
+  @Test
+  void aNodeStoppingInOrderHandsItsBudgetOverAtOnce() {
+    int hourly = 20;
+    DatabaseTarget database = TestDatabase.fresh(RateLimitTakeoverTest.class);
+    start(database, 1.0, new JsonObject().put(ENDPOINT, new JsonObject().put("per_hour", hourly)), 30_000);
+    grant(second, null, 6);
+    assertThat(token(database)).isEqualTo(1);
+
+    long stoppedAt = System.nanoTime();
+    Await.result(first.close(), Duration.ofSeconds(30));
+    first = null;
+    PermitReply next = Await.result(acquire(second, ENDPOINT, null, 20_000), Duration.ofSeconds(30));
+    long tookMs = (System.nanoTime() - stoppedAt) / 1_000_000;
+    assertThat(next.granted()).isTrue();
+    assertThat(tookMs).as("ms from the stop to the next owner's grant (the lease is 30 s)").isLessThan(5_000);
+    assertThat(token(database)).isEqualTo(2);
+    assertThat(Sql.number(database, "SELECT COALESCE(sum(grants), 0) FROM ratelimit_grants WHERE endpoint = '"
+        + ENDPOINT + "'")).as("grants in the journal").isEqualTo(7);
+  }
+
   /** The first node (its database through a proxy) owns the budget; the second joins and forwards. */
   private HazelcastClusterManager start(DatabaseTarget database, double windowScale, JsonObject limits) {
+    return start(database, windowScale, limits, LimiterNodes.LEASE_MS);
+  }
+
+  private HazelcastClusterManager start(DatabaseTarget database, double windowScale, JsonObject limits, long leaseMs) {
     proxy = new TcpProxy(database.host(), database.port());
     String name = "takeover-" + UUID.randomUUID().toString().substring(0, 8);
     int portA = ClusterHarness.freePort();
@@ -138,11 +166,16 @@ class RateLimitTakeoverTest {
     String members = "127.0.0.1:" + portA + ",127.0.0.1:" + portB;
     HazelcastClusterManager firstManager = LimiterNodes.manager(name, portA, members);
     first = LimiterNodes.join(firstManager, name, portA, members);
-    LimiterNodes.deploy(first, LimiterNodes.config(database, proxy.port(), windowScale, limits));
+    LimiterNodes.deploy(first, lease(LimiterNodes.config(database, proxy.port(), windowScale, limits), leaseMs));
     Await.until(() -> token(database) == 1, Duration.ofSeconds(20), "the first node holds the lease");
     second = LimiterNodes.join(LimiterNodes.manager(name, portB, members), name, portB, members);
-    LimiterNodes.deploy(second, LimiterNodes.config(database, database.port(), windowScale, limits));
+    LimiterNodes.deploy(second, lease(LimiterNodes.config(database, database.port(), windowScale, limits), leaseMs));
     return firstManager;
+  }
+
+  private static JsonObject lease(JsonObject config, long leaseMs) {
+    config.getJsonObject("cluster").put("lease_ms", leaseMs);
+    return config;
   }
 
   /** As a SIGKILL: the member goes without leaving and the node's database connections die with it. */
