@@ -10,7 +10,10 @@ import com.mingus.reliability.bus.PermitRequest;
 import com.mingus.reliability.bus.RateLimitStatus;
 import com.mingus.reliability.bus.RateLimitStatusRequest;
 import com.mingus.reliability.config.ClusterSettings;
+import com.mingus.reliability.config.DatabaseTarget;
+import com.mingus.reliability.db.Pools;
 import com.mingus.reliability.ratelimit.RateLimitVerticle;
+import com.mingus.reliability.testsupport.TestDatabase;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -38,7 +41,8 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * What one permit costs on a cluster: {@code ratelimit.acquire} request to reply as a caller sees it, on
  * a single node ({@code single}), on the node that owns the endpoint's cluster-wide budget
- * ({@code owner}: the same local decision, plus the ownership check), and on a node that forwards to the
+ * ({@code owner}: the same local decision, plus the ownership check and the grant's write-through to the
+ * fenced journal in PostgreSQL), and on a node that forwards to the
  * owner over the clustered event bus ({@code forwarded}: TCP on loopback, the record written as type +
  * JSON). {@code echo} is the floor of a forwarded permit: a bare clustered request to a consumer on the
  * other node that answers at once. Two Hazelcast members in this JVM, joined over TCP-IP on loopback.
@@ -68,22 +72,28 @@ public class ClusterAcquireBenchmark {
             .put("per_item_per_minute", 1_000_000))));
   }
 
+  /** On a cluster the owner holds its lease in, and writes every grant through to, the embedded PostgreSQL. */
+  static JsonObject clusterConfig() {
+    DatabaseTarget database = TestDatabase.fresh("cluster-acquire-bench");
+    return limiterConfig().put("database", Pools.connectionConfig(database, 2));
+  }
+
   @Setup(Level.Trial)
   public void setUp() throws Exception {
-    DeploymentOptions options = new DeploymentOptions().setConfig(limiterConfig());
     if (where.equals("single")) {
       owner = Vertx.vertx();
       MessageCodecs.register(owner.eventBus());
-      await(owner.deployVerticle(RateLimitVerticle::new, options));
+      await(owner.deployVerticle(RateLimitVerticle::new, new DeploymentOptions().setConfig(limiterConfig())));
       caller = owner;
       return;
     }
+    DeploymentOptions options = new DeploymentOptions().setConfig(clusterConfig());
     String name = "bench-" + UUID.randomUUID().toString().substring(0, 8);
     int portA = ClusterHarness.freePort();
     int portB = ClusterHarness.freePort();
     String members = "127.0.0.1:" + portA + ",127.0.0.1:" + portB;
     owner = clustered(name, portA, members);
-    // the first limiter takes every endpoint's cluster lock; the second forwards
+    // the first limiter takes every endpoint's lease; the second forwards
     await(owner.deployVerticle(RateLimitVerticle::new, options));
     other = clustered(name, portB, members);
     await(other.deployVerticle(RateLimitVerticle::new, options));
