@@ -15,6 +15,15 @@ final class SyncResult {
   final Map<String, JsonObject> changes = new LinkedHashMap<>();
   final Map<String, JsonObject> accounts = new LinkedHashMap<>();
   String nextCursor;
+  /**
+   * The update started from an empty cursor: Plaid's whole history, so the stored set is replaced by it
+   * (what is stored and absent from it goes) once it ends with a cursor.
+   */
+  boolean full;
+  /** Why a sync that had a cursor went back to the whole history ({@code invalid_cursor}), else null. */
+  String resync;
+  /** Stored transactions a full update did not contain, deleted with its commit. */
+  int pruned;
   int pages;
   int restarts;
   int added;

@@ -89,6 +89,7 @@ final class SyncRunner {
     }
     PermitPriority priority = priorityOf(claim.trigger());
     SyncResult result = new SyncResult();
+    result.full = claim.cursor() == null || claim.cursor().isEmpty();
     return page(claim, token, priority, claim.cursor(), result)
         .compose(done -> balances(claim, token))
         .compose(balancesOk -> finishSuccess(claim, result, startedAt, startedNanos, balancesOk))
@@ -110,12 +111,22 @@ final class SyncRunner {
           if (!(failure instanceof PlaidException plaidFailure)) {
             return Future.failedFuture(failure);
           }
+          if (from != null && !result.full && plaidFailure.hasErrorCode("INVALID_FIELD")) {
+            // the only field of ours that can be invalid is the stored cursor (lost, from another Item,
+            // expired): the whole history from an empty cursor replaces what is stored, once
+            log.warn("Connection {}: Plaid refused the stored cursor ({}); syncing the whole history again",
+                claim.connectionId(), plaidFailure.getMessage());
+            result.discard();
+            result.full = true;
+            result.resync = "invalid_cursor";
+            return page(claim, token, priority, null, result);
+          }
           return classify(claim, plaidFailure).compose(plan -> {
             if (plan.nextStep() == RecoveryStep.RESTART_PAGINATION && result.restarts < settings.maxPaginationRestarts()) {
               log.debug("Connection {}: data changed during pagination; restarting from the update's first cursor",
                   claim.connectionId());
               result.discard();
-              return page(claim, token, priority, claim.cursor(), result);
+              return page(claim, token, priority, result.full ? null : claim.cursor(), result);
             }
             return Future.failedFuture(new Classified(plaidFailure, plan));
           });
@@ -253,18 +264,36 @@ final class SyncRunner {
         nextBalance);
     SyncStore.Log row = new SyncStore.Log(claim.syncId(), claim.connectionId(), claim.trigger(), status, startedAt,
         elapsedMs(startedNanos), result.pages, result.restarts, result.added, result.modified, result.removed, null,
-        null, null, Boolean.FALSE.equals(balancesOk) ? "transactions stored; balances could not be refreshed" : null,
-        nodeId);
+        null, null, successMessage(result, balancesOk), nodeId);
     SyncStore.Tell tell = new SyncStore.Tell(Addresses.SYNC_COMPLETED, nextAt -> new SyncEvent(SyncEvent.COMPLETED,
         claim.connectionId(), claim.userId(), claim.itemId(), claim.institutionId(), claim.institutionName(),
         claim.syncId().toString(), claim.trigger(), status, startedAt.toInstant().toString(), (long) row.durationMs(),
         result.added, result.modified, result.removed, SyncStore.text(nextAt), null, null, null, null,
-        new JsonObject().put("pages", result.pages).put("restarts", result.restarts)));
+        successDetail(result)));
     return store.finish(claim, result, next, row, tell).map(finished -> {
       CrashPoints.reach("sync.committed");
       relay.tell(finished.told());
       return null;
     });
+  }
+
+  private static String successMessage(SyncResult result, Boolean balancesOk) {
+    String resync = result.resync == null ? null
+        : "Plaid refused the stored cursor (" + result.resync + "): the whole history was synced again";
+    String balances = Boolean.FALSE.equals(balancesOk) ? "transactions stored; balances could not be refreshed" : null;
+    return resync == null ? balances : balances == null ? resync : resync + "; " + balances;
+  }
+
+  /** Read when the commit tells its event, so a full update's pruned count is in it. */
+  private static JsonObject successDetail(SyncResult result) {
+    JsonObject detail = new JsonObject().put("pages", result.pages).put("restarts", result.restarts);
+    if (result.resync != null) {
+      detail.put("resync", result.resync);
+    }
+    if (result.pruned > 0) {
+      detail.put("pruned", result.pruned);
+    }
+    return detail;
   }
 
   private Future<Void> failed(Claim claim, SyncResult result, OffsetDateTime startedAt, long startedNanos,

@@ -202,10 +202,11 @@ final class SyncStore {
             return Future.failedFuture(new LeaseLost(claim.connectionId()));
           }
           OffsetDateTime nextAt = rows.iterator().next().getOffsetDateTime("next_sync_at");
-          SyncEvent event = tell.event().apply(nextAt);
-          return apply(conn, claim.connectionId(), result)
-              .compose(v -> insertLogAndTell(conn, log, tell.address(), event))
-              .map(told -> new Finished(nextAt, told));
+          return apply(conn, claim.connectionId(), result).compose(v -> {
+            // told after the changes are applied, so the event carries what applying found (a full update's pruned count)
+            SyncEvent event = tell.event().apply(nextAt);
+            return insertLogAndTell(conn, log, tell.address(), event).map(told -> new Finished(nextAt, told));
+          });
         }));
   }
 
@@ -408,6 +409,17 @@ final class SyncStore {
                 balances_at = now(), updated_at = now()
               WHERE accounts.connection_id = EXCLUDED.connection_id
               """).executeBatch(accounts).mapEmpty());
+    }
+    if (result.full && result.nextCursor != null) {
+      // the whole history, complete (it ended with a cursor): what is stored and not in it is gone at Plaid
+      String[] kept = result.changes.entrySet().stream().filter(change -> change.getValue() != null)
+          .map(Map.Entry::getKey).toArray(String[]::new);
+      chain = chain.compose(v -> conn.preparedQuery(
+              "DELETE FROM transactions WHERE connection_id = $1 AND NOT (transaction_id = ANY($2))")
+          .execute(Tuple.of(connectionId, (Object) kept)).map(rows -> {
+            result.pruned = rows.rowCount();
+            return (Void) null;
+          }));
     }
     if (result.nextCursor != null) {
       chain = chain.compose(v -> conn.preparedQuery(

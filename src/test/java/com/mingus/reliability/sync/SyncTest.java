@@ -177,6 +177,68 @@ class SyncTest {
     return count.isEmpty() ? -1 : Long.parseLong(count.get(0));
   }
 
+  /**
+   * A stored cursor Plaid no longer accepts (INVALID_FIELD) does not park the connection: the sync goes
+   * back to the whole history, and what is stored becomes exactly Plaid's set again, repairing drift a
+   * cursor could never deliver (a transaction deleted here, one Plaid never had, an amount changed here).
+   */
+  @Test
+  void aCursorPlaidRefusesMakesAFullResyncThatRepairsTheStoredSet() {
+    JsonObject connection = register("user-f", 120);
+    String id = connection.getString("connection_id");
+    String itemId = connection.getString("item_id");
+    Await.until(() -> completed(id).size() == 1, Duration.ofSeconds(20), "the first sync completes");
+    assertThat(completed(id).get(0).detail().containsKey("pruned")).as("a first sync prunes nothing").isFalse();
+
+    List<String> stored = Sql.strings(db, "SELECT transaction_id FROM transactions WHERE connection_id = ? "
+        + "ORDER BY transaction_id", id);
+    Sql.execute(db, "UPDATE connections SET sync_cursor = 'bm90LWEtY3Vyc29y' WHERE connection_id = '" + id + "'");
+    Sql.execute(db, "DELETE FROM transactions WHERE transaction_id IN ('" + stored.get(0) + "', '" + stored.get(1) + "')");
+    Sql.execute(db, "UPDATE transactions SET amount = amount + 1 WHERE transaction_id = '" + stored.get(2) + "'");
+    Sql.execute(db, "INSERT INTO transactions (transaction_id, connection_id, account_id, amount, date, pending, name, data) "
+        + "SELECT 'txn_never_at_plaid', connection_id, account_id, 9.99, date, false, 'ghost', data FROM transactions "
+        + "WHERE transaction_id = '" + stored.get(3) + "'");
+    sandbox.mutate(itemId, 2, 1, 1);
+    HashSet<String> before = storedIds(id);
+    before.removeAll(sandbox.truthIds(itemId));
+    assertThat(before).contains("txn_never_at_plaid");
+
+    Await.result(Bus.request(app.vertx(), Addresses.SYNC_NOW,
+        new JsonObject().put("user_id", "user-f").put("connection_id", id), 5_000));
+    Await.until(() -> completed(id).size() == 2, Duration.ofSeconds(20), "the resync completes");
+    SyncEvent resync = completed(id).get(1);
+    assertThat(resync.detail().getString("resync")).isEqualTo("invalid_cursor");
+    // the ghost at least, and what Plaid removed meanwhile (a full history has no removals, only absences;
+    // a pending transaction that posted goes as replaced, not as pruned)
+    assertThat(resync.detail().getInteger("pruned")).isBetween(1, before.size());
+    assertThat(events.stream().filter(e -> e.kind().equals(SyncEvent.FAILED) && e.connectionId().equals(id)))
+        .as("the refused cursor is not reported as a failure").isEmpty();
+    assertThat(storedTruth(id)).isEqualTo(sandbox.truth(itemId));
+    assertThat(Sql.strings(db, "SELECT sync_cursor FROM connections WHERE connection_id = ?", id).get(0))
+        .isNotEqualTo("bm90LWEtY3Vyc29y");
+    assertThat(Sql.strings(db, "SELECT message FROM sync_logs WHERE sync_id = '" + resync.syncId() + "'").get(0))
+        .contains("refused the stored cursor");
+
+    // and the cursor it stored is good: the next change arrives incrementally
+    sandbox.mutate(itemId, 1, 0, 0);
+    Await.result(Bus.request(app.vertx(), Addresses.SYNC_NOW,
+        new JsonObject().put("user_id", "user-f").put("connection_id", id), 5_000));
+    Await.until(() -> completed(id).size() == 3, Duration.ofSeconds(20), "the next sync completes");
+    assertThat(completed(id).get(2).added()).isEqualTo(1);
+    assertThat(completed(id).get(2).detail().containsKey("resync")).isFalse();
+    assertThat(storedTruth(id)).isEqualTo(sandbox.truth(itemId));
+  }
+
+  private static Map<String, String> storedTruth(String connectionId) {
+    Map<String, String> out = new java.util.HashMap<>();
+    for (String row : Sql.strings(db, "SELECT transaction_id || '|' || amount || '|' || date || '|' || pending "
+        + "FROM transactions WHERE connection_id = ?", connectionId)) {
+      String[] parts = row.split("\\|");
+      out.put(parts[0], SandboxControl.fingerprint(parts[1], parts[2], Boolean.parseBoolean(parts[3])));
+    }
+    return out;
+  }
+
   @Test
   void anotherUsersConnectionIsNotFound() {
     JsonObject connection = register("user-d", 5);
