@@ -78,7 +78,7 @@ public final class Failover {
   /** One round's figures. */
   record Round(int number, Kill kill, int victim, boolean diedAtPoint, long truthAfterMs, int missing, int extra,
       int stale, int connections, int registered, int refused, long outboxLeft, long noticesPending,
-      int notificationsAsked, int notificationsDelivered, int mailCopiesExtra) {
+      int notificationsAsked, int notificationsDelivered, int mailCopiesExtra, int mailMostCopies) {
 
     boolean clean() {
       return missing == 0 && extra == 0 && stale == 0 && refused == 0 && outboxLeft == 0 && noticesPending == 0
@@ -91,7 +91,7 @@ public final class Failover {
           .put("extra", extra).put("stale", stale).put("connections", connections).put("registered", registered)
           .put("refused", refused).put("outbox_left", outboxLeft).put("notices_pending", noticesPending)
           .put("notifications_asked", notificationsAsked).put("notifications_delivered", notificationsDelivered)
-          .put("mail_copies_extra", mailCopiesExtra);
+          .put("mail_copies_extra", mailCopiesExtra).put("mail_most_copies", mailMostCopies);
     }
   }
 
@@ -224,6 +224,7 @@ public final class Failover {
     }
     int delivered = 0;
     int extraCopies = 0;
+    int mostCopies = 0;
     if (asked > 0) {
       int want = asked;
       long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
@@ -234,12 +235,14 @@ public final class Failover {
       Map<String, Integer> copies = mailCopies(mail, "@round" + number + ".failover");
       delivered = copies.size();
       extraCopies = copies.values().stream().mapToInt(n -> n - 1).sum();
+      mostCopies = copies.values().stream().mapToInt(n -> n).max().orElse(0);
     }
 
     cluster.launch(victim);
     cluster.awaitUp(victim, Duration.ofSeconds(120));
     return new Round(number, kill, victim, diedAtPoint, truthAfterMs, mismatch.missing, mismatch.extra, mismatch.stale,
-        users.connections.size(), registered.size(), refused, left[0], left[1], asked, delivered, extraCopies);
+        users.connections.size(), registered.size(), refused, left[0], left[1], asked, delivered, extraCopies,
+        mostCopies);
   }
 
   /**
