@@ -24,8 +24,14 @@ public final class Addresses {
   public static final String SYNC_NOW = "sync.now";
   /** Re-queue a failed sync (and lift a wait for the user): {user_id, connection_id} → {retry_count, last_retry_attempt}. */
   public static final String SYNC_RETRY = "sync.retry";
+  /** An operator asks for a reconciliation with Plaid's history now: {connection_id} → {sync_id, queued_at}. */
+  public static final String SYNC_RECONCILE = "sync.reconcile";
+  /** A connection's latest reconciliations, newest first: {connection_id, limit?} → {reconciliations}. */
+  public static final String SYNC_RECONCILIATIONS = "sync.reconciliations";
   /** Sync logs and reliability stats of one connection: {user_id, connection_id, days?}. */
   public static final String SYNC_STATUS = "sync.status";
+  /** A connection's accounts with their last known balances: {user_id, connection_id} → {accounts}. */
+  public static final String SYNC_ACCOUNTS = "sync.accounts";
   /** A page of stored transactions: {user_id, connection_id, since?, limit?, cursor?}. */
   public static final String SYNC_TRANSACTIONS = "sync.transactions";
   /** The registry: {user_id?} (absent = every connection, for operators and health) → {connections}. */

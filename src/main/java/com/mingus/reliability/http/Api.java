@@ -188,6 +188,31 @@ final class Api {
         .put("queued_at", reply.getString("queued_at"))));
   }
 
+  /** The caller's connection's accounts with their last known balances. */
+  void accounts(RoutingContext ctx) {
+    answer(ctx, 200, ask(Addresses.SYNC_ACCOUNTS, own(ctx)));
+  }
+
+  /** Operator: reconcile a connection with Plaid's history now (it syncs at once and reconciles with it). */
+  void reconcile(RoutingContext ctx) {
+    answer(ctx, 202, ask(Addresses.SYNC_RECONCILE, new JsonObject().put("connection_id", ctx.pathParam("id")))
+        .map(reply -> new JsonObject()
+            .put("message", "Reconciliation queued")
+            .put("connection_id", ctx.pathParam("id"))
+            .put("sync_id", reply.getString("sync_id"))
+            .put("queued_at", reply.getString("queued_at"))));
+  }
+
+  /** Operator: a connection's latest reconciliations, newest first. */
+  void reconciliations(RoutingContext ctx) {
+    JsonObject request = new JsonObject().put("connection_id", ctx.pathParam("id"));
+    String limit = ctx.request().getParam("limit");
+    if (limit != null) {
+      request.put("limit", Integer.parseInt(limit));
+    }
+    answer(ctx, 200, ask(Addresses.SYNC_RECONCILIATIONS, request));
+  }
+
   void transactions(RoutingContext ctx) {
     JsonObject request = own(ctx);
     String limit = ctx.request().getParam("limit");

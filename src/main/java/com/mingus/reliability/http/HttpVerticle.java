@@ -142,6 +142,7 @@ public final class HttpVerticle extends VerticleBase {
     user(router, HttpMethod.GET, "/api/reliability/connections/:id/sync-status", "syncStatus", api::syncStatus);
     user(router, HttpMethod.POST, "/api/reliability/connections/:id/sync-now", "syncNow", api::syncNow);
     user(router, HttpMethod.GET, "/api/reliability/connections/:id/transactions", "transactions", api::transactions);
+    user(router, HttpMethod.GET, "/api/reliability/connections/:id/accounts", "accounts", api::accounts);
     user(router, HttpMethod.GET, "/api/reliability/notifications", "notifications", api::notifications);
     user(router, HttpMethod.GET, "/api/reliability/notifications/preferences", "getPreferences", api::preferences);
     user(router, HttpMethod.PUT, "/api/reliability/notifications/preferences", "putPreferences", api::putPreferences);
@@ -155,6 +156,9 @@ public final class HttpVerticle extends VerticleBase {
     user(router, HttpMethod.GET, "/api/reliability/metrics/connections/:id", "connectionMetrics", api::connectionMetrics);
     admin(router, HttpMethod.GET, "/api/admin/connections", "adminConnections", api::adminConnections);
     admin(router, HttpMethod.GET, "/api/admin/connections/:id/sync-status", "adminSyncStatus", api::syncStatus);
+    admin(router, HttpMethod.POST, "/api/admin/connections/:id/reconcile", "adminReconcile", api::reconcile);
+    admin(router, HttpMethod.GET, "/api/admin/connections/:id/reconciliations", "adminReconciliations",
+        api::reconciliations);
     admin(router, HttpMethod.GET, "/api/admin/mail", "adminMail", api::adminMail);
 
     router.route("/api/*").last().handler(ctx -> Responses.error(ctx, 404, "NOT_FOUND",

@@ -249,6 +249,29 @@ public final class PlaidClient {
 
   // ---- Transactions ----
 
+  /**
+   * {@code /transactions/get}: one page ({@code count} 1..500 from {@code offset}) of every transaction
+   * dated {@code startDate}..{@code endDate} (inclusive), with the Item's accounts and cached balances.
+   */
+  public Future<TransactionsPage> getTransactions(String accessToken, java.time.LocalDate startDate,
+      java.time.LocalDate endDate, int count, int offset) {
+    JsonObject body = tokenBody(accessToken).put("start_date", startDate.toString()).put("end_date", endDate.toString())
+        .put("options", new JsonObject().put("count", count).put("offset", offset));
+    return call("/transactions/get", body, accessToken, PlaidClient::transactionsPage);
+  }
+
+  /** A {@code /transactions/get} answer read into a page; fails with MissingField when it is not one. */
+  static TransactionsPage transactionsPage(JsonObject json) {
+    requiredArray(json, "transactions");
+    requiredArray(json, "accounts");
+    Integer total = LenientJson.integer(json, "total_transactions");
+    if (total == null) {
+      throw new MissingField("total_transactions");
+    }
+    return new TransactionsPage(LenientJson.objects(json, "transactions", Transaction::owning),
+        LenientJson.objects(json, "accounts", Account::fromJson), total, LenientJson.text(json, "request_id"));
+  }
+
   /** {@code /transactions/sync}: one page of changes after the cursor (null cursor: the whole history). */
   public Future<SyncPage> syncTransactions(String accessToken, String cursor, int count) {
     return syncTransactions(new SyncRequest(accessToken, cursor, count));

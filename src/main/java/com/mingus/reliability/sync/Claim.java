@@ -19,7 +19,8 @@ record Claim(
     TokenCipher.Sealed token,
     String cursor,
     OffsetDateTime nextBalanceAt,
-    OffsetDateTime lastSuccessAt) {
+    OffsetDateTime lastSuccessAt,
+    OffsetDateTime nextReconcileAt) {
 
   @Override
   public String toString() {

@@ -24,6 +24,10 @@ final class SyncResult {
   String resync;
   /** Stored transactions a full update did not contain, deleted with its commit. */
   int pruned;
+  /** The reconciliation this sync ran, committed with it; null when none was due. */
+  Reconciler.Run reconciliation;
+  /** When the next reconciliation is due, from the commit (ms): set with {@link #reconciliation}. */
+  long nextReconcileMs;
   int pages;
   int restarts;
   int added;
@@ -51,7 +55,7 @@ final class SyncResult {
 
   /** Nothing to store: no transaction, no account, no new cursor. */
   boolean isEmpty() {
-    return changes.isEmpty() && accounts.isEmpty() && nextCursor == null;
+    return changes.isEmpty() && accounts.isEmpty() && nextCursor == null && reconciliation == null;
   }
 
   /** Starts over from the update's first cursor (mutation during pagination): nothing of it is kept. */

@@ -50,6 +50,7 @@ final class SyncRunner {
   private final TokenCipher cipher;
   private final SyncSettings settings;
   private final String nodeId;
+  private final Reconciler reconciler;
   private final EventRelay relay;
 
   SyncRunner(Vertx vertx, SyncStore store, PlaidClient plaid, TokenCipher cipher, SyncSettings settings, String nodeId,
@@ -61,6 +62,7 @@ final class SyncRunner {
     this.cipher = cipher;
     this.settings = settings;
     this.nodeId = nodeId;
+    this.reconciler = new Reconciler(store, this, settings.reconcileHistoryDays());
   }
 
   /** Our own limiter said "not yet": nothing was sent to Plaid. */
@@ -92,6 +94,7 @@ final class SyncRunner {
     result.full = claim.cursor() == null || claim.cursor().isEmpty();
     return page(claim, token, priority, claim.cursor(), result)
         .compose(done -> balances(claim, token))
+        .compose(balancesOk -> reconcile(claim, token, result).map(balancesOk))
         .compose(balancesOk -> finishSuccess(claim, result, startedAt, startedNanos, balancesOk))
         .recover(failure -> failed(claim, result, startedAt, startedNanos, failure));
   }
@@ -164,6 +167,24 @@ final class SyncRunner {
           log.debug("Connection {}: balances not refreshed: {}", claim.connectionId(), failure.getMessage());
           return Future.succeededFuture(false);
         });
+  }
+
+  /** When due (or asked by an operator), the sync reconciles before it commits, under the same lease. */
+  private Future<Void> reconcile(Claim claim, String token, SyncResult result) {
+    if (!Reconciler.due(claim)) {
+      return Future.succeededFuture();
+    }
+    return reconciler.run(claim, token, result).onSuccess(done -> {
+      Reconciler.Run run = result.reconciliation;
+      result.nextReconcileMs = switch (run.status()) {
+        case "deferred" -> 300_000L;
+        case "failed" -> 3_600_000L;
+        default -> settings.reconcileIntervalMs();
+      };
+      if (run.drift() > 0) {
+        log.warn("Connection {}: reconciliation found drift and repaired it: {}", claim.connectionId(), run.message());
+      }
+    });
   }
 
   // --- Plaid calls under permits ----------------------------------------------------------------------
@@ -258,7 +279,8 @@ final class SyncRunner {
       Boolean balancesOk) {
     OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
     long interval = Math.min(jittered(settings.periodicIntervalMs()), settings.stalenessMs());
-    OffsetDateTime nextBalance = balancesOk == null ? null : now.plusNanos(settings.balanceIntervalMs() * 1_000_000);
+    // balances refreshed: next in an interval; not due, or failed (partial): as they were, so a failure is tried again next sync
+    OffsetDateTime nextBalance = Boolean.TRUE.equals(balancesOk) ? now.plusNanos(settings.balanceIntervalMs() * 1_000_000) : null;
     String status = Boolean.FALSE.equals(balancesOk) ? "partial" : "success";
     SyncStore.Next next = new SyncStore.Next(now.plusNanos(interval * 1_000_000), "periodic", 2, null, true, false,
         nextBalance);
@@ -292,6 +314,9 @@ final class SyncRunner {
     }
     if (result.pruned > 0) {
       detail.put("pruned", result.pruned);
+    }
+    if (result.reconciliation != null) {
+      detail.put("reconciliation", result.reconciliation.toJson());
     }
     return detail;
   }

@@ -22,7 +22,9 @@ record SyncSettings(
     String clientName,
     long registryPermitWaitMs,
     long redriveAfterMs,
-    long redriveEveryMs) {
+    long redriveEveryMs,
+    long reconcileIntervalMs,
+    int reconcileHistoryDays) {
 
   static SyncSettings from(JsonObject config) {
     return new SyncSettings(
@@ -44,6 +46,8 @@ record SyncSettings(
         config.getString("link_client_name", "MINGUS"),
         config.getLong("registry_permit_wait_ms", 30_000L),
         config.getLong("outbox_redrive_after_ms", 15_000L),
-        config.getLong("outbox_redrive_every_ms", 2_000L));
+        config.getLong("outbox_redrive_every_ms", 2_000L),
+        config.getLong("reconcile_interval_s", 86_400L) * 1000,
+        Math.max(1, Math.min(730, config.getInteger("reconcile_history_days", 730))));
   }
 }

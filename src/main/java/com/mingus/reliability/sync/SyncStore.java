@@ -88,7 +88,7 @@ final class SyncStore {
       RETURNING s.connection_id, s.lease_token, COALESCE(due.pending_sync_id, gen_random_uuid()) AS sync_id,
                 s.trigger, s.priority, s.attempt, due.user_id, due.item_id, due.institution_id, due.institution_name,
                 due.token_key_id, due.token_nonce, due.token_ciphertext, due.sync_cursor, s.next_balance_at,
-                s.last_success_at
+                s.last_success_at, s.next_reconcile_at
       """;
 
   static String claimSql(int batch) {
@@ -106,7 +106,7 @@ final class SyncStore {
             row.getString("trigger"), row.getInteger("priority"), row.getInteger("attempt"), row.getString("user_id"),
             row.getString("item_id"), row.getString("institution_id"), row.getString("institution_name"),
             sealed(row), row.getString("sync_cursor"), row.getOffsetDateTime("next_balance_at"),
-            row.getOffsetDateTime("last_success_at")));
+            row.getOffsetDateTime("last_success_at"), row.getOffsetDateTime("next_reconcile_at")));
       }
       return claims;
     });
@@ -202,11 +202,14 @@ final class SyncStore {
             return Future.failedFuture(new LeaseLost(claim.connectionId()));
           }
           OffsetDateTime nextAt = rows.iterator().next().getOffsetDateTime("next_sync_at");
-          return apply(conn, claim.connectionId(), result).compose(v -> {
-            // told after the changes are applied, so the event carries what applying found (a full update's pruned count)
-            SyncEvent event = tell.event().apply(nextAt);
-            return insertLogAndTell(conn, log, tell.address(), event).map(told -> new Finished(nextAt, told));
-          });
+          return apply(conn, claim.connectionId(), result)
+              .compose(v -> result.reconciliation == null ? Future.<Void>succeededFuture()
+                  : reconciled(conn, claim, result.reconciliation, result.nextReconcileMs))
+              .compose(v -> {
+                // told after the changes are applied, so the event carries what applying found (a pruned count)
+                SyncEvent event = tell.event().apply(nextAt);
+                return insertLogAndTell(conn, log, tell.address(), event).map(told -> new Finished(nextAt, told));
+              });
         }));
   }
 
@@ -359,6 +362,85 @@ final class SyncStore {
                   new Outboxed(row.getLong("event_id"), p.tell().address(), p.tell().event().apply(at))));
             }
           }
+        });
+  }
+
+  /** A connection's stored transactions dated start..end (id to fingerprint) and its accounts' balances. */
+  record Stored(Map<String, String> transactions, Map<String, String> balances) {}
+
+  Future<Stored> storedForReconcile(String connectionId, LocalDate start, LocalDate end) {
+    return pool.preparedQuery("SELECT transaction_id, amount, date, pending FROM transactions "
+            + "WHERE connection_id = $1 AND date BETWEEN $2 AND $3")
+        .execute(Tuple.of(connectionId, start, end))
+        .compose(rows -> {
+          Map<String, String> transactions = new java.util.HashMap<>();
+          for (Row row : rows) {
+            transactions.put(row.getString("transaction_id"), Reconciler.fingerprint(row.getBigDecimal("amount"),
+                String.valueOf(row.getLocalDate("date")), Boolean.TRUE.equals(row.getBoolean("pending"))));
+          }
+          return pool.preparedQuery("SELECT account_id, balances FROM accounts WHERE connection_id = $1")
+              .execute(Tuple.of(connectionId)).map(accounts -> {
+                Map<String, String> balances = new java.util.HashMap<>();
+                for (Row row : accounts) {
+                  Object value = row.getValue("balances");
+                  balances.put(row.getString("account_id"),
+                      Reconciler.balance(value instanceof JsonObject json ? json : null));
+                }
+                return new Stored(transactions, balances);
+              });
+        });
+  }
+
+  private Future<Void> reconciled(SqlConnection conn, Claim claim, Reconciler.Run run, long nextMs) {
+    return conn.preparedQuery("""
+            WITH kept AS (
+              INSERT INTO reconciliations (connection_id, sync_id, trigger, status, started_at, start_date, end_date,
+                                           plaid_calls, checked, missing, extra, changed, balances_checked,
+                                           balances_changed, error_code, message)
+              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+            )
+            UPDATE sync_schedule SET next_reconcile_at = now() + ($17::bigint * interval '1 millisecond')
+            WHERE connection_id = $1
+            """)
+        .execute(Tuple.from(new Object[] {claim.connectionId(), claim.syncId(), run.trigger(), run.status(),
+            run.startedAt(), run.startDate(), run.endDate(), run.plaidCalls(), run.checked(), run.missing(), run.extra(),
+            run.changed(), run.balancesChecked(), run.balancesChanged(), run.errorCode(), run.message(), nextMs}))
+        .mapEmpty();
+  }
+
+  /** An operator asks for a reconciliation now: the connection syncs at once and reconciles with it. */
+  Future<UUID> requestReconcile(String connectionId) {
+    return pool.preparedQuery("""
+            UPDATE sync_schedule SET next_sync_at = now(), priority = 0, trigger = 'reconcile', requested_at = now(),
+                   next_reconcile_at = now(), pending_sync_id = COALESCE(pending_sync_id, gen_random_uuid())
+            WHERE connection_id = $1
+            RETURNING pending_sync_id
+            """).execute(Tuple.of(connectionId))
+        .map(rows -> rows.size() == 0 ? null : rows.iterator().next().getUUID("pending_sync_id"));
+  }
+
+  /** The latest reconciliations of a connection, newest first. */
+  Future<io.vertx.core.json.JsonArray> reconciliations(String connectionId, int limit) {
+    return pool.preparedQuery("""
+            SELECT id, sync_id, trigger, status, started_at, finished_at, start_date, end_date, plaid_calls, checked,
+                   missing, extra, changed, balances_checked, balances_changed, error_code, message
+            FROM reconciliations WHERE connection_id = $1 ORDER BY id DESC LIMIT $2
+            """).execute(Tuple.of(connectionId, limit)).map(rows -> {
+          io.vertx.core.json.JsonArray out = new io.vertx.core.json.JsonArray();
+          for (Row row : rows) {
+            out.add(new JsonObject().put("id", row.getLong("id")).put("sync_id", row.getUUID("sync_id").toString())
+                .put("trigger", row.getString("trigger")).put("status", row.getString("status"))
+                .put("started_at", text(row.getOffsetDateTime("started_at")))
+                .put("finished_at", text(row.getOffsetDateTime("finished_at")))
+                .put("start_date", row.getLocalDate("start_date").toString())
+                .put("end_date", row.getLocalDate("end_date").toString())
+                .put("plaid_calls", row.getInteger("plaid_calls")).put("checked", row.getInteger("checked"))
+                .put("missing", row.getInteger("missing")).put("extra", row.getInteger("extra"))
+                .put("changed", row.getInteger("changed")).put("balances_checked", row.getInteger("balances_checked"))
+                .put("balances_changed", row.getInteger("balances_changed"))
+                .put("error_code", row.getString("error_code")).put("message", row.getString("message")));
+          }
+          return out;
         });
   }
 
@@ -723,6 +805,27 @@ final class SyncStore {
           List<JsonObject> out = new ArrayList<>(rows.size());
           for (Row row : rows) {
             out.add(((JsonObject) row.getValue("data")).put("_date", row.getLocalDate("date").toString()));
+          }
+          return out;
+        });
+  }
+
+  /**
+   * A connection's accounts as Plaid last described them, each with its balances and when they were read
+   * ({@code balances_at}: from /accounts/balance/get, or the cached ones a sync or reconciliation carried).
+   */
+  Future<JsonArray> accounts(String connectionId) {
+    return pool.preparedQuery("SELECT data, balances, balances_at FROM accounts WHERE connection_id = $1 ORDER BY account_id")
+        .execute(Tuple.of(connectionId)).map(rows -> {
+          JsonArray out = new JsonArray();
+          for (Row row : rows) {
+            JsonObject data = (JsonObject) row.getValue("data");
+            Object balances = row.getValue("balances");
+            out.add(new JsonObject().put("account_id", data.getString("account_id")).put("name", data.getString("name"))
+                .put("official_name", data.getString("official_name")).put("mask", data.getString("mask"))
+                .put("type", data.getString("type")).put("subtype", data.getString("subtype"))
+                .put("balances", balances instanceof JsonObject json ? json : data.getJsonObject("balances"))
+                .put("balances_at", text(row.getOffsetDateTime("balances_at"))));
           }
           return out;
         });

@@ -78,8 +78,11 @@ public final class SyncVerticle extends VerticleBase {
         handle(Addresses.SYNC_REMOVE, this::remove),
         handle(Addresses.SYNC_NOW, this::syncNow),
         handle(Addresses.SYNC_RETRY, this::retry),
+        handle(Addresses.SYNC_RECONCILE, this::reconcile),
+        handle(Addresses.SYNC_RECONCILIATIONS, this::reconciliations),
         handle(Addresses.SYNC_STATUS, this::status),
         handle(Addresses.SYNC_TRANSACTIONS, this::transactions),
+        handle(Addresses.SYNC_ACCOUNTS, this::accounts),
         handle(Addresses.SYNC_CONNECTIONS, this::connections),
         handle(Addresses.SYNC_LINK_TOKEN, this::linkToken),
         handle(Addresses.SYNC_WEBHOOK, this::webhook),
@@ -306,6 +309,26 @@ public final class SyncVerticle extends VerticleBase {
     });
   }
 
+  /** Durable before the answer, like sync-now: the schedule row says reconcile before the 202. */
+  private Future<Object> reconcile(JsonObject body) {
+    String connectionId = required(body, "connection_id");
+    return store.requestReconcile(connectionId).map(syncId -> {
+      if (syncId == null) {
+        throw new CommandFailure(FailureCodes.NOT_FOUND, NOT_FOUND);
+      }
+      vertx.eventBus().publish(Addresses.SYNC_WAKE, new JsonObject());
+      return new JsonObject().put("connection_id", connectionId).put("sync_id", syncId.toString())
+          .put("queued_at", OffsetDateTime.now().toInstant().toString());
+    });
+  }
+
+  private Future<Object> reconciliations(JsonObject body) {
+    String connectionId = required(body, "connection_id");
+    int limit = Math.max(1, Math.min(200, body.getInteger("limit", 20)));
+    return store.reconciliations(connectionId, limit)
+        .map(rows -> new JsonObject().put("connection_id", connectionId).put("reconciliations", rows));
+  }
+
   private Future<Object> retry(JsonObject body) {
     String userId = required(body, "user_id");
     String connectionId = required(body, "connection_id");
@@ -340,6 +363,18 @@ public final class SyncVerticle extends VerticleBase {
                 .put("sync_logs", logs)
                 .put("reliability_stats", stats);
           });
+    });
+  }
+
+  private Future<Object> accounts(JsonObject body) {
+    String userId = required(body, "user_id");
+    String connectionId = required(body, "connection_id");
+    return store.connection(userId, connectionId).compose(view -> {
+      if (view == null) {
+        return Future.failedFuture(new CommandFailure(FailureCodes.NOT_FOUND, NOT_FOUND));
+      }
+      return store.accounts(connectionId)
+          .map(accounts -> new JsonObject().put("connection_id", connectionId).put("accounts", accounts));
     });
   }
 

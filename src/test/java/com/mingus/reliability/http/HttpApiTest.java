@@ -282,11 +282,14 @@ class HttpApiTest {
     Http.Response own = alice.get("/api/reliability/metrics/connections/" + aliceConnection);
     assertThat(own.status()).as(own.body()).isEqualTo(200);
     for (String path : List.of("/api/reliability/metrics/overview", "/api/admin/connections", "/api/admin/mail",
-        "/api/admin/connections/" + aliceConnection + "/sync-status")) {
+        "/api/admin/connections/" + aliceConnection + "/sync-status",
+        "/api/admin/connections/" + aliceConnection + "/reconciliations")) {
       Http.Response refused = alice.get(path);
       assertThat(refused.status()).as(path).isEqualTo(403);
       assertThat(ApiCaller.errorCode(refused)).isEqualTo("FORBIDDEN");
     }
+    Http.Response reconcile = alice.post("/api/admin/connections/" + aliceConnection + "/reconcile", new JsonObject());
+    assertThat(reconcile.status()).as("a user cannot ask for a reconciliation").isEqualTo(403);
   }
 
   @Test
@@ -342,6 +345,7 @@ class HttpApiTest {
         new String[] {"GET", c + "/sync-status"},
         new String[] {"POST", c + "/sync-now"},
         new String[] {"GET", c + "/transactions"},
+        new String[] {"GET", c + "/accounts"},
         new String[] {"GET", "/api/reliability/notifications"},
         new String[] {"POST", "/api/reliability/notifications/" + notificationId + "/read"},
         new String[] {"POST", "/api/reliability/notifications/send-test"},
@@ -354,6 +358,8 @@ class HttpApiTest {
         new String[] {"GET", "/api/reliability/metrics/connections/" + connectionId},
         new String[] {"GET", "/api/admin/connections"},
         new String[] {"GET", "/api/admin/connections/" + connectionId + "/sync-status"},
+        new String[] {"POST", "/api/admin/connections/" + connectionId + "/reconcile"},
+        new String[] {"GET", "/api/admin/connections/" + connectionId + "/reconciliations"},
         new String[] {"GET", "/api/admin/mail"});
   }
 
