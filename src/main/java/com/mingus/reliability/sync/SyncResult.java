@@ -22,6 +22,8 @@ final class SyncResult {
   boolean full;
   /** Why a sync that had a cursor went back to the whole history ({@code invalid_cursor}), else null. */
   String resync;
+  /** Transactions of this update whose id another connection holds: left with it, counted (set by the commit). */
+  int conflicts;
   /** Stored transactions a full update did not contain, deleted with its commit. */
   int pruned;
   /** The reconciliation this sync ran, committed with it; null when none was due. */

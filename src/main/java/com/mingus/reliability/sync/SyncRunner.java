@@ -318,6 +318,9 @@ final class SyncRunner {
     if (result.reconciliation != null) {
       detail.put("reconciliation", result.reconciliation.toJson());
     }
+    if (result.conflicts > 0) {
+      detail.put("conflicts", result.conflicts);
+    }
     return detail;
   }
 

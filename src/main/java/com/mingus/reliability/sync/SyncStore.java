@@ -28,6 +28,7 @@ import java.util.function.Function;
  * lease token it claimed with, and changes nothing when the lease has passed to another node.
  */
 final class SyncStore {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(SyncStore.class);
   private final Pool pool;
   /** How long an event may wait for health's acknowledgement before any node tells it again. */
   private final long redriveAfterMs;
@@ -478,7 +479,19 @@ final class SyncStore {
                 date = EXCLUDED.date, pending = EXCLUDED.pending, pending_transaction_id = EXCLUDED.pending_transaction_id,
                 name = EXCLUDED.name, data = EXCLUDED.data, updated_at = now()
               WHERE transactions.connection_id = EXCLUDED.connection_id
-              """).executeBatch(upserts).mapEmpty());
+              """).executeBatch(upserts).map(rows -> {
+            // a row not written is a transaction_id another connection holds: counted and reported, not silent
+            int written = 0;
+            for (RowSet<Row> batch = rows; batch != null; batch = batch.next()) {
+              written += batch.rowCount();
+            }
+            result.conflicts = upserts.size() - written;
+            if (result.conflicts > 0) {
+              log.warn("Connection {}: {} transaction(s) already held by another connection were left with it",
+                  connectionId, result.conflicts);
+            }
+            return (Void) null;
+          }));
     }
     if (!result.accounts.isEmpty()) {
       List<Tuple> accounts = new ArrayList<>();

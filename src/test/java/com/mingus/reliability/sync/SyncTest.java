@@ -229,6 +229,31 @@ class SyncTest {
     assertThat(storedTruth(id)).isEqualTo(sandbox.truth(itemId));
   }
 
+  /**
+   * The same transaction id on two connections (the store keys transactions by Plaid's id): the one
+   * already held stays with its connection, and the sync that met it counts and reports it.
+   */
+  @Test
+  void aTransactionIdAnotherConnectionHoldsIsLeftWithItAndCounted() {
+    JsonObject first = register("user-g", 10);
+    String firstId = first.getString("connection_id");
+    Await.until(() -> completed(firstId).size() == 1, Duration.ofSeconds(20), "the first connection syncs");
+
+    JsonObject item = sandbox.item("ins_sync_test", "user-g", 25);
+    String taken = sandbox.truthIds(item.getString("item_id")).iterator().next();
+    Sql.execute(db, "INSERT INTO transactions (transaction_id, connection_id, account_id, amount, date, pending, name, data) "
+        + "SELECT '" + taken + "', connection_id, account_id, amount, date, pending, name, data FROM transactions "
+        + "WHERE connection_id = '" + firstId + "' LIMIT 1");
+    JsonObject second = Await.result(Bus.request(app.vertx(), Addresses.SYNC_REGISTER,
+        new JsonObject().put("user_id", "user-g").put("public_token", item.getString("public_token")), 15_000));
+    String secondId = second.getString("connection_id");
+    Await.until(() -> completed(secondId).size() == 1, Duration.ofSeconds(20), "the second connection syncs");
+    assertThat(completed(secondId).get(0).detail().getInteger("conflicts")).isEqualTo(1);
+    assertThat(storedIds(secondId)).hasSize(24).doesNotContain(taken);
+    assertThat(Sql.strings(db, "SELECT connection_id FROM transactions WHERE transaction_id = ?", taken))
+        .containsExactly(firstId);
+  }
+
   private static Map<String, String> storedTruth(String connectionId) {
     Map<String, String> out = new java.util.HashMap<>();
     for (String row : Sql.strings(db, "SELECT transaction_id || '|' || amount || '|' || date || '|' || pending "
