@@ -15,6 +15,7 @@ import com.mingus.reliability.bus.ConnectionHealth;
 import com.mingus.reliability.bus.ConnectionStatus;
 import com.mingus.reliability.bus.NotificationPriority;
 import com.mingus.reliability.bus.NotificationType;
+import com.mingus.reliability.bus.UserAction;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.EnumMap;
@@ -233,12 +234,31 @@ final class HealthMachine {
   record Notice(String kind, NotificationType type, NotificationPriority priority, String actionText) {}
 
   static Notice notice(ConnectionStatus from, ConnectionStatus to) {
+    return notice(from, to, null);
+  }
+
+  /**
+   * The notice of a change, given the error that caused it ({@code last_error}: the classifier's plan, with
+   * its {@code notification_type}, {@code priority} and {@code user_action}). A connection that ends in
+   * error (retries used up, a product the bank lacks, our Plaid allowance spent) is told once per change,
+   * with the plan's type and what to do; a locked account is a security alert, not a plain sign-in.
+   */
+  static Notice notice(ConnectionStatus from, ConnectionStatus to, JsonObject lastError) {
     if (from == to) {
       return null;
     }
+    NotificationType planned = lastError == null ? null : NotificationType.fromWire(lastError.getString("notification_type"));
     return switch (to) {
-      case REQUIRES_REAUTH -> new Notice("requires_reauth", NotificationType.PLAID_CONNECTION_ISSUE,
-          NotificationPriority.HIGH, "Reconnect this account to keep it up to date.");
+      case REQUIRES_REAUTH -> planned == NotificationType.SECURITY_ALERT
+          ? new Notice("security_alert", NotificationType.SECURITY_ALERT, NotificationPriority.HIGH,
+              "Your bank has locked this account. Unlock it with your bank, then reconnect it here.")
+          : new Notice("requires_reauth", NotificationType.PLAID_CONNECTION_ISSUE,
+              NotificationPriority.HIGH, "Reconnect this account to keep it up to date.");
+      case ERROR -> new Notice("sync_failed",
+          planned == null || planned == NotificationType.NONE ? NotificationType.DATA_SYNC_STATUS : planned,
+          lastError == null || lastError.getString("priority") == null ? NotificationPriority.MEDIUM
+              : NotificationPriority.fromWire(lastError.getString("priority")),
+          actionFor(lastError == null ? null : UserAction.fromWire(lastError.getString("user_action"))));
       case PENDING_EXPIRATION -> from == ConnectionStatus.MAINTENANCE || from == ConnectionStatus.ERROR
           ? null // the warning was already given before the outage hid it
           : new Notice("pending_expiration", NotificationType.PLAID_CONNECTION_ISSUE, NotificationPriority.MEDIUM,
@@ -255,6 +275,17 @@ final class HealthMachine {
                   "Your account is updating normally again.")
               : null;
       default -> null;
+    };
+  }
+
+  /** What the user can do about a sync that stopped, by the plan's user action. */
+  private static String actionFor(UserAction action) {
+    return switch (action == null ? UserAction.NONE : action) {
+      case RECONNECT -> "Reconnect this account to keep it up to date.";
+      case FIX_AT_BANK -> "Sign in at your bank's website to resolve what it asks, then reconnect here.";
+      case RELINK -> "Link this bank again to keep your accounts up to date.";
+      case CONTACT_SUPPORT -> "We stopped updating this account; contact support if this continues.";
+      case NONE -> "We could not update this account after several tries; we will try again later.";
     };
   }
 

@@ -165,7 +165,7 @@ final class HealthStore {
     Instant newest = row == null ? null : instant(row.getOffsetDateTime("last_event_at"));
     boolean stale = eventAt != null && newest != null && eventAt.isBefore(newest);
     ConnectionHealth after = change.apply(base, stale);
-    HealthMachine.Notice notice = HealthMachine.notice(base.status(), after.status());
+    HealthMachine.Notice notice = HealthMachine.notice(base.status(), after.status(), after.lastError());
     String key = notice == null ? null : connectionId + ":" + after.status().wire() + ":" + after.statusSince();
     if (notice != null && row != null && key.equals(row.getString("notified_key"))) {
       notice = null;

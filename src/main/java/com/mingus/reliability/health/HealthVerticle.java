@@ -305,6 +305,8 @@ public final class HealthVerticle extends VerticleBase {
         .put("error_code", plan.errorCode())
         .put("message", plan.message())
         .put("user_action", plan.userAction().wire())
+        .put("notification_type", plan.notificationType() == null ? null : plan.notificationType().wire())
+        .put("priority", plan.priority() == null ? null : plan.priority().wire())
         .put("next_step", plan.nextStep().wire())
         .put("institution_wide", plan.institutionWide())
         .put("at", at.toString());

@@ -246,7 +246,9 @@ class HealthMachineTest {
       "ERROR,              ACTIVE,             recovered",
       "DEGRADED,           ACTIVE,             ",
       "ACTIVE,             DEGRADED,           ",
-      "ACTIVE,             ERROR,              ",
+      "ACTIVE,             ERROR,              sync_failed",
+      "DEGRADED,           ERROR,              sync_failed",
+      "ERROR,              ERROR,              ",
       "ACTIVE,             RATE_LIMITED,       ",
       "REQUIRES_REAUTH,    ACTIVE,             ",
       "ACTIVE,             ACTIVE,             ",
@@ -259,5 +261,23 @@ class HealthMachineTest {
       assertThat(notice).isNotNull();
       assertThat(notice.kind()).isEqualTo(kind);
     }
+  }
+
+  @Test
+  void aStoppedSyncIsToldWithTheClassifiersPlanAndALockedAccountIsASecurityAlert() {
+    JsonObject credits = new JsonObject().put("error_code", "CREDITS_EXHAUSTED").put("notification_type", "data_sync_status")
+        .put("priority", "high").put("user_action", "contact_support");
+    HealthMachine.Notice stopped = HealthMachine.notice(ConnectionStatus.DEGRADED, ConnectionStatus.ERROR, credits);
+    assertThat(stopped.type()).isEqualTo(NotificationType.DATA_SYNC_STATUS);
+    assertThat(stopped.priority()).isEqualTo(NotificationPriority.HIGH);
+    assertThat(stopped.actionText()).contains("contact support");
+
+    JsonObject locked = new JsonObject().put("error_code", "ITEM_LOCKED").put("notification_type", "security_alert")
+        .put("priority", "high").put("user_action", "fix_at_bank");
+    HealthMachine.Notice alert = HealthMachine.notice(ConnectionStatus.ACTIVE, ConnectionStatus.REQUIRES_REAUTH, locked);
+    assertThat(alert.kind()).isEqualTo("security_alert");
+    assertThat(alert.type()).isEqualTo(NotificationType.SECURITY_ALERT);
+    assertThat(HealthMachine.notice(ConnectionStatus.ACTIVE, ConnectionStatus.REQUIRES_REAUTH, null).kind())
+        .isEqualTo("requires_reauth");
   }
 }

@@ -269,7 +269,8 @@ class HealthVerticleTest {
     }
     sleep(300);
     assertThat(standIns.notifications.stream().map(n -> n.data().getString("kind")))
-        .containsExactlyInAnyOrder("maintenance_started", "requires_reauth", "disconnected");
+        .containsExactlyInAnyOrder("maintenance_started", "requires_reauth", "disconnected", "sync_failed",
+            "sync_failed");
     assertThat(standIns.pauses).as("one failing connection is no bank outage").isEmpty();
   }
 
@@ -294,7 +295,7 @@ class HealthVerticleTest {
     Await.until(() -> "disconnected".equals(status("conn_p")), Duration.ofSeconds(5), "revoked");
     sleep(500);
     assertThat(standIns.notificationsFor("conn_p")).extracting(n -> n.data().getString("kind"))
-        .containsExactly("pending_expiration", "disconnected");
+        .containsExactly("pending_expiration", "sync_failed", "disconnected");
   }
 
   @Test
