@@ -53,6 +53,7 @@
     $('login').classList.add('hidden'); $('app').classList.remove('hidden'); $('signout').classList.remove('hidden');
     $('scope').textContent = state.admin ? 'every user' : 'yours';
     if (state.admin) $('mail-panel').classList.remove('hidden');
+    if (state.admin) $('reconcile-panel').classList.remove('hidden');
     connect();
     refreshSide();
     state.timers.push(setInterval(refreshSide, 10000));
@@ -190,7 +191,7 @@
 
   async function refreshSide() {
     loadNotifications(); loadRateLimits(); loadSyncs(); loadInstitutions();
-    if (state.admin) loadMail();
+    if (state.admin) { loadMail(); loadReconciliations(); }
   }
   async function loadInstitutions() {
     try {
@@ -244,6 +245,19 @@
       '<tr><td>' + esc(ago(l.started_at)) + '</td><td>' + esc(l.bank) + (l.who ? ' <span class="sub">' + esc(l.who) + '</span>' : '') + '</td><td>' + esc(l.trigger) + '</td><td><span class="pill ' + esc(l.status) + '">' + esc(label(l.status)) + '</span></td>' +
       '<td>+' + esc(l.added || 0) + ' ~' + esc(l.modified || 0) + ' −' + esc(l.removed || 0) + '</td><td>' + esc(l.duration_ms != null ? l.duration_ms + ' ms' : '') + '</td></tr>').join('')
       : '<tr><td colspan="6" class="empty">No syncs yet.</td></tr>';
+  }
+  async function loadReconciliations() {
+    try {
+      const r = await api('GET', '/api/admin/reconciliations?limit=10');
+      const t = r.totals || {};
+      $('reconcile-totals').textContent = (t.runs || 0) + ' runs: ' + (t.clean || 0) + ' clean, ' + (t.repaired || 0) + ' repaired, ' +
+        (t.deferred || 0) + ' deferred, ' + (t.failed || 0) + ' failed · drift ' + (t.missing || 0) + ' missing, ' + (t.extra || 0) + ' extra, ' +
+        (t.changed || 0) + ' changed, ' + (t.balances_changed || 0) + ' balances · ' + (t.plaid_calls || 0) + ' Plaid calls';
+      $('reconciliations').innerHTML = (r.reconciliations || []).length ? r.reconciliations.map((x) =>
+        '<tr><td>' + esc(ago(x.finished_at)) + '</td><td>' + esc(x.connection_id) + '</td><td>' + esc(x.trigger) + '</td><td><span class="pill ' + esc(x.status) + '">' + esc(x.status) + '</span></td>' +
+        '<td>' + esc((x.missing || 0) + (x.extra || 0) + (x.changed || 0) + (x.balances_changed || 0)) + '</td><td>' + esc(x.plaid_calls) + '</td></tr>').join('')
+        : '<tr><td colspan="6" class="empty">No reconciliation yet.</td></tr>';
+    } catch (e) { $('reconciliations').innerHTML = '<tr><td colspan="6" class="empty">' + esc(e.message) + '</td></tr>'; }
   }
   async function loadMail() {
     try {

@@ -26,7 +26,10 @@ public final class Addresses {
   public static final String SYNC_RETRY = "sync.retry";
   /** An operator asks for a reconciliation with Plaid's history now: {connection_id} → {sync_id, queued_at}. */
   public static final String SYNC_RECONCILE = "sync.reconcile";
-  /** A connection's latest reconciliations, newest first: {connection_id, limit?} → {reconciliations}. */
+  /**
+   * Latest reconciliations, newest first: {connection_id, limit?} → {reconciliations}; without connection_id,
+   * every connection's, with the last day's {totals}.
+   */
   public static final String SYNC_RECONCILIATIONS = "sync.reconciliations";
   /** Sync logs and reliability stats of one connection: {user_id, connection_id, days?}. */
   public static final String SYNC_STATUS = "sync.status";

@@ -203,6 +203,16 @@ final class Api {
             .put("queued_at", reply.getString("queued_at"))));
   }
 
+  /** Operator: every connection's latest reconciliations and the last day's totals. */
+  void allReconciliations(RoutingContext ctx) {
+    JsonObject request = new JsonObject();
+    String limit = ctx.request().getParam("limit");
+    if (limit != null) {
+      request.put("limit", Integer.parseInt(limit));
+    }
+    answer(ctx, 200, ask(Addresses.SYNC_RECONCILIATIONS, request));
+  }
+
   /** Operator: a connection's latest reconciliations, newest first. */
   void reconciliations(RoutingContext ctx) {
     JsonObject request = new JsonObject().put("connection_id", ctx.pathParam("id"));

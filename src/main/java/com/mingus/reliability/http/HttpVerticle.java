@@ -156,6 +156,7 @@ public final class HttpVerticle extends VerticleBase {
     user(router, HttpMethod.GET, "/api/reliability/metrics/connections/:id", "connectionMetrics", api::connectionMetrics);
     admin(router, HttpMethod.GET, "/api/admin/connections", "adminConnections", api::adminConnections);
     admin(router, HttpMethod.GET, "/api/admin/connections/:id/sync-status", "adminSyncStatus", api::syncStatus);
+    admin(router, HttpMethod.GET, "/api/admin/reconciliations", "adminAllReconciliations", api::allReconciliations);
     admin(router, HttpMethod.POST, "/api/admin/connections/:id/reconcile", "adminReconcile", api::reconcile);
     admin(router, HttpMethod.GET, "/api/admin/connections/:id/reconciliations", "adminReconciliations",
         api::reconciliations);

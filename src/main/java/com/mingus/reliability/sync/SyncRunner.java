@@ -51,10 +51,13 @@ final class SyncRunner {
   private final SyncSettings settings;
   private final String nodeId;
   private final Reconciler reconciler;
+  /** Where reconciliation figures are counted ({@code mingus_reconcile_*}); null without metrics. */
+  private final io.micrometer.core.instrument.MeterRegistry registry;
   private final EventRelay relay;
 
   SyncRunner(Vertx vertx, SyncStore store, PlaidClient plaid, TokenCipher cipher, SyncSettings settings, String nodeId,
-      EventRelay relay) {
+      EventRelay relay, io.micrometer.core.instrument.MeterRegistry registry) {
+    this.registry = registry;
     this.vertx = vertx;
     this.relay = relay;
     this.store = store;
@@ -167,6 +170,19 @@ final class SyncRunner {
           log.debug("Connection {}: balances not refreshed: {}", claim.connectionId(), failure.getMessage());
           return Future.succeededFuture(false);
         });
+  }
+
+  /** A committed reconciliation's figures in /metrics. */
+  private void counted(Reconciler.Run run) {
+    if (run == null || registry == null) {
+      return;
+    }
+    registry.counter("mingus.reconcile.runs", "status", run.status()).increment();
+    registry.counter("mingus.reconcile.plaid.calls").increment(run.plaidCalls());
+    registry.counter("mingus.reconcile.drift", "kind", "missing").increment(run.missing());
+    registry.counter("mingus.reconcile.drift", "kind", "extra").increment(run.extra());
+    registry.counter("mingus.reconcile.drift", "kind", "changed").increment(run.changed());
+    registry.counter("mingus.reconcile.drift", "kind", "balance").increment(run.balancesChanged());
   }
 
   /** When due (or asked by an operator), the sync reconciles before it commits, under the same lease. */
@@ -295,6 +311,7 @@ final class SyncRunner {
     return store.finish(claim, result, next, row, tell).map(finished -> {
       CrashPoints.reach("sync.committed");
       relay.tell(finished.told());
+      counted(result.reconciliation);
       return null;
     });
   }

@@ -420,16 +420,38 @@ final class SyncStore {
         .map(rows -> rows.size() == 0 ? null : rows.iterator().next().getUUID("pending_sync_id"));
   }
 
-  /** The latest reconciliations of a connection, newest first. */
-  Future<io.vertx.core.json.JsonArray> reconciliations(String connectionId, int limit) {
+  /** Every connection's reconciliations of the last {@code hours}: runs by status, drift found, Plaid calls spent. */
+  Future<JsonObject> reconciliationTotals(int hours) {
     return pool.preparedQuery("""
-            SELECT id, sync_id, trigger, status, started_at, finished_at, start_date, end_date, plaid_calls, checked,
+            SELECT count(*) AS runs,
+                   count(*) FILTER (WHERE status = 'clean') AS clean, count(*) FILTER (WHERE status = 'repaired') AS repaired,
+                   count(*) FILTER (WHERE status = 'deferred') AS deferred, count(*) FILTER (WHERE status = 'failed') AS failed,
+                   COALESCE(sum(missing), 0) AS missing, COALESCE(sum(extra), 0) AS extra,
+                   COALESCE(sum(changed), 0) AS changed, COALESCE(sum(balances_changed), 0) AS balances_changed,
+                   COALESCE(sum(plaid_calls), 0) AS plaid_calls, COALESCE(sum(checked), 0) AS checked
+            FROM reconciliations WHERE finished_at > now() - ($1::int * interval '1 hour')
+            """).execute(Tuple.of(hours)).map(rows -> {
+          Row row = rows.iterator().next();
+          JsonObject out = new JsonObject().put("hours", hours);
+          for (String column : List.of("runs", "clean", "repaired", "deferred", "failed", "missing", "extra", "changed",
+              "balances_changed", "plaid_calls", "checked")) {
+            out.put(column, row.getLong(column));
+          }
+          return out;
+        });
+  }
+
+  /** The latest reconciliations of a connection (every connection's, with null), newest first. */
+  Future<JsonArray> reconciliations(String connectionId, int limit) {
+    return pool.preparedQuery("""
+            SELECT id, connection_id, sync_id, trigger, status, started_at, finished_at, start_date, end_date, plaid_calls, checked,
                    missing, extra, changed, balances_checked, balances_changed, error_code, message
-            FROM reconciliations WHERE connection_id = $1 ORDER BY id DESC LIMIT $2
+            FROM reconciliations WHERE ($1::text IS NULL OR connection_id = $1) ORDER BY id DESC LIMIT $2
             """).execute(Tuple.of(connectionId, limit)).map(rows -> {
-          io.vertx.core.json.JsonArray out = new io.vertx.core.json.JsonArray();
+          JsonArray out = new JsonArray();
           for (Row row : rows) {
-            out.add(new JsonObject().put("id", row.getLong("id")).put("sync_id", row.getUUID("sync_id").toString())
+            out.add(new JsonObject().put("id", row.getLong("id")).put("connection_id", row.getString("connection_id"))
+                .put("sync_id", row.getUUID("sync_id").toString())
                 .put("trigger", row.getString("trigger")).put("status", row.getString("status"))
                 .put("started_at", text(row.getOffsetDateTime("started_at")))
                 .put("finished_at", text(row.getOffsetDateTime("finished_at")))

@@ -68,7 +68,9 @@ public final class SyncVerticle extends VerticleBase {
     store = new SyncStore(pool, settings.redriveAfterMs());
     relay = new EventRelay(vertx, pool, settings.requestTimeoutMs(), settings.redriveAfterMs(), 64);
     plaid = PlaidClient.create(vertx, withRoomForEverySync(config.getJsonObject("plaid"), settings));
-    runner = new SyncRunner(vertx, store, plaid, cipher, settings, nodeId, relay);
+    String registryName = config.getString("metrics_registry");
+    runner = new SyncRunner(vertx, store, plaid, cipher, settings, nodeId, relay,
+        registryName == null ? null : io.vertx.micrometer.backends.BackendRegistries.getNow(registryName));
     claimLoop = new ClaimLoop(vertx, store, nodeId, settings.maxConcurrent(), settings.claimBatch(), settings.leaseMs(),
         claim -> runner.run(claim)
             .onFailure(failure -> log.warn("Connection {}: sync ended with {}", claim.connectionId(), failure.getMessage())));
@@ -322,9 +324,14 @@ public final class SyncVerticle extends VerticleBase {
     });
   }
 
+  /** One connection's latest runs, or (no connection_id) every connection's with the last day's totals. */
   private Future<Object> reconciliations(JsonObject body) {
-    String connectionId = required(body, "connection_id");
+    String connectionId = body.getString("connection_id");
     int limit = Math.max(1, Math.min(200, body.getInteger("limit", 20)));
+    if (connectionId == null) {
+      return store.reconciliationTotals(24).compose(totals -> store.reconciliations(null, limit)
+          .map(rows -> new JsonObject().put("totals", totals).put("reconciliations", rows)));
+    }
     return store.reconciliations(connectionId, limit)
         .map(rows -> new JsonObject().put("connection_id", connectionId).put("reconciliations", rows));
   }

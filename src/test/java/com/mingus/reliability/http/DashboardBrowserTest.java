@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.mingus.reliability.app.Application;
 import com.mingus.reliability.testsupport.Await;
+import com.mingus.reliability.testsupport.Http;
 import com.mingus.reliability.testsupport.SandboxControl;
 import com.mingus.reliability.testsupport.TestApp;
 import com.mingus.reliability.testsupport.TestDatabase;
@@ -114,6 +115,13 @@ class DashboardBrowserTest {
     Await.until(() -> dana.get("/api/reliability/connections/" + connection + "/sync-status").body().contains("\"status\":\"success\""),
         Duration.ofSeconds(15), "the first sync completes");
 
+    // an operator reconciles dana's connection with Plaid's history (shown on the operator's page below)
+    ApiCaller olivia = ApiCaller.admin(app, "olivia");
+    Http.Response queued = olivia.post("/api/admin/connections/" + connection + "/reconcile", new JsonObject());
+    assertThat(queued.status()).as(queued.body()).isEqualTo(202);
+    Await.until(() -> olivia.get("/api/admin/reconciliations").json().getJsonArray("reconciliations").size() == 1,
+        Duration.ofSeconds(20), "the reconciliation runs");
+
     cdp.call("Page.enable", new JsonObject());
     cdp.call("Page.navigate", new JsonObject().put("url", "http://127.0.0.1:" + app.httpPort() + "/#jwt=" + dana.token));
     String status = "(() => { const el = document.querySelector('[data-connection-id=\"" + connection + "\"]');"
@@ -132,6 +140,15 @@ class DashboardBrowserTest {
     Await.until(() -> String.valueOf(cdp.evaluate("document.getElementById('activity').innerText")).contains("requires reauth"),
         Duration.ofSeconds(5), "the live activity tells of the change");
     assertThat(String.valueOf(cdp.evaluate("document.body.innerText"))).contains("Reconnect");
+
+    // an operator's dashboard shows reconciliation: the run over dana's connection (asked above), its figures
+    // (a new document: a change of the fragment alone would not load the page again)
+    cdp.call("Page.navigate", new JsonObject().put("url", "about:blank"));
+    cdp.call("Page.navigate", new JsonObject().put("url", "http://127.0.0.1:" + app.httpPort() + "/#jwt=" + olivia.token));
+    Await.until(() -> String.valueOf(cdp.evaluate("document.getElementById('reconciliations').innerText")).contains(connection),
+        Duration.ofSeconds(20), "the operator's page lists the reconciliation");
+    assertThat(String.valueOf(cdp.evaluate("document.getElementById('reconcile-totals').innerText")))
+        .contains("1 runs", "Plaid calls");
 
     JsonObject shot = cdp.call("Page.captureScreenshot", new JsonObject().put("format", "png"));
     Path file = Path.of("target", "dashboard-e2e.png");

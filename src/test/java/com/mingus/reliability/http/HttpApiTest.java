@@ -359,6 +359,7 @@ class HttpApiTest {
         new String[] {"GET", "/api/admin/connections"},
         new String[] {"GET", "/api/admin/connections/" + connectionId + "/sync-status"},
         new String[] {"POST", "/api/admin/connections/" + connectionId + "/reconcile"},
+        new String[] {"GET", "/api/admin/reconciliations"},
         new String[] {"GET", "/api/admin/connections/" + connectionId + "/reconciliations"},
         new String[] {"GET", "/api/admin/mail"});
   }
