@@ -81,6 +81,10 @@ class SandboxFidelityTest {
     Response first = sandbox.plaid("/transactions/sync", token(item).put("count", 500));
     valid("TransactionsSyncResponse", first);
     assertThat(first.json().getJsonArray("added")).isNotEmpty();
+    Response paged = sandbox.plaid("/transactions/get", token(item).put("start_date", "2024-01-01").put("end_date", "2026-11-27")
+        .put("options", new JsonObject().put("count", 500).put("offset", 0)));
+    valid("TransactionsGetResponse", paged);
+    assertThat(paged.json().getJsonArray("transactions")).isNotEmpty();
     valid("TransactionsRefreshResponse", sandbox.plaid("/transactions/refresh", token(item)));
     sandbox.control(HttpMethod.POST, "/__control/items/" + item.getString("item_id") + "/transactions",
         new JsonObject().put("added", 3).put("modified", 2).put("removed", 2));
@@ -175,6 +179,11 @@ class SandboxFidelityTest {
     valid("ItemGetResponse", bodyKeys);
 
     plaidError(sandbox.plaid("/transactions/sync", new JsonObject()), 400, "INVALID_REQUEST", "MISSING_FIELDS");
+    plaidError(sandbox.plaid("/transactions/get", token(item)), 400, "INVALID_REQUEST", "MISSING_FIELDS");
+    plaidError(sandbox.plaid("/transactions/get", token(item).put("start_date", "2026-11-31").put("end_date", "2026-12-01")),
+        400, "INVALID_REQUEST", "INVALID_FIELD");
+    plaidError(sandbox.plaid("/transactions/get", token(item).put("start_date", "2026-11-01").put("end_date", "2026-12-01")
+        .put("options", new JsonObject().put("count", 501))), 400, "INVALID_REQUEST", "INVALID_FIELD");
     plaidError(sandbox.plaid("/transactions/sync", token(item).put("count", 501)), 400, "INVALID_REQUEST", "INVALID_FIELD");
     plaidError(sandbox.plaid("/transactions/sync", token(item).put("count", 0)), 400, "INVALID_REQUEST", "INVALID_FIELD");
     plaidError(sandbox.plaid("/transactions/sync", token(item).put("cursor", "bm90LWEtY3Vyc29y")), 400, "INVALID_REQUEST",
