@@ -218,9 +218,12 @@ final class ControlApi {
     Instant now = Instant.now();
     Item item = sandbox.world.createItem(institutionId, body.getString("user_id"), body.getString("webhook"), templates,
         accountCount, transactions, now);
+    item.legacyWebhooks = body.getBoolean("legacy_webhooks", sandbox.config.getBoolean("legacy_webhooks", false));
     long readyAfter = body.getLong("ready_after_ms", 0L);
     if (readyAfter > 0) {
       sandbox.readyLater(item, readyAfter);
+    } else {
+      sandbox.initialPullDone(item);
     }
     return new JsonObject()
         .put("public_token", sandbox.world.publicTokenFor(item, now.toEpochMilli()))

@@ -56,6 +56,8 @@ final class Item {
   PlaidFailure error;
   String consentExpirationTime;
   boolean syncCalled;
+  /** Whether this Item also gets the legacy /transactions/get webhooks (INITIAL_UPDATE, DEFAULT_UPDATE, ...). */
+  boolean legacyWebhooks;
   /** Until then the initial pull is "under way": /transactions/sync answers NOT_READY. */
   long readyAtMs;
   boolean removed;
@@ -294,6 +296,35 @@ final class Item {
     return out;
   }
 
+  /**
+   * The current transactions dated within [start, end] (and on the given accounts, when given), newest
+   * date first; within a date, the most recently added first, so the order is total and stable while
+   * nothing changes.
+   */
+  List<Txn> transactionsNewestFirst(LocalDate start, LocalDate end, List<String> accountIds) {
+    List<Txn> out = new ArrayList<>();
+    for (Txn txn : current.values()) {
+      if (!txn.date.isBefore(start) && !txn.date.isAfter(end)
+          && (accountIds == null || accountIds.contains(txn.accountId))) {
+        out.add(txn);
+      }
+    }
+    java.util.Collections.reverse(out);
+    out.sort(java.util.Comparator.comparing((Txn txn) -> txn.date).reversed());
+    return out;
+  }
+
+  /** Current transactions dated on or after {@code since}: what an initial 30-day pull finds. */
+  int transactionsSince(LocalDate since) {
+    int n = 0;
+    for (Txn txn : current.values()) {
+      if (!txn.date.isBefore(since)) {
+        n++;
+      }
+    }
+    return n;
+  }
+
   int transactionCount() {
     return current.size();
   }
@@ -321,8 +352,9 @@ final class Item {
         .put("transactions", new JsonObject()
             .put("last_successful_update", lastSuccessfulUpdate == null ? null : lastSuccessfulUpdate.toString())
             .put("last_failed_update", lastFailedUpdate == null ? null : lastFailedUpdate.toString()))
-        .put("last_webhook", new JsonObject()
-            .put("sent_at", lastWebhookSentAt == null ? null : lastWebhookSentAt.toString())
+        // Plaid's schema: last_webhook may be null, but once present its code_sent is a string
+        .put("last_webhook", lastWebhookCode == null ? null : new JsonObject()
+            .put("sent_at", lastWebhookSentAt.toString())
             .put("code_sent", lastWebhookCode));
   }
 }

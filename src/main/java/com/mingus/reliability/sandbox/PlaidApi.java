@@ -66,6 +66,8 @@ final class PlaidApi {
         new Endpoint("/accounts/get", Set.of("access_token", "options"), List.of("access_token"), true, true, this::accounts),
         new Endpoint("/accounts/balance/get", Set.of("access_token", "options"), List.of("access_token"), true, true, this::accounts),
         new Endpoint("/transactions/sync", Set.of("access_token", "cursor", "count", "options"), List.of("access_token"), true, true, this::sync),
+        new Endpoint("/transactions/get", Set.of("access_token", "start_date", "end_date", "options"),
+            List.of("access_token", "start_date", "end_date"), true, true, this::transactionsGet),
         new Endpoint("/transactions/refresh", Set.of("access_token"), List.of("access_token"), true, true, this::refresh),
         new Endpoint("/institutions/get_by_id", Set.of("institution_id", "country_codes", "options"),
             List.of("institution_id", "country_codes"), false, false, this::institution),
@@ -423,6 +425,100 @@ final class PlaidApi {
     out.appendString("]");
   }
 
+  /** The options /transactions/get knows (TransactionsGetRequestOptions); any other is UNKNOWN_FIELDS. */
+  private static final Set<String> GET_OPTIONS = Set.of("account_ids", "count", "offset", "include_original_description",
+      "include_personal_finance_category_beta", "include_personal_finance_category", "include_logo_and_counterparty_beta",
+      "personal_finance_category_version", "days_requested");
+
+  /**
+   * Plaid's older paged endpoint: every current transaction (pending ones too) dated within
+   * [start_date, end_date], newest first, {@code count} from {@code offset}, with the total in range.
+   */
+  private JsonObject transactionsGet(Call call) {
+    JsonObject body = call.body();
+    java.time.LocalDate start = date(body, "start_date");
+    java.time.LocalDate end = date(body, "end_date");
+    if (end.isBefore(start)) {
+      throw PlaidFailure.invalidField("end_date must be on or after start_date");
+    }
+    JsonObject options = object(body, "options");
+    List<String> unknown = new ArrayList<>();
+    for (String field : options.fieldNames()) {
+      if (!GET_OPTIONS.contains(field)) {
+        unknown.add("options." + field);
+      }
+    }
+    if (!unknown.isEmpty()) {
+      throw PlaidFailure.unknownFields(String.join(", ", unknown));
+    }
+    int count = integer(options, "count", 100, 1, 500);
+    int offset = integer(options, "offset", 0, 0, Integer.MAX_VALUE);
+    integer(options, "days_requested", 90, 1, 730);
+    for (String flag : new String[] {"include_original_description", "include_personal_finance_category_beta",
+        "include_personal_finance_category", "include_logo_and_counterparty_beta"}) {
+      Object value = options.getValue(flag);
+      if (value != null && !(value instanceof Boolean)) {
+        throw PlaidFailure.invalidField("options." + flag + " must be a boolean");
+      }
+    }
+    Object version = options.getValue("personal_finance_category_version");
+    if (version != null && !"v1".equals(version) && !"v2".equals(version)) {
+      throw PlaidFailure.invalidField("options.personal_finance_category_version must be v1 or v2");
+    }
+    Item item = call.item();
+    List<String> ids = strings(options, "account_ids", false);
+    if (ids != null) {
+      for (String id : ids) {
+        if (!item.hasAccount(id)) {
+          throw PlaidFailure.of("INVALID_INPUT", "INVALID_ACCOUNT_ID", "one or more of the account IDs is invalid: " + id);
+        }
+      }
+    }
+    if (call.nowMs() < item.readyAtMs) {
+      // unlike /transactions/sync, /transactions/get answers an error until the initial pull is done
+      throw PlaidFailure.of("ITEM_ERROR", "PRODUCT_NOT_READY",
+          "the requested product is not yet ready. please provide a webhook or try the request again later");
+    }
+    List<Txn> inRange = item.transactionsNewestFirst(start, end, ids);
+    JsonArray transactions = new JsonArray();
+    for (int i = offset; i < inRange.size() && i < (long) offset + count; i++) {
+      transactions.add(inRange.get(i).toJson());
+    }
+    Institution institution = sandbox.world.institutionOf(item);
+    JsonObject itemJson = item.toJson(institution == null ? null : institution.name);
+    itemJson.remove("created_at");
+    return new JsonObject()
+        .put("accounts", item.accountsJson(ids))
+        .put("transactions", transactions)
+        .put("total_transactions", inRange.size())
+        .put("item", itemJson);
+  }
+
+  private static java.time.LocalDate date(JsonObject body, String field) {
+    Object value = body.getValue(field);
+    if (value instanceof String text && text.length() == 10) {
+      try {
+        return java.time.LocalDate.parse(text);
+      } catch (java.time.format.DateTimeParseException e) {
+        // answered below
+      }
+    }
+    throw PlaidFailure.invalidField(field + " must be a valid date in the format YYYY-MM-DD");
+  }
+
+  private static int integer(JsonObject body, String field, int fallback, int min, int max) {
+    Object value = body.getValue(field);
+    if (value == null) {
+      return fallback;
+    }
+    if (!(value instanceof Number number) || number.doubleValue() != Math.rint(number.doubleValue())
+        || number.doubleValue() < min || number.doubleValue() > max) {
+      throw PlaidFailure.invalidField("options." + field + " must be an integer "
+          + (max == Integer.MAX_VALUE ? "of at least " + min : "between " + min + " and " + max));
+    }
+    return number.intValue();
+  }
+
   private JsonObject refresh(Call call) {
     Item item = call.item();
     sandbox.changed(item, item.refresh(sandbox.today()));
@@ -499,6 +595,8 @@ final class PlaidApi {
     int transactions = sandbox.config.getInteger("default_transactions", 100);
     Item item = sandbox.world.createItem(institutionId, body.getValue("user_id") instanceof String u ? u : null, webhook,
         null, 0, transactions, Instant.ofEpochMilli(call.nowMs()));
+    item.legacyWebhooks = sandbox.config.getBoolean("legacy_webhooks", false);
+    sandbox.initialPullDone(item);
     return new JsonObject().put("public_token", sandbox.world.publicTokenFor(item, call.nowMs()));
   }
 

@@ -54,11 +54,58 @@ final class Sandbox {
     return world.today;
   }
 
-  /** After a change to an Item's transactions: Plaid says so once the Item has been synced at least once. */
+  /**
+   * After a change to an Item's transactions: SYNC_UPDATES_AVAILABLE once the Item has been synced at least
+   * once, as at Plaid; for an Item with legacy webhooks also DEFAULT_UPDATE (new or changed transactions)
+   * and TRANSACTIONS_REMOVED (with the removed ids), which Plaid sends whether or not sync was called.
+   */
   void changed(Item item, Item.Mutation mutation) {
     item.lastSuccessfulUpdate = Instant.now();
     if (!mutation.empty() && item.syncCalled) {
       syncUpdatesAvailable(item);
+    }
+    if (item.legacyWebhooks) {
+      if (!mutation.added().isEmpty() || !mutation.modified().isEmpty()) {
+        webhooks.send(item, new JsonObject()
+            .put("webhook_type", "TRANSACTIONS")
+            .put("webhook_code", "DEFAULT_UPDATE")
+            .put("item_id", item.id)
+            .putNull("error")
+            .put("new_transactions", mutation.added().size()));
+      }
+      if (!mutation.removed().isEmpty()) {
+        webhooks.send(item, new JsonObject()
+            .put("webhook_type", "TRANSACTIONS")
+            .put("webhook_code", "TRANSACTIONS_REMOVED")
+            .put("item_id", item.id)
+            .putNull("error")
+            .put("removed_transactions", new io.vertx.core.json.JsonArray(mutation.removed())));
+      }
+    }
+  }
+
+  /**
+   * The Item's initial pull is done: the legacy INITIAL_UPDATE (the last 30 days) and HISTORICAL_UPDATE
+   * (the whole history) for an Item with legacy webhooks, and SYNC_UPDATES_AVAILABLE if sync was already
+   * called (only possible when the pull took a while, see {@link #readyLater}).
+   */
+  void initialPullDone(Item item) {
+    if (item.syncCalled) {
+      syncUpdatesAvailable(item);
+    }
+    if (item.legacyWebhooks) {
+      webhooks.send(item, new JsonObject()
+          .put("webhook_type", "TRANSACTIONS")
+          .put("webhook_code", "INITIAL_UPDATE")
+          .put("item_id", item.id)
+          .putNull("error")
+          .put("new_transactions", item.transactionsSince(today().minusDays(30))));
+      webhooks.send(item, new JsonObject()
+          .put("webhook_type", "TRANSACTIONS")
+          .put("webhook_code", "HISTORICAL_UPDATE")
+          .put("item_id", item.id)
+          .putNull("error")
+          .put("new_transactions", item.transactionCount()));
     }
   }
 
@@ -74,6 +121,10 @@ final class Sandbox {
   /** The Item needs its user in Link update mode; every data call fails until the login is repaired. */
   void requireLogin(Item item) {
     item.error = PlaidFailure.itemLoginRequired();
+    itemError(item);
+  }
+
+  private void itemError(Item item) {
     webhooks.send(item, new JsonObject()
         .put("webhook_type", "ITEM")
         .put("webhook_code", "ERROR")
@@ -87,6 +138,10 @@ final class Sandbox {
       return false;
     }
     item.error = null;
+    // update mode renews consent that had run out
+    if (item.consentExpirationTime != null && !Instant.parse(item.consentExpirationTime).isAfter(Instant.now())) {
+      item.consentExpirationTime = null;
+    }
     webhooks.send(item, new JsonObject()
         .put("webhook_type", "ITEM")
         .put("webhook_code", "LOGIN_REPAIRED")
@@ -94,13 +149,27 @@ final class Sandbox {
     return true;
   }
 
+  /**
+   * Sets the Item's consent expiry and warns of it (PENDING_EXPIRATION). When the time comes and the
+   * consent was not renewed meanwhile, the Item needs its user again, as at Plaid: ITEM_LOGIN_REQUIRED and
+   * ITEM/ERROR.
+   */
   void pendingExpiration(Item item, Instant expiresAt) {
-    item.consentExpirationTime = expiresAt.truncatedTo(ChronoUnit.SECONDS).toString();
+    String at = expiresAt.truncatedTo(ChronoUnit.SECONDS).toString();
+    item.consentExpirationTime = at;
     webhooks.send(item, new JsonObject()
         .put("webhook_type", "ITEM")
         .put("webhook_code", "PENDING_EXPIRATION")
         .put("item_id", item.id)
-        .put("consent_expiration_time", item.consentExpirationTime));
+        .put("consent_expiration_time", at));
+    World owner = world;
+    long delay = Instant.parse(at).toEpochMilli() - System.currentTimeMillis();
+    vertx.setTimer(Math.max(1, delay), tick -> {
+      if (world == owner && !item.removed && item.error == null && at.equals(item.consentExpirationTime)) {
+        item.error = PlaidFailure.itemLoginRequired();
+        itemError(item);
+      }
+    });
   }
 
   /**
@@ -111,8 +180,8 @@ final class Sandbox {
     item.readyAtMs = System.currentTimeMillis() + delayMs;
     World owner = world;
     vertx.setTimer(delayMs, tick -> {
-      if (world == owner && !item.removed && item.syncCalled) {
-        syncUpdatesAvailable(item);
+      if (world == owner && !item.removed) {
+        initialPullDone(item);
       }
     });
   }

@@ -82,9 +82,9 @@ final class Webhooks {
     return new JsonObject().put("time_scale", timeScale).put("timeout_ms", timeoutMs);
   }
 
-  /** Sends a webhook about an Item to the Item's webhook URL, if it has one. */
+  /** Sends a webhook about an Item to the Item's webhook URL, if it has one and has not been removed. */
   void send(Item item, JsonObject payload) {
-    if (item.webhook == null || item.webhook.isBlank()) {
+    if (item.removed || item.webhook == null || item.webhook.isBlank()) {
       return;
     }
     payload.put("environment", "sandbox");

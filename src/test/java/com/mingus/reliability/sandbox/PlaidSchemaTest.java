@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.mingus.reliability.testsupport.PlaidSchema;
+import com.mingus.reliability.testsupport.PlaidSchemaNulls;
 import org.junit.jupiter.api.Test;
 
 /** The schema helper itself: it must reject what Plaid's schema rejects, or the fidelity tests prove nothing. */
@@ -38,6 +39,40 @@ class PlaidSchemaTest {
     assertThat(PlaidSchema.violations("AccountBalance", """
         {"available":null,"current":1.5,"limit":null,"iso_currency_code":"USD","unofficial_currency_code":null}
         """)).isEmpty();
+  }
+
+  @Test
+  void anItemsLastWebhookMayBeNullButOncePresentItsCodeSentIsAString() {
+    String response = """
+        {"item":{"item_id":"i","webhook":null,"error":null,"available_products":[],"billed_products":[],
+                 "consent_expiration_time":null,"update_type":"background"},
+         "status":{"transactions":null,"last_webhook":%s},"request_id":"r"}
+        """;
+    assertThat(PlaidSchema.violations("ItemGetResponse", response.formatted("null"))).isEmpty();
+    assertThat(PlaidSchema.violations("ItemGetResponse",
+        response.formatted("{\"sent_at\":\"2026-11-27T10:00:00Z\",\"code_sent\":\"ERROR\"}"))).isEmpty();
+    assertThat(PlaidSchemaNulls.violations("ItemGetResponse", response.formatted("null"))).isEmpty();
+    // the validator lets a null through inside a nullable object (here ItemStatusLastWebhook); the null walk does not
+    String nullCode = response.formatted("{\"sent_at\":null,\"code_sent\":null}");
+    assertThat(PlaidSchema.violations("ItemGetResponse", nullCode)).isEmpty();
+    assertThat(PlaidSchemaNulls.violations("ItemGetResponse", nullCode)).containsExactly("/status/last_webhook/code_sent: null, not nullable");
+  }
+
+  @Test
+  void theNullWalkAllowsNullExactlyWhereTheSchemaSaysNullable() {
+    String base = """
+        {"transactions_update_status":"HISTORICAL_UPDATE_COMPLETE","accounts":[],"added":[],"modified":[],"removed":[],
+         "next_cursor":%s,"has_more":false,"request_id":"r"}
+        """;
+    assertThat(PlaidSchemaNulls.violations("TransactionsSyncResponse", base.formatted("null")))
+        .containsExactly("/next_cursor: null, not nullable");
+    assertThat(PlaidSchemaNulls.violations("AccountBalance", """
+        {"available":null,"current":1.5,"limit":null,"iso_currency_code":"USD","unofficial_currency_code":null}
+        """)).isEmpty();
+    assertThat(PlaidSchemaNulls.violations("TransactionsSyncResponse", """
+        {"accounts":[],"modified":[],"removed":[],"next_cursor":"c","has_more":false,"request_id":"r",
+         "added":[{"transaction_id":null,"account_id":"a","amount":1.0,"iso_currency_code":null,"date":"2026-01-01","pending":false}]}
+        """)).containsExactly("/added/0/transaction_id: null, not nullable");
   }
 
   @Test

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.mingus.reliability.sandbox.SandboxHarness.Response;
 import com.mingus.reliability.testsupport.PlaidSchema;
+import com.mingus.reliability.testsupport.PlaidSchemaNulls;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -42,7 +43,13 @@ class SandboxFidelityTest {
   private static void valid(String schema, Response response) {
     assertThat(response.status()).as(response.raw()).isEqualTo(200);
     assertThat(response.json().getString("request_id")).isNotBlank();
-    PlaidSchema.assertValid(schema, response.raw());
+    conforms(schema, response.raw());
+  }
+
+  /** Valid against the component, and null only where the component says nullable (see PlaidSchemaNulls). */
+  static void conforms(String schema, String json) {
+    PlaidSchema.assertValid(schema, json);
+    PlaidSchemaNulls.assertNoneWhereNotNullable(schema, json);
   }
 
   private static void plaidError(Response response, int status, String type, String code) {
@@ -50,7 +57,7 @@ class SandboxFidelityTest {
     assertThat(response.json().getString("error_type")).isEqualTo(type);
     assertThat(response.json().getString("error_code")).isEqualTo(code);
     assertThat(response.json().getString("request_id")).isNotBlank();
-    PlaidSchema.assertValid(PlaidSchema.PLAID_ERROR, response.raw());
+    conforms(PlaidSchema.PLAID_ERROR, response.raw());
   }
 
   private static JsonObject token(JsonObject item) {
@@ -74,6 +81,10 @@ class SandboxFidelityTest {
     Response first = sandbox.plaid("/transactions/sync", token(item).put("count", 500));
     valid("TransactionsSyncResponse", first);
     assertThat(first.json().getJsonArray("added")).isNotEmpty();
+    Response paged = sandbox.plaid("/transactions/get", token(item).put("start_date", "2024-01-01").put("end_date", "2026-11-27")
+        .put("options", new JsonObject().put("count", 500).put("offset", 0)));
+    valid("TransactionsGetResponse", paged);
+    assertThat(paged.json().getJsonArray("transactions")).isNotEmpty();
     valid("TransactionsRefreshResponse", sandbox.plaid("/transactions/refresh", token(item)));
     sandbox.control(HttpMethod.POST, "/__control/items/" + item.getString("item_id") + "/transactions",
         new JsonObject().put("added", 3).put("modified", 2).put("removed", 2));
@@ -114,20 +125,45 @@ class SandboxFidelityTest {
   }
 
   @Test
+  void itemGetSaysNoWebhookWithANullLastWebhookThenNamesTheLastOneSentAndWhen() {
+    JsonObject item = sandbox.newItem(5, receiver.url());
+    Response before = sandbox.plaid("/item/get", token(item));
+    valid("ItemGetResponse", before);
+    assertThat(before.json().getJsonObject("status").containsKey("last_webhook")).isTrue();
+    assertThat(before.json().getJsonObject("status").getValue("last_webhook")).isNull();
+
+    Instant firedAt = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+    sandbox.plaid("/sandbox/item/reset_login", token(item));
+    receiver.next("ERROR");
+    Response after = sandbox.plaid("/item/get", token(item));
+    valid("ItemGetResponse", after);
+    JsonObject last = after.json().getJsonObject("status").getJsonObject("last_webhook");
+    assertThat(last.getString("code_sent")).isEqualTo("ERROR");
+    assertThat(Instant.parse(last.getString("sent_at"))).isBetween(firedAt, Instant.now());
+
+    sandbox.control(HttpMethod.POST, "/__control/items/" + item.getString("item_id") + "/repair-login", new JsonObject());
+    receiver.next("LOGIN_REPAIRED");
+    Response repaired = sandbox.plaid("/item/get", token(item));
+    valid("ItemGetResponse", repaired);
+    assertThat(repaired.json().getJsonObject("status").getJsonObject("last_webhook").getString("code_sent"))
+        .isEqualTo("LOGIN_REPAIRED");
+  }
+
+  @Test
   void everyWebhookValidatesAgainstPlaidsWebhookSchema() {
     JsonObject item = sandbox.newItem(20, receiver.url());
     String itemId = item.getString("item_id");
     sandbox.sync(item.getString("access_token"), null, 100);
     sandbox.control(HttpMethod.POST, "/__control/items/" + itemId + "/transactions", new JsonObject().put("added", 1));
-    PlaidSchema.assertValid("SyncUpdatesAvailableWebhook", receiver.next("SYNC_UPDATES_AVAILABLE").body().toString());
+    conforms("SyncUpdatesAvailableWebhook", receiver.next("SYNC_UPDATES_AVAILABLE").body().toString());
     sandbox.plaid("/sandbox/item/reset_login", token(item));
-    PlaidSchema.assertValid("ItemErrorWebhook", receiver.next("ERROR").body().toString());
+    conforms("ItemErrorWebhook", receiver.next("ERROR").body().toString());
     sandbox.control(HttpMethod.POST, "/__control/items/" + itemId + "/repair-login", new JsonObject());
-    PlaidSchema.assertValid("ItemLoginRepairedWebhook", receiver.next("LOGIN_REPAIRED").body().toString());
+    conforms("ItemLoginRepairedWebhook", receiver.next("LOGIN_REPAIRED").body().toString());
     sandbox.control(HttpMethod.POST, "/__control/items/" + itemId + "/pending-expiration", new JsonObject());
-    PlaidSchema.assertValid("PendingExpirationWebhook", receiver.next("PENDING_EXPIRATION").body().toString());
+    conforms("PendingExpirationWebhook", receiver.next("PENDING_EXPIRATION").body().toString());
     sandbox.plaid("/sandbox/item/fire_webhook", token(item).put("webhook_code", "PENDING_DISCONNECT"));
-    PlaidSchema.assertValid("PendingDisconnectWebhook", receiver.next("PENDING_DISCONNECT").body().toString());
+    conforms("PendingDisconnectWebhook", receiver.next("PENDING_DISCONNECT").body().toString());
   }
 
   @Test
@@ -143,6 +179,11 @@ class SandboxFidelityTest {
     valid("ItemGetResponse", bodyKeys);
 
     plaidError(sandbox.plaid("/transactions/sync", new JsonObject()), 400, "INVALID_REQUEST", "MISSING_FIELDS");
+    plaidError(sandbox.plaid("/transactions/get", token(item)), 400, "INVALID_REQUEST", "MISSING_FIELDS");
+    plaidError(sandbox.plaid("/transactions/get", token(item).put("start_date", "2026-11-31").put("end_date", "2026-12-01")),
+        400, "INVALID_REQUEST", "INVALID_FIELD");
+    plaidError(sandbox.plaid("/transactions/get", token(item).put("start_date", "2026-11-01").put("end_date", "2026-12-01")
+        .put("options", new JsonObject().put("count", 501))), 400, "INVALID_REQUEST", "INVALID_FIELD");
     plaidError(sandbox.plaid("/transactions/sync", token(item).put("count", 501)), 400, "INVALID_REQUEST", "INVALID_FIELD");
     plaidError(sandbox.plaid("/transactions/sync", token(item).put("count", 0)), 400, "INVALID_REQUEST", "INVALID_FIELD");
     plaidError(sandbox.plaid("/transactions/sync", token(item).put("cursor", "bm90LWEtY3Vyc29y")), 400, "INVALID_REQUEST",
