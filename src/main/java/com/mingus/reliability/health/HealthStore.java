@@ -39,7 +39,7 @@ final class HealthStore {
    * its notify.send request, already stored as pending until notify accepts it.
    */
   record Applied(ConnectionHealth before, ConnectionHealth after, HealthMachine.Notice notice, String noticeKey,
-      boolean duplicate, JsonObject noticeRequest) {
+      boolean duplicate, JsonObject noticeRequest, JsonObject eventNotice) {
     boolean changed() {
       if (duplicate || after == null) {
         return false;
@@ -70,13 +70,13 @@ final class HealthStore {
       """;
 
   /**
-   * The first row of a connection, the event's claim ($20) and a pending notice ($21) in one statement:
+   * The first row of a connection, the event's claim ($20) and its pending notices ($21, an array) in one statement:
    * all of it commits, or none.
    */
   private static final String INSERT_NEW = "WITH inserted AS (INSERT INTO health_connections (" + COLUMNS + """
       , notified_key, pending_notices, notices_redrive_at)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-                CASE WHEN $21::jsonb IS NULL THEN NULL ELSE jsonb_build_array($21::jsonb) END,
+                $21::jsonb,
                 CASE WHEN $21::jsonb IS NULL THEN NULL ELSE now() + ($22::bigint * interval '1 millisecond') END)
         ON CONFLICT (connection_id) DO NOTHING
         RETURNING connection_id
@@ -88,7 +88,7 @@ final class HealthStore {
       """;
 
   /**
-   * The change, the event's claim ($22) and a pending notice ($23) in one statement, only if the row is
+   * The change, the event's claim ($22) and its pending notices ($23, an array) in one statement, only if the row is
    * still the version this read ($20): a node that dies mid-way leaves the event unclaimed, and its
    * redelivery applies it; one that committed leaves it claimed, and a redelivery is a duplicate.
    */
@@ -102,7 +102,7 @@ final class HealthStore {
           notified_key = COALESCE($19, notified_key),
           last_event_at = GREATEST(last_event_at, $21),
           pending_notices = CASE WHEN $23::jsonb IS NULL THEN pending_notices
-                                 ELSE COALESCE(pending_notices, '[]'::jsonb) || jsonb_build_array($23::jsonb) END,
+                                 ELSE COALESCE(pending_notices, '[]'::jsonb) || $23::jsonb END,
           notices_redrive_at = CASE WHEN $23::jsonb IS NULL THEN notices_redrive_at
                                     ELSE now() + ($24::bigint * interval '1 millisecond') END,
           version = version + 1
@@ -140,19 +140,29 @@ final class HealthStore {
    */
   Future<Applied> apply(String connectionId, String eventKey, Instant eventAt, Supplier<ConnectionHealth> absent,
       java.util.function.BiFunction<ConnectionHealth, Boolean, ConnectionHealth> change) {
+    return apply(connectionId, eventKey, eventAt, absent, change, null);
+  }
+
+  /**
+   * As above, with a notice the event itself carries ({@code told}: the connection after the change → a
+   * notify.send request with its own dedupe key, or null), pending in the same statement as the change.
+   */
+  Future<Applied> apply(String connectionId, String eventKey, Instant eventAt, Supplier<ConnectionHealth> absent,
+      java.util.function.BiFunction<ConnectionHealth, Boolean, ConnectionHealth> change,
+      java.util.function.Function<ConnectionHealth, JsonObject> told) {
     String key = eventKey == null ? null : connectionId + "|" + eventKey;
-    return read(connectionId, key).compose(row -> write(connectionId, key, row, eventAt, absent, change, 0));
+    return read(connectionId, key).compose(row -> write(connectionId, key, row, eventAt, absent, change, told, 0));
   }
 
   private Future<Row> read(String connectionId, String key) {
     return pool.preparedQuery(READ).execute(Tuple.of(connectionId, key)).map(rows -> rows.iterator().next());
   }
 
-  private static final Applied DUPLICATE = new Applied(null, null, null, null, true, null);
+  private static final Applied DUPLICATE = new Applied(null, null, null, null, true, null, null);
 
   private Future<Applied> write(String connectionId, String eventKey, Row read, Instant eventAt,
       Supplier<ConnectionHealth> absent, java.util.function.BiFunction<ConnectionHealth, Boolean, ConnectionHealth> change,
-      int attempt) {
+      java.util.function.Function<ConnectionHealth, JsonObject> eventNotice, int attempt) {
     if (eventKey != null && Boolean.TRUE.equals(read.getBoolean("claimed"))) {
       return Future.succeededFuture(DUPLICATE);
     }
@@ -172,16 +182,25 @@ final class HealthStore {
     }
     HealthMachine.Notice told = notice;
     JsonObject request = told == null ? null : notices.request(after, told, key);
+    JsonObject extra = eventNotice == null ? null : eventNotice.apply(after);
+    io.vertx.core.json.JsonArray pending = new io.vertx.core.json.JsonArray();
+    if (request != null) {
+      pending.add(request);
+    }
+    if (extra != null) {
+      pending.add(extra);
+    }
+    Object pendingParam = pending.isEmpty() ? null : pending;
     Tuple values = tuple(after, told == null ? null : key);
     Future<Integer> written = row == null
-        ? pool.preparedQuery(INSERT_NEW).execute(values.addValue(eventKey).addValue(request).addLong(redriveAfterMs))
+        ? pool.preparedQuery(INSERT_NEW).execute(values.addValue(eventKey).addValue(pendingParam).addLong(redriveAfterMs))
             .map(rows -> rows.iterator().next().getLong("n").intValue())
         : pool.preparedQuery(UPDATE).execute(values.addLong(row.getLong("version")).addValue(time(eventAt))
-                .addValue(eventKey).addValue(request).addLong(redriveAfterMs))
+                .addValue(eventKey).addValue(pendingParam).addLong(redriveAfterMs))
             .map(rows -> rows.iterator().next().getLong("n").intValue());
     return written.compose(count -> {
       if (count == 1) {
-        return Future.succeededFuture(new Applied(before, after, told, told == null ? null : key, false, request));
+        return Future.succeededFuture(new Applied(before, after, told, told == null ? null : key, false, request, extra));
       }
       // every retry means another writer committed, so the loop ends; the bound only guards a bug
       if (attempt >= 200) {
@@ -190,7 +209,7 @@ final class HealthStore {
       }
       // another writer got there first: apply this event to what it wrote (or see that it was this event)
       return read(connectionId, eventKey)
-          .compose(fresh -> write(connectionId, eventKey, fresh, eventAt, absent, change, attempt + 1));
+          .compose(fresh -> write(connectionId, eventKey, fresh, eventAt, absent, change, eventNotice, attempt + 1));
     });
   }
 

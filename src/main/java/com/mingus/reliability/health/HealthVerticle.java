@@ -248,7 +248,34 @@ public final class HealthVerticle extends VerticleBase {
     // No row from a sync or webhook event: a connection health never saw registered is added by the
     // reconciliation, and one already removed must not come back from a late event.
     return serially(event.connectionId(), () -> store.apply(event.connectionId(), key, input.at(), null,
-        (health, stale) -> HealthMachine.apply(named(health, event), input, now(), stale)).compose(this::after));
+        (health, stale) -> HealthMachine.apply(named(health, event), input, now(), stale),
+        health -> correctedNotice(health, event)).compose(this::after));
+  }
+
+  /**
+   * A sync whose reconciliation repaired the user's data tells them (account_update), once per run: what
+   * they saw may have changed under them. Null for every other event.
+   */
+  static JsonObject correctedNotice(ConnectionHealth health, SyncEvent event) {
+    JsonObject run = event.detail() == null ? null : event.detail().getJsonObject("reconciliation");
+    if (run == null || !"repaired".equals(run.getString("status")) || event.syncId() == null) {
+      return null;
+    }
+    int transactions = run.getInteger("missing", 0) + run.getInteger("extra", 0) + run.getInteger("changed", 0);
+    int balances = run.getInteger("balances_changed", 0);
+    String detail = "We checked your account against your bank's records and corrected "
+        + (transactions > 0 ? transactions + " transaction" + (transactions == 1 ? "" : "s") : "")
+        + (transactions > 0 && balances > 0 ? " and " : "")
+        + (balances > 0 ? balances + " balance" + (balances == 1 ? "" : "s") : "") + ".";
+    JsonObject data = new JsonObject()
+        .put("institution_name", health.institutionName() == null ? "your bank" : health.institutionName())
+        .put("action_required_text", "Nothing to do: your account now matches your bank.")
+        .put("status", health.status().wire())
+        .put("kind", "data_corrected")
+        .put("detail", detail);
+    return new NotifySend(health.userId(), NotificationType.ACCOUNT_UPDATE.wire(), health.connectionId(),
+        health.connectionId() + ":reconciled:" + event.syncId(), data, null, NotificationPriority.LOW.wire(), null, null)
+        .toJson();
   }
 
   private static ConnectionHealth named(ConnectionHealth h, SyncEvent event) {
@@ -367,6 +394,9 @@ public final class HealthVerticle extends VerticleBase {
     }
     if (applied.noticeRequest() != null) {
       send(NotifySend.fromJson(applied.noticeRequest()), applied.notice().kind());
+    }
+    if (applied.eventNotice() != null) {
+      send(NotifySend.fromJson(applied.eventNotice()), applied.eventNotice().getJsonObject("data").getString("kind"));
     }
     return Future.succeededFuture(true);
   }

@@ -97,6 +97,12 @@ class ReconciliationTest {
     assertThat(second.getString("status")).isEqualTo("clean");
     assertThat(second.getInteger("missing") + second.getInteger("extra") + second.getInteger("changed")
         + second.getInteger("balances_changed")).isZero();
+    // the user was told their data was corrected (account_update), once: the clean run told nothing
+    Await.until(() -> accountUpdates().size() == 1, Duration.ofSeconds(20), "the user hears of the correction");
+    assertThat(accountUpdates().getJsonObject(0).getString("message")).contains("corrected 4 transactions");
+    sleepFor(500);
+    assertThat(accountUpdates()).hasSize(1);
+
     // the operator's overview: the last day's totals over every connection, and /metrics
     Http.Response all = operator.get("/api/admin/reconciliations");
     assertThat(all.status()).as(all.body()).isEqualTo(200);
@@ -138,6 +144,25 @@ class ReconciliationTest {
       return rows[0].size() >= count;
     }, Duration.ofSeconds(30), "reconciliation " + count);
     return rows[0];
+  }
+
+  private static JsonArray accountUpdates() {
+    JsonArray all = user.get("/api/reliability/notifications").json().getJsonArray("notifications");
+    JsonArray out = new JsonArray();
+    for (int i = 0; i < all.size(); i++) {
+      if ("account_update".equals(all.getJsonObject(i).getString("type"))) {
+        out.add(all.getJsonObject(i));
+      }
+    }
+    return out;
+  }
+
+  private static void sleepFor(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   private static long transactionsGets() {
