@@ -254,6 +254,37 @@ class SyncTest {
         .containsExactly(firstId);
   }
 
+  /** A pending transaction that posts is replaced by the posted one, which points back to it; no pair is kept twice. */
+  @Test
+  void postedTransactionsReplaceTheirPendingOnes() {
+    JsonObject connection = register("user-h", 60);
+    String id = connection.getString("connection_id");
+    String itemId = connection.getString("item_id");
+    Await.until(() -> completed(id).size() == 1, Duration.ofSeconds(20), "the first sync completes");
+    List<String> pending = Sql.strings(db, "SELECT transaction_id FROM transactions WHERE connection_id = ? AND pending", id);
+    if (pending.isEmpty()) {
+      sandbox.mutate(itemId, 10, 0, 0);
+      Await.result(Bus.request(app.vertx(), Addresses.SYNC_NOW,
+          new JsonObject().put("user_id", "user-h").put("connection_id", id), 5_000));
+      Await.until(() -> completed(id).size() == 2, Duration.ofSeconds(20), "the added ones arrive");
+      pending = Sql.strings(db, "SELECT transaction_id FROM transactions WHERE connection_id = ? AND pending", id);
+    }
+    assertThat(pending).as("pending transactions to post").isNotEmpty();
+    int before = completed(id).size();
+
+    sandbox.post("/__control/items/" + itemId + "/transactions", new JsonObject().put("post_pending", true));
+    Await.result(Bus.request(app.vertx(), Addresses.SYNC_NOW,
+        new JsonObject().put("user_id", "user-h").put("connection_id", id), 5_000));
+    Await.until(() -> completed(id).size() == before + 1, Duration.ofSeconds(20), "the posting sync completes");
+    assertThat(Sql.number(db, "SELECT count(*) FROM transactions WHERE connection_id = ? AND pending", id)).isZero();
+    for (String pendingId : pending) {
+      assertThat(Sql.strings(db, "SELECT transaction_id FROM transactions WHERE connection_id = ? "
+          + "AND pending_transaction_id = '" + pendingId + "' AND NOT pending", id)).as("the posted one of " + pendingId)
+          .hasSize(1);
+    }
+    assertThat(storedTruth(id)).isEqualTo(sandbox.truth(itemId));
+  }
+
   private static Map<String, String> storedTruth(String connectionId) {
     Map<String, String> out = new java.util.HashMap<>();
     for (String row : Sql.strings(db, "SELECT transaction_id || '|' || amount || '|' || date || '|' || pending "
