@@ -130,9 +130,21 @@ public final class Addresses {
   public static final String NOTIFY_TEMPLATES_LIST = "notify.templates.list";
   /** Operator command: {"type", fields to change...} → the stored template; placeholders are checked. */
   public static final String NOTIFY_TEMPLATES_PUT = "notify.templates.put";
-  /** Operator command: {"limit"} → {"dead_letters": [...]}; deliveries that failed their last attempt. */
+  /**
+   * Operator command: {"type", "channel", "body", "subject"?, "body_html"?, "updated_by"?} → that channel's template
+   * ({type, channel, subject|title, body, body_html?, variables, version, ...}); checked like a preview, then saved.
+   */
+  public static final String NOTIFY_TEMPLATES_EDIT = "notify.templates.edit";
+  /** Operator command: {"type", "channel", draft texts?, "variables"?} → {"rendered": {subject?, body, body_html?}, "variables"}; saves nothing. */
+  public static final String NOTIFY_TEMPLATES_PREVIEW = "notify.templates.preview";
+  /** Event: {"type"}; a template was saved, so every notify instance on every node reloads before its next send. */
+  public static final String NOTIFY_TEMPLATES_CHANGED = "notify.templates.changed";
+  /** Operator command: {"limit", "offset"} → {"dead_letters": [...], "total", "next_offset"}; deliveries that failed their last attempt (targets redacted). */
   public static final String NOTIFY_DEAD_LETTERS_LIST = "notify.dead_letters.list";
-  /** Operator command: {"delivery_id"} or {"all": true} → {"redriven": n}; dead letters go back to the outbox. */
+  /**
+   * Operator command: {"delivery_id"} or {"all": true} → {"redriven": n}; dead letters go back to the outbox (same
+   * row, same idempotency key). One id that is not dead-lettered fails NOT_FOUND (no such delivery) or CONFLICT.
+   */
   public static final String NOTIFY_DEAD_LETTERS_REDRIVE = "notify.dead_letters.redrive";
   /** Command: {"limit"} → {"messages": [{subject, to, from, message_id, received_at}], "enabled"}; the embedded SMTP sink's last mails. */
   public static final String NOTIFY_SINK_MESSAGES = "notify.sink.messages";

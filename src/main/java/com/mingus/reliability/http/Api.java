@@ -327,6 +327,64 @@ final class Api {
         .map(reply -> new JsonObject().put("messages", reply.getJsonArray("messages", new JsonArray()))));
   }
 
+  // --- operator actions on notifications (issue 15, part 5), and the VAPID key for subscribing ----------
+
+  void adminDeadLetters(RoutingContext ctx) {
+    JsonObject request = new JsonObject().put("limit", intParam(ctx, "limit", 50)).put("offset", intParam(ctx, "offset", 0));
+    answer(ctx, 200, ask(Addresses.NOTIFY_DEAD_LETTERS_LIST, request).map(page -> {
+      JsonArray shown = new JsonArray();
+      page.getJsonArray("dead_letters", new JsonArray()).forEach(letter -> {
+        JsonObject copy = ((JsonObject) letter).copy();
+        copy.remove("delivery_id"); // the bus's older names; the API has id and attempt_count
+        copy.remove("attempts");
+        shown.add(copy);
+      });
+      return new JsonObject().put("dead_letters", shown).put("total", page.getLong("total", 0L))
+          .put("limit", page.getInteger("limit")).put("offset", page.getInteger("offset"))
+          .put("next_offset", page.getValue("next_offset"));
+    }));
+  }
+
+  void adminRedrive(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    answer(ctx, 202, ask(Addresses.NOTIFY_DEAD_LETTERS_REDRIVE, new JsonObject().put("delivery_id", id))
+        .map(reply -> new JsonObject().put("message", "Delivery re-queued; the outbox sends it again with the same "
+            + "idempotency key").put("delivery_id", id).put("status", "retrying")));
+  }
+
+  void adminTemplates(RoutingContext ctx) {
+    answer(ctx, 200, ask(Addresses.NOTIFY_TEMPLATES_LIST, new JsonObject()).map(reply -> new JsonObject()
+        .put("templates", reply.getJsonArray("channel_templates", new JsonArray()))
+        .put("variables", reply.getJsonArray("placeholders", new JsonArray()))));
+  }
+
+  void adminPutTemplate(RoutingContext ctx) {
+    JsonObject request = templateRequest(ctx).put("updated_by", principal(ctx).userId());
+    answer(ctx, 200, ask(Addresses.NOTIFY_TEMPLATES_EDIT, request)
+        .map(template -> new JsonObject().put("message", "Template saved; the next notification uses it")
+            .put("template", template)));
+  }
+
+  void adminPreviewTemplate(RoutingContext ctx) {
+    answer(ctx, 200, ask(Addresses.NOTIFY_TEMPLATES_PREVIEW, templateRequest(ctx)));
+  }
+
+  /** The body's texts with the path's type and channel (the path wins over anything in the body). */
+  private static JsonObject templateRequest(RoutingContext ctx) {
+    return body(ctx).copy().put("type", ctx.pathParam("type")).put("channel", ctx.pathParam("channel"));
+  }
+
+  void adminDeliveries(RoutingContext ctx) {
+    answer(ctx, 200, ask(Addresses.NOTIFY_DELIVERIES, com.mingus.reliability.bus.NotifyDeliveries.query(null,
+        ctx.pathParam("id"))).map(reply -> new JsonObject().put("notification_id", reply.getString("notification_id"))
+            .put("deliveries", reply.getJsonArray("deliveries", new JsonArray()))));
+  }
+
+  void vapidPublicKey(RoutingContext ctx) {
+    answer(ctx, 200, ask(Addresses.NOTIFY_VAPID_KEY, new JsonObject())
+        .map(reply -> new JsonObject().put("public_key", reply.getString("public_key"))));
+  }
+
   private static int intParam(RoutingContext ctx, String name, int fallback) {
     String value = ctx.request().getParam(name);
     return value == null ? fallback : Integer.parseInt(value);

@@ -161,6 +161,17 @@ public final class HttpVerticle extends VerticleBase {
     admin(router, HttpMethod.GET, "/api/admin/connections/:id/reconciliations", "adminReconciliations",
         api::reconciliations);
     admin(router, HttpMethod.GET, "/api/admin/mail", "adminMail", api::adminMail);
+    // operator actions on notifications, and the key browsers subscribe to Web Push with
+    admin(router, HttpMethod.GET, "/api/admin/notifications/dead-letters", "adminDeadLetters", api::adminDeadLetters);
+    admin(router, HttpMethod.POST, "/api/admin/notifications/dead-letters/:id/redrive", "adminRedrive", api::adminRedrive);
+    admin(router, HttpMethod.GET, "/api/admin/notifications/templates", "adminTemplates", api::adminTemplates);
+    admin(router, HttpMethod.PUT, "/api/admin/notifications/templates/:type/:channel", "adminPutTemplate",
+        api::adminPutTemplate);
+    admin(router, HttpMethod.POST, "/api/admin/notifications/templates/:type/:channel/preview", "adminPreviewTemplate",
+        api::adminPreviewTemplate);
+    admin(router, HttpMethod.GET, "/api/admin/notifications/:id/deliveries", "adminDeliveries", api::adminDeliveries);
+    user(router, HttpMethod.GET, "/api/reliability/notifications/push/vapid-public-key", "vapidPublicKey",
+        api::vapidPublicKey);
 
     router.route("/api/*").last().handler(ctx -> Responses.error(ctx, 404, "NOT_FOUND",
         "No such endpoint: " + ctx.request().method() + " " + ctx.normalizedPath()));

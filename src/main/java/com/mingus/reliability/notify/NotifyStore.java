@@ -76,6 +76,29 @@ final class NotifyStore {
         .map(rows -> template(t.type(), rows.iterator().next()));
   }
 
+  /**
+   * Changes only the columns of one channel's texts (null keeps a column), so operators editing different
+   * channels of one type at the same time do not undo each other's edits. The columns come from the channel,
+   * never from the request.
+   */
+  Future<Template> updateChannelTexts(NotificationType type, NotificationChannel channel, String subject, String body,
+      String bodyHtml, String updatedBy) {
+    String set = switch (channel) {
+      case EMAIL -> "subject = COALESCE($2, subject), email_text = COALESCE($3, email_text), "
+          + "email_html = COALESCE($4, email_html)";
+      case IN_APP -> "in_app = COALESCE($3, in_app)";
+      case PUSH -> "push = COALESCE($3, push)";
+      case SMS -> "sms = COALESCE($3, sms)";
+      case WEBHOOK -> throw new IllegalArgumentException("webhook has no texts of its own");
+    };
+    // every parameter is named once in the WHERE clause so PostgreSQL knows its type when the SET leaves it out
+    return pool.preparedQuery("UPDATE notify_templates SET " + set + ", version = version + 1, updated_at = now(), "
+        + "updated_by = $5 WHERE type = $1 AND ($2::text IS NULL OR true) AND ($4::text IS NULL OR true) "
+        + "RETURNING type, priority, channels, subject, email_html, email_text, in_app, push, sms, version")
+        .execute(Tuple.tuple(Arrays.asList(type.wire(), subject, body, bodyHtml, updatedBy)))
+        .map(rows -> template(type, rows.iterator().next()));
+  }
+
   private static Template template(NotificationType type, Row row) {
     List<NotificationChannel> channels = new ArrayList<>();
     for (String name : row.getArrayOfStrings("channels")) {
@@ -404,18 +427,46 @@ final class NotifyStore {
         });
   }
 
-  Future<JsonArray> deadLetters(int limit) {
-    return pool.preparedQuery("SELECT id, notification_id, user_id, channel, attempts, reason, last_error, dead_lettered_at "
-        + "FROM notify_deliveries WHERE dead_lettered_at IS NOT NULL ORDER BY dead_lettered_at DESC LIMIT $1")
-        .execute(Tuple.of(limit)).map(rows -> {
+  /**
+   * Dead letters, newest first, a page at a time, with how many there are in all. Targets are shown only
+   * redacted ({@link Targets#redact}): an operator needs the channel and roughly where, not the address.
+   */
+  Future<JsonObject> deadLetters(int limit, int offset) {
+    return pool.preparedQuery("SELECT id, notification_id, user_id, channel, target, attempts, reason, last_error, "
+        + "dead_lettered_at, count(*) OVER () AS total FROM notify_deliveries WHERE dead_lettered_at IS NOT NULL "
+        + "ORDER BY dead_lettered_at DESC, id LIMIT $1 OFFSET $2")
+        .execute(Tuple.of(limit, offset)).compose(rows -> {
           JsonArray out = new JsonArray();
-          rows.forEach(row -> out.add(new JsonObject().put("delivery_id", row.getUUID("id").toString())
-              .put("notification_id", row.getUUID("notification_id").toString()).put("user_id", row.getString("user_id"))
-              .put("channel", row.getString("channel")).put("attempts", row.getInteger("attempts"))
-              .put("reason", row.getString("reason")).put("last_error", row.getString("last_error"))
-              .put("dead_lettered_at", iso(row.getOffsetDateTime("dead_lettered_at")))));
-          return out;
+          long total = 0;
+          for (Row row : rows) {
+            total = row.getLong("total");
+            String channel = row.getString("channel");
+            out.add(new JsonObject().put("id", row.getUUID("id").toString())
+                .put("delivery_id", row.getUUID("id").toString())
+                .put("notification_id", row.getUUID("notification_id").toString()).put("user_id", row.getString("user_id"))
+                .put("channel", channel).put("target", Targets.redact(channel, row.getString("target")))
+                .put("attempt_count", row.getInteger("attempts")).put("attempts", row.getInteger("attempts"))
+                .put("reason", row.getString("reason")).put("last_error", row.getString("last_error"))
+                .put("dead_lettered_at", iso(row.getOffsetDateTime("dead_lettered_at"))));
+          }
+          if (rows.size() == 0 && offset > 0) {
+            // past the end: the window function has no row to count on
+            return pool.query("SELECT count(*) AS total FROM notify_deliveries WHERE dead_lettered_at IS NOT NULL")
+                .execute().map(count -> page(out, count.iterator().next().getLong("total")));
+          }
+          return Future.succeededFuture(page(out, total));
         });
+  }
+
+  private static JsonObject page(JsonArray deadLetters, long total) {
+    return new JsonObject().put("dead_letters", deadLetters).put("total", total);
+  }
+
+  /** A delivery's status and whether it is dead-lettered, or null when there is no such delivery. */
+  Future<JsonObject> deliveryState(UUID id) {
+    return pool.preparedQuery("SELECT status, dead_lettered_at IS NOT NULL AS dead FROM notify_deliveries WHERE id = $1")
+        .execute(Tuple.of(id)).map(rows -> rows.size() == 0 ? null : new JsonObject()
+            .put("status", rows.iterator().next().getString("status")).put("dead", rows.iterator().next().getBoolean("dead")));
   }
 
   /** Puts dead letters back in the outbox with a fresh schedule; {@code id} null means all of them. */

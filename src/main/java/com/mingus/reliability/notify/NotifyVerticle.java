@@ -221,9 +221,21 @@ public final class NotifyVerticle extends VerticleBase {
     registered.add(bus.<NotifyDeliveries>consumer(Addresses.NOTIFY_DELIVERIES, m -> answer(m, deliveries(m.body()))).completion());
     registered.add(bus.<Object>consumer(Addresses.NOTIFY_TEMPLATES_LIST, m -> answer(m, listTemplates())).completion());
     registered.add(bus.<JsonObject>consumer(Addresses.NOTIFY_TEMPLATES_PUT, m -> answer(m, putTemplate(m.body()))).completion());
-    registered.add(bus.<JsonObject>consumer(Addresses.NOTIFY_DEAD_LETTERS_LIST,
-        m -> answer(m, store.deadLetters(clamp(json(m.body()).getInteger("limit", 50), 1, 500))
-            .map(list -> new JsonObject().put("dead_letters", list)))).completion());
+    registered.add(bus.<JsonObject>consumer(Addresses.NOTIFY_TEMPLATES_EDIT, m -> answer(m, editTemplate(json(m.body()))))
+        .completion());
+    registered.add(bus.<JsonObject>consumer(Addresses.NOTIFY_TEMPLATES_PREVIEW,
+        m -> answer(m, previewTemplate(json(m.body())))).completion());
+    // another instance (or node) saved a template: the next send here must use it, not wait for the refresh
+    registered.add(bus.<Object>consumer(Addresses.NOTIFY_TEMPLATES_CHANGED, m -> reloadTemplates()
+        .onFailure(failure -> log.warn("Template reload failed: {}", failure.getMessage()))).completion());
+    registered.add(bus.<JsonObject>consumer(Addresses.NOTIFY_DEAD_LETTERS_LIST, m -> {
+      JsonObject body = json(m.body());
+      int limit = clamp(body.getInteger("limit", 50), 1, 500);
+      int offset = Math.max(0, body.getInteger("offset", 0));
+      answer(m, store.deadLetters(limit, offset).map(page -> page.put("limit", limit).put("offset", offset)
+          .put("next_offset", offset + page.getJsonArray("dead_letters").size() < page.getLong("total")
+              ? offset + page.getJsonArray("dead_letters").size() : null)));
+    }).completion());
     registered.add(bus.<JsonObject>consumer(Addresses.NOTIFY_DEAD_LETTERS_REDRIVE, m -> answer(m, redrive(json(m.body()))))
         .completion());
     registered.add(bus.<JsonObject>consumer(Addresses.NOTIFY_PUSH_SUBSCRIBE, m -> answer(m, preferences.subscribe(json(m.body()), true)))
@@ -583,7 +595,15 @@ public final class NotifyVerticle extends VerticleBase {
     }
     return store.deliveries(id, request.userId()).compose(list -> list == null
         ? Future.failedFuture(Refusal.notFound("no such notification"))
-        : Future.succeededFuture(new NotifyDeliveries(request.userId(), id.toString(), list)));
+        : Future.succeededFuture(new NotifyDeliveries(request.userId(), id.toString(),
+            request.userId() == null ? list.stream().map(NotifyVerticle::redacted).toList() : list)));
+  }
+
+  /** An operator's view of a delivery: the target redacted (the owner's own view keeps it). */
+  private static DeliveryStatus redacted(DeliveryStatus d) {
+    return new DeliveryStatus(d.id(), d.channel(), Targets.redact(d.channel(), d.target()), d.status(), d.reason(),
+        d.attemptCount(), d.providerMessageId(), d.lastError(), d.nextAttemptAt(), d.sentAt(), d.idempotencyKey(),
+        d.attempts());
   }
 
   private static UUID uuid(String text) {
@@ -602,7 +622,11 @@ public final class NotifyVerticle extends VerticleBase {
       for (NotificationType type : NotificationType.sendable()) {
         out.add(templates.get(type).toJson());
       }
-      return new JsonObject().put("templates", out)
+      JsonArray perChannel = new JsonArray();
+      for (NotificationType type : NotificationType.sendable()) {
+        ChannelTemplates.TEMPLATED.forEach(channel -> perChannel.add(ChannelTemplates.view(templates.get(type), channel)));
+      }
+      return new JsonObject().put("templates", out).put("channel_templates", perChannel)
           .put("placeholders", new JsonArray(new ArrayList<>(new java.util.TreeSet<>(TemplateRenderer.KNOWN.keySet()))));
     });
   }
@@ -659,8 +683,60 @@ public final class NotifyVerticle extends VerticleBase {
       copy.put(type, saved);
       templates = copy;
       log.info("Template {} updated to version {}", type.wire(), saved.version());
+      vertx.eventBus().publish(Addresses.NOTIFY_TEMPLATES_CHANGED, new JsonObject().put("type", type.wire()));
       return saved.toJson();
     });
+  }
+
+  private static NotificationType templateType(JsonObject body) {
+    NotificationType type = NotificationType.parse(body.getString("type"));
+    if (type == null) {
+      throw invalid("unknown notification type '" + body.getValue("type") + "'");
+    }
+    return type;
+  }
+
+  /** One channel's texts of one type, replaced after the same checks as a preview; answers the channel's view. */
+  private Future<JsonObject> editTemplate(JsonObject body) {
+    NotificationType type;
+    NotificationChannel channel;
+    ChannelTemplates.Texts edit;
+    try {
+      type = templateType(body);
+      channel = ChannelTemplates.channel(body.getString("channel"));
+      edit = ChannelTemplates.checked(body, channel, ChannelTemplates.of(templates.get(type), channel), true);
+    } catch (Refusal e) {
+      return Future.failedFuture(e);
+    }
+    return store.updateChannelTexts(type, channel, edit.subject(), edit.body(), edit.bodyHtml(), body.getString("updated_by"))
+        .map(saved -> {
+          Map<NotificationType, Template> copy = new EnumMap<>(templates);
+          copy.put(type, saved);
+          templates = copy;
+          log.info("Template {}/{} updated to version {} by {}", type.wire(), channel.wire(), saved.version(),
+              body.getString("updated_by", "an operator"));
+          vertx.eventBus().publish(Addresses.NOTIFY_TEMPLATES_CHANGED, new JsonObject().put("type", type.wire()));
+          return ChannelTemplates.view(saved, channel);
+        });
+  }
+
+  /** A draft (or the stored texts) rendered with sample variables; nothing is saved. */
+  private Future<JsonObject> previewTemplate(JsonObject body) {
+    try {
+      NotificationType type = templateType(body);
+      NotificationChannel channel = ChannelTemplates.channel(body.getString("channel"));
+      Object variables = body.getValue("variables");
+      if (variables != null && !(variables instanceof JsonObject)) {
+        throw invalid("variables must be an object");
+      }
+      ChannelTemplates.Texts draft = ChannelTemplates.checked(body, channel,
+          ChannelTemplates.of(templates.get(type), channel), false);
+      JsonObject values = ChannelTemplates.sampleValues((JsonObject) variables, appUrl, Instant.now().toString());
+      return Future.succeededFuture(new JsonObject().put("type", type.wire()).put("channel", channel.wire())
+          .put("rendered", ChannelTemplates.render(draft, channel, values)).put("variables", values));
+    } catch (Refusal e) {
+      return Future.failedFuture(e);
+    }
   }
 
   private Future<JsonObject> redrive(JsonObject body) {
@@ -671,12 +747,19 @@ public final class NotifyVerticle extends VerticleBase {
         return Future.failedFuture(invalid("delivery_id (or all: true) is required"));
       }
     }
-    return store.redrive(id).map(count -> {
+    UUID one = id;
+    return store.redrive(id).compose(count -> {
       if (count > 0) {
         log.info("Re-drove {} dead-lettered deliveries", count);
         poll();
       }
-      return new JsonObject().put("redriven", count);
+      if (count > 0 || one == null) {
+        return Future.succeededFuture(new JsonObject().put("redriven", count));
+      }
+      // nothing changed: say why, so an operator's second click is not mistaken for a redrive
+      return store.deliveryState(one).compose(state -> Future.failedFuture(state == null
+          ? Refusal.notFound("no such delivery")
+          : Refusal.conflict("the delivery is not dead-lettered (status " + state.getString("status") + ")")));
     });
   }
 

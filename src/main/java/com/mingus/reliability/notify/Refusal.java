@@ -15,6 +15,10 @@ final class Refusal extends RuntimeException {
     return new Refusal(FailureCodes.INVALID_REQUEST, message);
   }
 
+  static Refusal conflict(String message) {
+    return new Refusal(FailureCodes.CONFLICT, message);
+  }
+
   static Refusal notFound(String message) {
     return new Refusal(FailureCodes.NOT_FOUND, message);
   }

@@ -290,6 +290,22 @@ class HttpApiTest {
     }
     Http.Response reconcile = alice.post("/api/admin/connections/" + aliceConnection + "/reconcile", new JsonObject());
     assertThat(reconcile.status()).as("a user cannot ask for a reconciliation").isEqualTo(403);
+
+    // the operator's notification actions: any notification's deliveries; users are refused all of them
+    Http.Response deliveries = operator.get("/api/admin/notifications/" + bobNotification + "/deliveries");
+    assertThat(deliveries.status()).as(deliveries.body()).isEqualTo(200);
+    assertThat(deliveries.json().getJsonArray("deliveries").encode()).contains("\"channel\":\"in_app\"");
+    assertThat(operator.get("/api/admin/notifications/dead-letters").status()).isEqualTo(200);
+    assertThat(operator.get("/api/admin/notifications/templates").status()).isEqualTo(200);
+    for (String[] route : routes(aliceConnection, bobNotification)) {
+      if (!route[1].startsWith("/api/admin/notifications/")) {
+        continue;
+      }
+      Http.Response refusedAction = alice.call(route[0], route[1], route[0].equals("GET") ? null
+          : new JsonObject().put("body", "Taken over: {detail}"));
+      assertThat(refusedAction.status()).as(route[0] + " " + route[1]).isEqualTo(403);
+      assertThat(ApiCaller.errorCode(refusedAction)).isEqualTo("FORBIDDEN");
+    }
   }
 
   @Test
@@ -361,7 +377,14 @@ class HttpApiTest {
         new String[] {"POST", "/api/admin/connections/" + connectionId + "/reconcile"},
         new String[] {"GET", "/api/admin/reconciliations"},
         new String[] {"GET", "/api/admin/connections/" + connectionId + "/reconciliations"},
-        new String[] {"GET", "/api/admin/mail"});
+        new String[] {"GET", "/api/admin/mail"},
+        new String[] {"GET", "/api/admin/notifications/dead-letters"},
+        new String[] {"POST", "/api/admin/notifications/dead-letters/00000000-0000-0000-0000-000000000000/redrive"},
+        new String[] {"GET", "/api/admin/notifications/templates"},
+        new String[] {"PUT", "/api/admin/notifications/templates/feature_update/in_app"},
+        new String[] {"POST", "/api/admin/notifications/templates/feature_update/in_app/preview"},
+        new String[] {"GET", "/api/admin/notifications/" + notificationId + "/deliveries"},
+        new String[] {"GET", "/api/reliability/notifications/push/vapid-public-key"});
   }
 
   @Test
