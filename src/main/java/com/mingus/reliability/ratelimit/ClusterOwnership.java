@@ -22,8 +22,8 @@ import org.slf4j.LoggerFactory;
  * node tries to take the endpoint's lease every {@code poll_ms}; the statement succeeds only for a row that
  * is absent, expired (by PostgreSQL's clock) or already this instance's, and taking a row from another
  * owner increments its token. The holder renews every {@code renew_ms}, loads the endpoint's journal (the
- * previous owner's exact grants) before it decides anything, then registers the clustered consumers on the
- * endpoint's cluster addresses; every other node forwards to them.
+ * previous owner's exact grants) before it decides anything, then decides its own node's callers and registers
+ * the clustered consumers on the endpoint's cluster addresses; every other node forwards to them.
  *
  * <p>The lease is the truth, not the cluster manager: a node that cannot renew stops deciding when its lease
  * runs out by its own clock (counted from when it sent the last successful renewal, less a tenth for clock
@@ -215,27 +215,36 @@ final class ClusterOwnership {
   private void takeOver(String endpoint, long token, long validUntil) {
     Held entry = new Held(token, validUntil);
     held.put(endpoint, entry);
-    owner.tookOver(endpoint, token)
-        .compose(loaded -> register(endpoint, entry))
-        .onComplete(done -> {
-          if (held.get(endpoint) != entry || stopped) {
-            // lost (or stopping) while loading: whatever was registered goes, and the limiter with it
-            entry.consumers.forEach(MessageConsumer::unregister);
-            if (!stopped) {
-              owner.lost(endpoint, "lost while taking over");
-            }
-            return;
-          }
-          if (done.failed()) {
-            log.warn("Could not take over the Plaid budget of {}: {}; trying again", endpoint, done.cause().getMessage());
-            held.remove(endpoint);
-            entry.consumers.forEach(MessageConsumer::unregister);
-            owner.lost(endpoint, "take-over failed");
-            return;
-          }
-          entry.ready = true;
-          log.info("This node now owns the cluster-wide Plaid budget of {} (fencing token {})", endpoint, token);
-        });
+    owner.tookOver(endpoint, token).onComplete(loaded -> {
+      if (held.get(endpoint) != entry || stopped) {
+        // lost (or stopping) while loading: the limiter goes
+        if (!stopped) {
+          owner.lost(endpoint, "lost while taking over");
+        }
+        return;
+      }
+      if (loaded.failed()) {
+        log.warn("Could not take over the Plaid budget of {}: {}; trying again", endpoint, loaded.cause().getMessage());
+        held.remove(endpoint);
+        owner.lost(endpoint, "take-over failed");
+        return;
+      }
+      // the lease and the journal are all a decision needs: this node decides its own callers from now, and
+      // the other nodes reach it once its cluster consumers are registered (through a partition the cluster
+      // manager may take a while, and the node's own callers need not wait for it)
+      entry.ready = true;
+      log.info("This node now owns the cluster-wide Plaid budget of {} (fencing token {})", endpoint, token);
+      register(endpoint, entry).onComplete(registered -> {
+        if (registered.failed() && held.get(endpoint) == entry && !stopped) {
+          log.warn("Could not register the cluster addresses of the Plaid budget of {}: {}; taking it over again",
+              endpoint, registered.cause().getMessage());
+          drop(endpoint, "its cluster addresses could not be registered");
+        } else if (held.get(endpoint) != entry || stopped) {
+          // dropped while registering: drop() unregistered what existed then, and these came after
+          entry.consumers.forEach(MessageConsumer::unregister);
+        }
+      });
+    });
   }
 
   private Future<Void> register(String endpoint, Held entry) {

@@ -20,7 +20,9 @@ import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.TreeMap;
 import java.util.UUID;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -104,7 +106,8 @@ class RateLimitPartitionTest {
     settle(onA, 30);
     settle(onB, 40);
     assertThat(granted(onA)).as("permits the isolated former owner granted").isZero();
-    assertThat(granted(onB)).as("permits B granted as the new owner: the rest of the hour").isEqualTo(HOURLY - 20);
+    assertThat(granted(onB)).as("permits B granted as the new owner: the rest of the hour (%s)", outcomes(onB))
+        .isEqualTo(HOURLY - 20);
     assertThat(blocked(onB, "client_hour")).as("B's callers refused because the hour is spent").isEqualTo(10);
     assertThat(token()).as("one take-over, one new fencing token").isEqualTo(2);
     assertThat(owner()).isNotEqualTo(firstOwner);
@@ -114,7 +117,7 @@ class RateLimitPartitionTest {
     Await.until(() -> a.members() == 2 && b.members() == 2, Duration.ofSeconds(60), "the partition heals into one cluster");
     List<Future<PermitReply>> afterOnA = ask(a, 5, 15_000);
     settle(afterOnA, 30);
-    assertThat(granted(afterOnA)).as("A's permits after the merge, decided against B's count").isZero();
+    assertThat(granted(afterOnA)).as("A's permits after the merge, decided against B's count (%s)", outcomes(afterOnA)).isZero();
     assertThat(blocked(afterOnA, "client_hour")).as("A's callers told the hour is spent, not failed").isEqualTo(5);
     assertThat(token()).as("A did not take its budget back").isEqualTo(2);
     assertJournal(20, 20);
@@ -147,7 +150,7 @@ class RateLimitPartitionTest {
     Await.until(() -> a.members() == 2 && b.members() == 2, Duration.ofSeconds(60), "the partition heals into one cluster");
     List<Future<PermitReply>> afterOnB = ask(b, 12, 15_000);
     settle(afterOnB, 30);
-    assertThat(granted(afterOnB)).as("B's permits after the merge: the rest of the hour").isEqualTo(HOURLY - 30);
+    assertThat(granted(afterOnB)).as("B's permits after the merge: the rest of the hour (%s)", outcomes(afterOnB)).isEqualTo(HOURLY - 30);
     assertThat(blocked(afterOnB, "client_hour")).isEqualTo(2);
     assertThat(token()).as("no take-over through the whole partition").isEqualTo(1);
     assertJournal(HOURLY, 0);
@@ -205,6 +208,14 @@ class RateLimitPartitionTest {
   private static int granted(List<Future<PermitReply>> replies) {
     settle(replies, 60);
     return (int) replies.stream().filter(reply -> reply.succeeded() && reply.result().granted()).count();
+  }
+
+  /** What the replies were, for a failing assertion's message: granted, refused by what, failed with what. */
+  private static String outcomes(List<Future<PermitReply>> replies) {
+    return replies.stream().map(reply -> reply.failed() ? "failed: " + reply.cause().getMessage()
+            : reply.result().granted() ? "granted" : "refused by " + reply.result().blockedBy())
+        .collect(Collectors.groupingBy(outcome -> outcome, TreeMap::new, Collectors.counting()))
+        .toString();
   }
 
   private static int blocked(List<Future<PermitReply>> replies, String by) {
