@@ -234,14 +234,12 @@ final class ClusterOwnership {
       // manager may take a while, and the node's own callers need not wait for it)
       entry.ready = true;
       log.info("This node now owns the cluster-wide Plaid budget of {} (fencing token {})", endpoint, token);
-      register(endpoint, entry).onComplete(registered -> {
-        if (registered.failed() && held.get(endpoint) == entry && !stopped) {
+      // a drop or stop meanwhile unregisters these consumers itself
+      register(endpoint, entry).onFailure(failure -> {
+        if (held.get(endpoint) == entry && !stopped) {
           log.warn("Could not register the cluster addresses of the Plaid budget of {}: {}; taking it over again",
-              endpoint, registered.cause().getMessage());
+              endpoint, failure.getMessage());
           drop(endpoint, "its cluster addresses could not be registered");
-        } else if (held.get(endpoint) != entry || stopped) {
-          // dropped while registering: drop() unregistered what existed then, and these came after
-          entry.consumers.forEach(MessageConsumer::unregister);
         }
       });
     });
