@@ -185,8 +185,20 @@
       const n = hour.rate != null ? hour.rate + ' % of ' + hour.total : (typeof i.connections === 'number' ? i.connections + ' connections' : '–');
       return '<tr data-institution-id="' + esc(i.institution_id) + '"><td>' + esc(i.name || i.institution_name || i.institution_id) + '</td>' +
         '<td><span class="pill ' + esc(status) + '">' + esc(label(status)) + '</span></td>' +
-        '<td><span class="pill ' + esc(circuit) + '" title="' + esc(i.circuit_reason || '') + '">' + esc(label(circuit)) + '</span></td><td>' + esc(n) + '</td></tr>';
-    }).join('') : '<tr><td colspan="4" class="empty">No banks yet.</td></tr>';
+        '<td><span class="pill ' + esc(circuit) + '" title="' + esc(i.circuit_reason || '') + '">' + esc(label(circuit)) + '</span></td><td>' + esc(n) + '</td>' +
+        '<td class="maintenance">' + esc(maintenanceText(i)) + '</td></tr>';
+    }).join('') : '<tr><td colspan="5" class="empty">No banks yet.</td></tr>';
+  }
+  // Plaid's window (active or scheduled) and the one learned from the bank's history
+  function maintenanceText(i) {
+    const t = (at) => at ? new Date(at).toLocaleString([], { weekday: 'short', hour: '2-digit', minute: '2-digit' }) : '?';
+    const parts = [];
+    const m = i.maintenance || {};
+    if (m.state === 'active') parts.push('Now, until ' + t(m.until) + (m.until_source === 'predicted' ? ' (learned)' : ''));
+    else if (m.state === 'scheduled') parts.push('Scheduled ' + t(m.from) + ' – ' + t(m.until));
+    const p = i.predicted_maintenance;
+    if (p) parts.push('Predicted ' + t(p.from) + ' – ' + t(p.until) + ' (every ' + p.period + ', ' + p.occurrences + ' seen)');
+    return parts.length ? parts.join(' · ') : '–';
   }
 
   async function refreshSide() {

@@ -49,6 +49,11 @@ public final class Addresses {
   public static final String SYNC_RESUME_INSTITUTION = "sync.resume_institution";
   /** Health's half-open probe: sync one connection of a paused institution now: {institution_id} → {connection_id}. */
   public static final String SYNC_PROBE_INSTITUTION = "sync.probe_institution";
+  /**
+   * Syncs a bank's connections now, spread over {@code spread_ms}, ahead of a known or predicted maintenance
+   * window (body: institution_id, spread_ms); idempotent: a connection already due is left as it is.
+   */
+  public static final String SYNC_AHEAD_INSTITUTION = "sync.ahead_institution";
   /** Local to a node: a claimable sync was queued, claim now rather than at the next poll. */
   public static final String SYNC_WAKE = "sync.wake";
 

@@ -23,10 +23,15 @@ record HealthSettings(
     long busTimeoutMs,
     long noticeRedriveAfterMs,
     long noticeRedriveEveryMs,
-    long eventMemoryMs) {
+    long eventMemoryMs,
+    boolean predictMaintenance,
+    long forecastIntervalMs,
+    long forecastToleranceMs,
+    long syncAheadMs) {
 
   static HealthSettings from(JsonObject config) {
     JsonObject circuit = config.getJsonObject("circuit", new JsonObject());
+    JsonObject maintenance = config.getJsonObject("maintenance", new JsonObject());
     JsonObject windows = config.getJsonObject("rate_windows_ms",
         new JsonObject().put("5m", 300_000L).put("1h", 3_600_000L).put("24h", 86_400_000L));
     Map<String, Long> rateWindows = new LinkedHashMap<>();
@@ -55,7 +60,11 @@ record HealthSettings(
         positive(config.getLong("bus_timeout_ms", 5_000L), "bus_timeout_ms"),
         positive(config.getLong("notice_redrive_after_ms", 15_000L), "notice_redrive_after_ms"),
         positive(config.getLong("notice_redrive_every_ms", 5_000L), "notice_redrive_every_ms"),
-        positive(config.getLong("event_memory_ms", 86_400_000L), "event_memory_ms"));
+        positive(config.getLong("event_memory_ms", 86_400_000L), "event_memory_ms"),
+        maintenance.getBoolean("predict", true),
+        positive(maintenance.getLong("forecast_interval_ms", 300_000L), "maintenance.forecast_interval_ms"),
+        positive(maintenance.getLong("tolerance_ms", 1_800_000L), "maintenance.tolerance_ms"),
+        nonNegative(maintenance.getLong("sync_ahead_ms", 600_000L), "maintenance.sync_ahead_ms"));
   }
 
   private static long positive(Long value, String key) {

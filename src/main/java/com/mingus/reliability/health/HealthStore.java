@@ -389,6 +389,57 @@ final class HealthStore {
         .mapEmpty();
   }
 
+  // --- outages: the forecast's history ------------------------------------------------------------------
+
+  /**
+   * Records that a bank's outage began, unless one is already recorded as open (or ended within the last
+   * minute: another node's circuit saw the same outage a little earlier or later).
+   */
+  Future<Void> outageStarted(String institutionId, Instant startedAt, String reason) {
+    return pool.preparedQuery("""
+            INSERT INTO health_institution_outages (institution_id, started_at, reason)
+            SELECT $1, $2::timestamptz, $3 WHERE NOT EXISTS (
+              SELECT 1 FROM health_institution_outages
+              WHERE institution_id = $1 AND (ended_at IS NULL OR ended_at > $2::timestamptz - interval '1 minute'))
+            ON CONFLICT DO NOTHING
+            """).execute(Tuple.of(institutionId, time(startedAt), reason)).mapEmpty();
+  }
+
+  /** The cause of a bank's open outage became known (Plaid's status says maintenance). */
+  Future<Void> outageCause(String institutionId, String reason) {
+    return pool.preparedQuery("UPDATE health_institution_outages SET reason = $2 "
+            + "WHERE institution_id = $1 AND ended_at IS NULL")
+        .execute(Tuple.of(institutionId, reason)).mapEmpty();
+  }
+
+  /** The bank's open outage ended. */
+  Future<Void> outageEnded(String institutionId, Instant endedAt) {
+    return pool.preparedQuery("UPDATE health_institution_outages SET ended_at = $2 "
+            + "WHERE institution_id = $1 AND ended_at IS NULL AND started_at < $2")
+        .execute(Tuple.of(institutionId, time(endedAt))).mapEmpty();
+  }
+
+  /**
+   * Every bank's ended outages since {@code since} that the forecast learns from: the ones a prediction
+   * caused (predicted_maintenance, Plaid never confirmed them) are left out, so a prediction cannot
+   * confirm itself.
+   */
+  Future<java.util.Map<String, List<MaintenanceForecast.Outage>>> outagesSince(Instant since) {
+    return pool.preparedQuery("""
+            SELECT institution_id, started_at, ended_at FROM health_institution_outages
+            WHERE started_at > $1 AND ended_at IS NOT NULL AND reason <> 'predicted_maintenance'
+            ORDER BY institution_id, started_at
+            """).execute(Tuple.of(time(since))).map(rows -> {
+              java.util.Map<String, List<MaintenanceForecast.Outage>> out = new java.util.HashMap<>();
+              for (Row row : rows) {
+                out.computeIfAbsent(row.getString("institution_id"), id -> new ArrayList<>())
+                    .add(new MaintenanceForecast.Outage(instant(row.getOffsetDateTime("started_at")),
+                        instant(row.getOffsetDateTime("ended_at"))));
+              }
+              return out;
+            });
+  }
+
   // --- mapping ----------------------------------------------------------------------------------------
 
   private static List<ConnectionHealth> all(RowSet<Row> rows) {

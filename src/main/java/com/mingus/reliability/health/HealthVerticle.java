@@ -74,6 +74,7 @@ public final class HealthVerticle extends VerticleBase {
   private final AtomicLong reliabilityScore = new AtomicLong();
   private Coalescer<ConnectionHealth> healthEvents;
   private Coalescer<InstitutionHealth> institutionEvents;
+  private MaintenancePlanner planner;
   /** Read by the metrics registry's scrape on another thread, so a concurrent map. */
   private final Map<String, Bank> banks = new java.util.concurrent.ConcurrentHashMap<>();
   /** The tail of each connection's chain of event applications, so one connection's events apply in order. */
@@ -91,6 +92,10 @@ public final class HealthVerticle extends VerticleBase {
     String plaidStatus;
     Incidents.Window maintenance;
     Instant scheduledNotifiedFrom;
+    /** The next (or current) window learned from the bank's outages; null when there is no rhythm. */
+    MaintenanceForecast.Prediction predicted;
+    /** Whether {@code maintenance}'s end came from the prediction, Plaid having given none. */
+    boolean untilLearned;
     long retryTimer = -1;
     long probeTimer = -1;
     String probeConnection;
@@ -104,7 +109,10 @@ public final class HealthVerticle extends VerticleBase {
     InstitutionHealth view() {
       return new InstitutionHealth(id, name, circuit.state().wire(), circuit.since(), circuit.reason(), plaidStatus,
           rates.toJson(System.currentTimeMillis()),
-          maintenance == null ? Incidents.Window.none() : maintenance.toJson(), now());
+          maintenance == null ? Incidents.Window.none()
+              : maintenance.toJson().put("until_source", maintenance.until() == null ? null
+                  : untilLearned ? "predicted" : "plaid"),
+          predicted == null ? null : predicted.toJson(), now());
     }
   }
 
@@ -128,6 +136,17 @@ public final class HealthVerticle extends VerticleBase {
     institutionEvents = new Coalescer<>(vertx, settings.institutionCoalesceMs(),
         bank -> vertx.eventBus().publish(Addresses.INSTITUTION_CHANGED, bank));
     registerMeters();
+    planner = new MaintenancePlanner(vertx, settings.syncAheadMs(), new MaintenancePlanner.Actions() {
+      @Override
+      public void syncAhead(String institutionId, MaintenancePlanner.Plan plan, long spreadMs) {
+        HealthVerticle.this.syncAhead(institutionId, plan, spreadMs);
+      }
+
+      @Override
+      public void windowStarts(String institutionId, MaintenancePlanner.Plan plan) {
+        HealthVerticle.this.windowStarts(institutionId, plan);
+      }
+    });
 
     var bus = vertx.eventBus();
     List<Future<?>> started = new ArrayList<>();
@@ -169,6 +188,9 @@ public final class HealthVerticle extends VerticleBase {
           timers.add(vertx.setPeriodic(Math.min(600_000, settings.eventMemoryMs()), id -> store
               .forgetEvents(settings.eventMemoryMs())
               .onFailure(failure -> log.debug("Applied-event claims not pruned: {}", failure.getMessage()))));
+          if (settings.predictMaintenance()) {
+            timers.add(vertx.setPeriodic(settings.forecastIntervalMs(), id -> forecast()));
+          }
           reconcile();
         });
   }
@@ -183,6 +205,7 @@ public final class HealthVerticle extends VerticleBase {
     });
     healthEvents.cancel();
     institutionEvents.cancel();
+    planner.stop();
     if (registry != null) {
       meters.forEach(registry::remove);
     }
@@ -502,6 +525,7 @@ public final class HealthVerticle extends VerticleBase {
     Circuit.State to = bank.circuit.state();
     log.info("Bank {} ({}): circuit {} -> {} ({})", bank.id, bank.name, from.wire(), to.wire(), event);
     count("mingus.health.circuit.transitions", "to", to.wire(), "event", event.name().toLowerCase());
+    recordOutage(bank, from, to);
     switch (to) {
       case OPEN -> opened(bank, from);
       case HALF_OPEN -> probe(bank);
@@ -513,7 +537,7 @@ public final class HealthVerticle extends VerticleBase {
 
   private void opened(Bank bank, Circuit.State from) {
     vertx.cancelTimer(bank.probeTimer);
-    Instant until = bank.maintenance != null && bank.maintenance.active() ? bank.maintenance.until() : null;
+    Instant until = maintenanceUntil(bank);
     JsonObject pause = new JsonObject().put("institution_id", bank.id).put("reason", bank.circuit.reason())
         // A safety net: were health to stop, the bank's connections would not stay paused for ever.
         .put("until", now().plusMillis(settings.pauseTtlMs()).atOffset(java.time.ZoneOffset.UTC).toString());
@@ -574,6 +598,122 @@ public final class HealthVerticle extends VerticleBase {
             failure.getMessage()));
   }
 
+  // --- maintenance windows: known and predicted ----------------------------------------------------------
+
+  /** The history the forecast learns from: an outage begins when a closed circuit opens, ends when it closes. */
+  private void recordOutage(Bank bank, Circuit.State from, Circuit.State to) {
+    Future<Void> recorded;
+    if (from == Circuit.State.CLOSED && to == Circuit.State.OPEN) {
+      Incidents.Window window = bank.maintenance;
+      // Plaid's window, when it is the cause, knows the start better than our first failures do
+      Instant start = "maintenance".equals(bank.circuit.reason()) && window != null && window.from() != null
+          && !window.from().isAfter(now()) ? window.from() : bank.circuit.since();
+      recorded = store.outageStarted(bank.id, start, bank.circuit.reason());
+    } else if (to == Circuit.State.CLOSED) {
+      recorded = store.outageEnded(bank.id, now());
+    } else {
+      return;
+    }
+    recorded.onFailure(failure -> log.warn("Bank {}: outage not recorded: {}", bank.id, failure.getMessage()));
+  }
+
+  /**
+   * The end of the maintenance the bank is in now: Plaid's window's, else (Plaid giving none) the predicted
+   * window's when now falls inside it; null when neither is known.
+   */
+  private Instant maintenanceUntil(Bank bank) {
+    Instant now = now();
+    Incidents.Window window = bank.maintenance;
+    if (window != null && window.until() != null && !window.from().isAfter(now) && window.until().isAfter(now)) {
+      return window.until();
+    }
+    MaintenanceForecast.Prediction predicted = bank.predicted;
+    return predicted != null && predicted.covers(now) ? predicted.until() : null;
+  }
+
+  /** Plaid's window with no end gets the learned window's end, when the prediction is of this window. */
+  private Incidents.Window learnedEnd(Bank bank, Incidents.Window window) {
+    MaintenanceForecast.Prediction predicted = bank.predicted;
+    bank.untilLearned = false;
+    if (window == null || window.until() != null || predicted == null || window.from() == null) {
+      return window;
+    }
+    long apart = Math.abs(window.from().toEpochMilli() - predicted.from().toEpochMilli());
+    if (!predicted.covers(window.from()) && apart > settings.forecastToleranceMs()) {
+      return window;
+    }
+    bank.untilLearned = true;
+    return new Incidents.Window(window.state(), window.from(), predicted.until(), window.title());
+  }
+
+  /** Learns every bank's recurring window from the recorded outages (the database's, so every node learns alike). */
+  private void forecast() {
+    if (stopping) {
+      return;
+    }
+    Instant now = now();
+    store.outagesSince(now.minus(MaintenanceForecast.WEEK.multipliedBy(8))).onSuccess(history -> {
+      for (Bank bank : banks.values()) {
+        MaintenanceForecast.Prediction predicted = MaintenanceForecast.predict(
+            history.getOrDefault(bank.id, List.of()), now, java.time.Duration.ofMillis(settings.forecastToleranceMs()));
+        if (!java.util.Objects.equals(predicted, bank.predicted)) {
+          if (predicted != null && (bank.predicted == null || !predicted.from().equals(bank.predicted.from()))) {
+            log.info("Bank {} ({}): maintenance predicted from {} until {} (every {}, from {} outages)", bank.id,
+                bank.name, predicted.from(), predicted.until(), predicted.period(), predicted.occurrences());
+          }
+          bank.predicted = predicted;
+          institutionEvents.offer(bank.id, bank.view());
+        }
+        replan(bank);
+      }
+    }).onFailure(failure -> log.warn("Maintenance forecast skipped: {}", failure.getMessage()));
+  }
+
+  /** Plans the bank's next window: Plaid's scheduled one or the predicted one, whichever begins first. */
+  private void replan(Bank bank) {
+    Instant now = now();
+    MaintenancePlanner.Plan plan = null;
+    Incidents.Window known = bank.maintenance;
+    if (known != null && "scheduled".equals(known.state()) && known.from() != null && known.from().isAfter(now)) {
+      plan = new MaintenancePlanner.Plan(known.from(), known.until(), "maintenance");
+    }
+    MaintenanceForecast.Prediction predicted = settings.predictMaintenance() ? bank.predicted : null;
+    boolean plaidActive = known != null && known.active();
+    if (predicted != null && !plaidActive && predicted.until().isAfter(now)
+        && (plan == null || predicted.from().isBefore(plan.from()))) {
+      plan = new MaintenancePlanner.Plan(predicted.from(), predicted.until(), "predicted_maintenance");
+    }
+    planner.plan(bank.id, plan);
+  }
+
+  private void syncAhead(String institutionId, MaintenancePlanner.Plan plan, long spreadMs) {
+    Bank bank = banks.get(institutionId);
+    if (bank == null || stopping || bank.circuit.state() != Circuit.State.CLOSED) {
+      return;
+    }
+    Bus.<JsonObject>handOff(vertx, Addresses.SYNC_AHEAD_INSTITUTION,
+            new JsonObject().put("institution_id", institutionId).put("spread_ms", spreadMs),
+            settings.busTimeoutMs(), settings.busTimeoutMs() * 2, true)
+        .onSuccess(reply -> {
+          count("mingus.health.maintenance.sync_ahead", "reason", plan.reason());
+          log.info("Bank {} ({}): {} connection(s) sync ahead of the {} window from {}", bank.id, bank.name,
+              reply.getInteger("queued"), plan.reason(), plan.from());
+        })
+        .onFailure(failure -> log.warn("Bank {}: no sync ahead of its window: {}", bank.id, failure.getMessage()));
+  }
+
+  /** A known or predicted window begins: the bank pauses now, before its first failure. */
+  private void windowStarts(String institutionId, MaintenancePlanner.Plan plan) {
+    Bank bank = banks.get(institutionId);
+    if (bank == null || stopping || bank.circuit.state() != Circuit.State.CLOSED) {
+      return;
+    }
+    log.info("Bank {} ({}): {} window begins{}; pausing its syncs", bank.id, bank.name, plan.reason(),
+        plan.until() == null ? "" : " (until " + plan.until() + ")");
+    count("mingus.health.maintenance.paused_ahead", "reason", plan.reason());
+    transition(bank, Circuit.Event.TRIP, plan.reason());
+  }
+
   // --- Plaid's view of each bank -------------------------------------------------------------------------
 
   private void poll() {
@@ -619,7 +759,7 @@ public final class HealthVerticle extends VerticleBase {
       bank.name = institution.name();
     }
     String status = Incidents.plaidStatus(institution.status());
-    Incidents.Window window = Incidents.maintenance(institution.status(), now);
+    Incidents.Window window = learnedEnd(bank, Incidents.maintenance(institution.status(), now));
     boolean changed = !java.util.Objects.equals(status, bank.plaidStatus)
         || !java.util.Objects.equals(window, bank.maintenance);
     Incidents.Window previous = bank.maintenance;
@@ -638,6 +778,8 @@ public final class HealthVerticle extends VerticleBase {
       if (!cause.equals(bank.circuit.reason())) {
         // Now the cause is known, its end (seen by the poll) can close the circuit rather than a timer.
         bank.circuit.restore(Circuit.State.OPEN, bank.circuit.since(), cause);
+        store.outageCause(bank.id, cause)
+            .onFailure(failure -> log.warn("Bank {}: outage cause not recorded: {}", bank.id, failure.getMessage()));
         changed = true;
       }
       boolean newWindow = window != null && window.active()
@@ -645,10 +787,13 @@ public final class HealthVerticle extends VerticleBase {
       if (newWindow) {
         toEveryConnection(bank, Signal.INSTITUTION_DOWN, window.until());
       }
-    } else if (!down && state == Circuit.State.OPEN && !"failures".equals(bank.circuit.reason())) {
+    } else if (!down && state == Circuit.State.OPEN
+        && ("maintenance".equals(bank.circuit.reason()) || "plaid_down".equals(bank.circuit.reason()))) {
+      // Plaid's word ends what Plaid's word began; failures and a predicted window end by a probe
       transition(bank, Circuit.Event.CAUSE_CLEARED, null);
     }
     if (changed) {
+      replan(bank);
       saveBank(bank);
       institutionEvents.offer(bank.id, bank.view());
     }
@@ -748,7 +893,12 @@ public final class HealthVerticle extends VerticleBase {
                 return null;
               }));
         })
-        .onSuccess(v -> poll())
+        .onSuccess(v -> {
+          poll();
+          if (settings.predictMaintenance()) {
+            forecast();
+          }
+        })
         .onFailure(failure -> {
           log.warn("Health could not reconcile with sync yet ({}); trying again", failure.getMessage());
           timers.add(vertx.setTimer(settings.reconcileRetryMs(), id -> reconcile()));

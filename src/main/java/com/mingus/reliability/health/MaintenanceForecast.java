@@ -37,6 +37,11 @@ final class MaintenanceForecast {
           "Recurring maintenance learned from " + occurrences + " outages, every " + period);
     }
 
+    io.vertx.core.json.JsonObject toJson() {
+      return new io.vertx.core.json.JsonObject().put("from", from.toString()).put("until", until.toString())
+          .put("period", period).put("occurrences", occurrences);
+    }
+
     boolean covers(Instant at) {
       return !at.isBefore(from) && at.isBefore(until);
     }

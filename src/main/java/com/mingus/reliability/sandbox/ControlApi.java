@@ -161,10 +161,8 @@ final class ControlApi {
     Instant now = Instant.now();
     Instant until = instant(body, "until", null);
     Instant from = instant(body, "from", now);
-    if (until == null) {
-      throw new ControlError(400, "INVALID_REQUEST", "until (ISO-8601) is required");
-    }
-    if (!until.isAfter(from)) {
+    // no until: the bank gives no end time (Plaid's incident says none); it lasts until DELETE ends it
+    if (until != null && !until.isAfter(from)) {
       throw new ControlError(400, "INVALID_REQUEST", "until must be after from");
     }
     institution.maintenance.add(new Institution.Maintenance(from, until, now));
@@ -177,7 +175,7 @@ final class ControlApi {
     List<Institution.Maintenance> windows = new ArrayList<>(institution.maintenance);
     institution.maintenance.clear();
     for (Institution.Maintenance window : windows) {
-      if (window.until().isAfter(now) && !window.from().isAfter(now)) {
+      if (window.covers(now)) {
         institution.maintenance.add(new Institution.Maintenance(window.from(), now, window.announced()));
       } else if (!window.from().isAfter(now)) {
         institution.maintenance.add(window);

@@ -8,8 +8,23 @@ import java.util.List;
 
 /** A bank: its metadata, its maintenance windows and the request outcomes its status is computed from. */
 final class Institution {
-  /** A maintenance window; {@code from} in the future makes it a SCHEDULED incident. */
-  record Maintenance(Instant from, Instant until, Instant announced) {}
+  /**
+   * A maintenance window; {@code from} in the future makes it a SCHEDULED incident. {@code until} null: the
+   * bank has not said when it ends (it ends when the control surface ends it), and the incident does not say.
+   */
+  record Maintenance(Instant from, Instant until, Instant announced) {
+    boolean covers(Instant now) {
+      return !now.isBefore(from) && (until == null || now.isBefore(until));
+    }
+
+    boolean resolved(Instant now) {
+      return until != null && !now.isBefore(until);
+    }
+
+    String untilText() {
+      return until == null ? "" : " until " + until;
+    }
+  }
 
   final String id;
   final String name;
@@ -36,7 +51,7 @@ final class Institution {
 
   boolean down(Instant now) {
     for (Maintenance window : maintenance) {
-      if (!now.isBefore(window.from()) && now.isBefore(window.until())) {
+      if (window.covers(now)) {
         return true;
       }
     }
@@ -98,14 +113,14 @@ final class Institution {
     JsonArray out = new JsonArray();
     for (Maintenance window : maintenance) {
       boolean scheduled = now.isBefore(window.from());
-      boolean resolved = !now.isBefore(window.until());
+      boolean resolved = window.resolved(now);
       JsonArray updates = new JsonArray().add(new JsonObject()
-          .put("description", "Scheduled maintenance at " + name + " from " + window.from() + " until " + window.until())
+          .put("description", "Scheduled maintenance at " + name + " from " + window.from() + window.untilText())
           .put("status", "SCHEDULED")
           .put("updated_date", window.announced().toString()));
       if (!scheduled) {
         updates.add(new JsonObject()
-            .put("description", name + " is down for maintenance until " + window.until())
+            .put("description", name + " is down for maintenance" + window.untilText())
             .put("status", "IDENTIFIED")
             .put("updated_date", window.from().toString()));
       }

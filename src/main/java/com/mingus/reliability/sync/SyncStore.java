@@ -777,6 +777,22 @@ final class SyncStore {
         .map(RowSet::rowCount));
   }
 
+  /**
+   * Brings the institution's connections forward to sync within {@code spreadMs}, before a maintenance window:
+   * not the paused ones, not a paused institution's, and not those already due by then.
+   */
+  Future<Integer> aheadInstitution(String institutionId, long spreadMs) {
+    return pool.preparedQuery("""
+            UPDATE sync_schedule s SET next_sync_at = now() + (random() * $2::bigint * interval '1 millisecond'),
+                   trigger = 'ahead'
+            FROM connections c
+            WHERE s.connection_id = c.connection_id AND c.institution_id = $1 AND s.paused IS NULL
+              AND s.next_sync_at > now() + ($2::bigint * interval '1 millisecond')
+              AND NOT EXISTS (SELECT 1 FROM institution_pauses p
+                              WHERE p.institution_id = $1 AND (p.until_at IS NULL OR p.until_at > now()))
+            """).execute(Tuple.of(institutionId, spreadMs)).map(RowSet::rowCount);
+  }
+
   /** Marks one connection of the institution for a probe sync now; null when it has none to probe. */
   Future<String> probeInstitution(String institutionId) {
     return pool.preparedQuery("""

@@ -91,6 +91,7 @@ public final class SyncVerticle extends VerticleBase {
         handle(Addresses.SYNC_PAUSE_INSTITUTION, this::pauseInstitution),
         handle(Addresses.SYNC_RESUME_INSTITUTION, this::resumeInstitution),
         handle(Addresses.SYNC_PROBE_INSTITUTION, this::probeInstitution),
+        handle(Addresses.SYNC_AHEAD_INSTITUTION, this::aheadInstitution),
         vertx.eventBus().localConsumer(Addresses.SYNC_WAKE, message -> claimLoop.claimDue()).completion(),
         Bus.answerPing(vertx, "sync", () -> pool.query("SELECT 1").execute().map(rows -> PingReply.up("sync")))
             .completion());
@@ -545,6 +546,16 @@ public final class SyncVerticle extends VerticleBase {
     return store.resumeInstitution(institutionId, settings.resumeSpreadMs()).map(count -> {
       vertx.eventBus().publish(Addresses.SYNC_WAKE, new JsonObject());
       return new JsonObject().put("institution_id", institutionId).put("resumed", count);
+    });
+  }
+
+  /** Health knows a maintenance window is coming: the bank's connections sync before it begins. */
+  private Future<Object> aheadInstitution(JsonObject body) {
+    String institutionId = required(body, "institution_id");
+    long spreadMs = Math.max(0, Math.min(settings.resumeSpreadMs() * 10, body.getLong("spread_ms", 0L)));
+    return store.aheadInstitution(institutionId, spreadMs).map(count -> {
+      vertx.eventBus().publish(Addresses.SYNC_WAKE, new JsonObject());
+      return new JsonObject().put("institution_id", institutionId).put("queued", count);
     });
   }
 

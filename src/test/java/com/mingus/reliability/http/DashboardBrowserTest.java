@@ -6,6 +6,7 @@ import com.mingus.reliability.app.Application;
 import com.mingus.reliability.testsupport.Await;
 import com.mingus.reliability.testsupport.Http;
 import com.mingus.reliability.testsupport.SandboxControl;
+import com.mingus.reliability.testsupport.Sql;
 import com.mingus.reliability.testsupport.TestApp;
 import com.mingus.reliability.testsupport.TestDatabase;
 import io.vertx.core.Promise;
@@ -24,6 +25,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Base64;
 import java.util.Comparator;
 
@@ -49,6 +51,7 @@ class DashboardBrowserTest {
   private static final Pattern DEVTOOLS = Pattern.compile("DevTools listening on (ws://\\S+)");
 
   private static Application app;
+  private static com.mingus.reliability.config.DatabaseTarget db;
   private static Process chromium;
   private static Path profile;
   private static Cdp cdp;
@@ -58,8 +61,9 @@ class DashboardBrowserTest {
     String binary = Stream.of("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
         .filter(DashboardBrowserTest::onPath).findFirst().orElse(null);
     Assumptions.assumeTrue(binary != null, "Chromium is not installed (apt-get install -y chromium); the browser test is skipped");
-    app = TestApp.start(TestDatabase.fresh(DashboardBrowserTest.class), Map.of("MINGUS_JWT_SECRET", ApiCaller.SECRET),
-        Map.of("sync.poll_interval_ms", 200));
+    db = TestDatabase.fresh(DashboardBrowserTest.class);
+    app = TestApp.start(db, Map.of("MINGUS_JWT_SECRET", ApiCaller.SECRET),
+        Map.of("sync.poll_interval_ms", 200, "health.maintenance.forecast_interval_ms", 500));
     profile = Files.createTempDirectory("mingus-chromium-");
     chromium = new ProcessBuilder(binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
@@ -122,6 +126,15 @@ class DashboardBrowserTest {
     Await.until(() -> olivia.get("/api/admin/reconciliations").json().getJsonArray("reconciliations").size() == 1,
         Duration.ofSeconds(20), "the reconciliation runs");
 
+    // the bank's history: the same outage at this time of day on the last four days (what health records
+    // when its circuit opens and closes); the page shows the window learned from it
+    Instant next = Instant.now().plus(Duration.ofHours(2)).truncatedTo(java.time.temporal.ChronoUnit.MINUTES);
+    for (int day = 1; day <= 4; day++) {
+      Instant start = next.minus(Duration.ofDays(day));
+      Sql.execute(db, "INSERT INTO health_institution_outages (institution_id, started_at, ended_at, reason) VALUES "
+          + "('ins_browser', '" + start + "', '" + start.plus(Duration.ofMinutes(30)) + "', 'maintenance')");
+    }
+
     cdp.call("Page.enable", new JsonObject());
     cdp.call("Page.navigate", new JsonObject().put("url", "http://127.0.0.1:" + app.httpPort() + "/#jwt=" + dana.token));
     String status = "(() => { const el = document.querySelector('[data-connection-id=\"" + connection + "\"]');"
@@ -132,6 +145,11 @@ class DashboardBrowserTest {
         Duration.ofSeconds(10), "the page's feed is live");
     assertThat(String.valueOf(cdp.evaluate("document.body.innerText"))).contains("Browser Savings Bank");
     assertThat(String.valueOf(cdp.evaluate("location.hash"))).as("the token leaves the address bar").doesNotContain("jwt=");
+    String maintenance = "(() => { const el = document.querySelector('[data-institution-id=\"ins_browser\"] .maintenance');"
+        + " return el ? el.textContent : ''; })()";
+    Await.until(() -> String.valueOf(cdp.evaluate(maintenance)).contains("Predicted"), Duration.ofSeconds(15),
+        "the Institutions table shows the window learned from the bank's history");
+    assertThat(String.valueOf(cdp.evaluate(maintenance))).contains("every day", "4 seen");
 
     // the bank needs dana to log in again: Plaid's webhook → sync → health → the feed → the page
     sandbox.post("/__control/items/" + item.getString("item_id") + "/reset-login", new JsonObject());

@@ -201,6 +201,31 @@ class SandboxBehaviourTest {
   }
 
   @Test
+  void maintenanceWithNoEndSaysNoneAndLastsUntilItIsEnded() throws Exception {
+    JsonObject item = sandbox.newItem(new JsonObject().put("institution_id", "ins_109512").put("transactions", 1));
+    JsonObject byId = new JsonObject().put("institution_id", "ins_109512").put("country_codes", new JsonArray().add("US"))
+        .put("options", new JsonObject().put("include_status", true));
+    sandbox.control(HttpMethod.POST, "/__control/institutions/ins_109512/maintenance", new JsonObject());
+
+    assertThat(sandbox.plaid("/transactions/sync", token(item)).errorCode()).isEqualTo("INSTITUTION_DOWN");
+    JsonObject incident = sandbox.plaid("/institutions/get_by_id", byId).json().getJsonObject("institution")
+        .getJsonObject("status").getJsonArray("health_incidents").getJsonObject(0);
+    assertThat(incident.getString("end_date")).as("no end known").isNull();
+    assertThat(incident.getJsonArray("incident_updates").stream().map(u -> ((JsonObject) u).getString("description")))
+        .as("no update names an end").noneMatch(text -> text.contains("until"));
+    Thread.sleep(300);
+    assertThat(sandbox.plaid("/transactions/sync", token(item)).errorCode()).as("still down").isEqualTo("INSTITUTION_DOWN");
+
+    sandbox.control(HttpMethod.DELETE, "/__control/institutions/ins_109512/maintenance", null);
+    assertThat(sandbox.plaid("/transactions/sync", token(item)).status()).isEqualTo(200);
+    assertThat(sandbox.plaid("/institutions/get_by_id", byId).json().getJsonObject("institution").getJsonObject("status")
+        .getJsonArray("health_incidents").getJsonObject(0).getString("end_date")).as("ended now").isNotNull();
+    Response backwards = sandbox.control(HttpMethod.POST, "/__control/institutions/ins_109512/maintenance",
+        new JsonObject().put("from", Instant.now().toString()).put("until", Instant.now().minusSeconds(5).toString()));
+    assertThat(backwards.status()).isEqualTo(400);
+  }
+
+  @Test
   void resetLoginParksTheItemUntilUpdateModeRepairsItWithWebhooksOnBothSides() {
     JsonObject item = sandbox.newItem(10, receiver.url());
     String itemId = item.getString("item_id");
