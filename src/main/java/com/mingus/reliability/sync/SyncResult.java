@@ -28,8 +28,11 @@ final class SyncResult {
   int pruned;
   /** The reconciliation this sync ran, committed with it; null when none was due. */
   Reconciler.Run reconciliation;
-  /** When the next reconciliation is due, from the commit (ms): set with {@link #reconciliation}. */
-  long nextReconcileMs;
+  /**
+   * When the next reconciliation is due: set with {@link #reconciliation}, committed as {@code next_reconcile_at}
+   * and the latest the connection syncs next.
+   */
+  java.time.OffsetDateTime nextReconcileAt;
   int pages;
   int restarts;
   int added;

@@ -192,11 +192,12 @@ final class SyncRunner {
     }
     return reconciler.run(claim, token, result).onSuccess(done -> {
       Reconciler.Run run = result.reconciliation;
-      result.nextReconcileMs = switch (run.status()) {
+      long nextMs = switch (run.status()) {
         case "deferred" -> 300_000L;
         case "failed" -> 3_600_000L;
         default -> settings.reconcileIntervalMs();
       };
+      result.nextReconcileAt = OffsetDateTime.now(ZoneOffset.UTC).plusNanos(nextMs * 1_000_000);
       if (run.drift() > 0) {
         log.warn("Connection {}: reconciliation found drift and repaired it: {}", claim.connectionId(), run.message());
       }
@@ -298,8 +299,14 @@ final class SyncRunner {
     // balances refreshed: next in an interval; not due, or failed (partial): as they were, so a failure is tried again next sync
     OffsetDateTime nextBalance = Boolean.TRUE.equals(balancesOk) ? now.plusNanos(settings.balanceIntervalMs() * 1_000_000) : null;
     String status = Boolean.FALSE.equals(balancesOk) ? "partial" : "success";
-    SyncStore.Next next = new SyncStore.Next(now.plusNanos(interval * 1_000_000), "periodic", 2, null, true, false,
-        nextBalance);
+    OffsetDateTime nextSync = now.plusNanos(interval * 1_000_000);
+    // a reconciliation rides a sync, so the connection syncs again by the time its next one is due (without
+    // this it waited for the next periodic sync, up to periodic_interval_s late)
+    OffsetDateTime reconcileAt = result.reconciliation != null ? result.nextReconcileAt : claim.nextReconcileAt();
+    if (reconcileAt != null && reconcileAt.isBefore(nextSync)) {
+      nextSync = reconcileAt.isBefore(now) ? now : reconcileAt;
+    }
+    SyncStore.Next next = new SyncStore.Next(nextSync, "periodic", 2, null, true, false, nextBalance);
     SyncStore.Log row = new SyncStore.Log(claim.syncId(), claim.connectionId(), claim.trigger(), status, startedAt,
         elapsedMs(startedNanos), result.pages, result.restarts, result.added, result.modified, result.removed, null,
         null, null, successMessage(result, balancesOk), nodeId);

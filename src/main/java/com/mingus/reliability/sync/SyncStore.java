@@ -205,7 +205,7 @@ final class SyncStore {
           OffsetDateTime nextAt = rows.iterator().next().getOffsetDateTime("next_sync_at");
           return apply(conn, claim.connectionId(), result)
               .compose(v -> result.reconciliation == null ? Future.<Void>succeededFuture()
-                  : reconciled(conn, claim, result.reconciliation, result.nextReconcileMs))
+                  : reconciled(conn, claim, result.reconciliation, result.nextReconcileAt))
               .compose(v -> {
                 // told after the changes are applied, so the event carries what applying found (a pruned count)
                 SyncEvent event = tell.event().apply(nextAt);
@@ -392,7 +392,7 @@ final class SyncStore {
         });
   }
 
-  private Future<Void> reconciled(SqlConnection conn, Claim claim, Reconciler.Run run, long nextMs) {
+  private Future<Void> reconciled(SqlConnection conn, Claim claim, Reconciler.Run run, OffsetDateTime nextAt) {
     return conn.preparedQuery("""
             WITH kept AS (
               INSERT INTO reconciliations (connection_id, sync_id, trigger, status, started_at, start_date, end_date,
@@ -400,12 +400,12 @@ final class SyncStore {
                                            balances_changed, error_code, message)
               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
             )
-            UPDATE sync_schedule SET next_reconcile_at = now() + ($17::bigint * interval '1 millisecond')
+            UPDATE sync_schedule SET next_reconcile_at = $17
             WHERE connection_id = $1
             """)
         .execute(Tuple.from(new Object[] {claim.connectionId(), claim.syncId(), run.trigger(), run.status(),
             run.startedAt(), run.startDate(), run.endDate(), run.plaidCalls(), run.checked(), run.missing(), run.extra(),
-            run.changed(), run.balancesChecked(), run.balancesChanged(), run.errorCode(), run.message(), nextMs}))
+            run.changed(), run.balancesChecked(), run.balancesChanged(), run.errorCode(), run.message(), nextAt}))
         .mapEmpty();
   }
 
@@ -584,11 +584,13 @@ final class SyncStore {
   // --- registry -------------------------------------------------------------------------------------
 
   /**
-   * Registers a connection with its first sync due now, and its {@code registered} event in the same
-   * transaction; null when the Item is registered already.
+   * Registers a connection with its first sync due now, its first reconciliation due {@code reconcileMs} on
+   * ({@code sync.reconcile_interval_s}, not the column's default of a day), and its {@code registered} event
+   * in the same transaction; null when the Item is registered already.
    */
   Future<Outboxed> insertConnection(String connectionId, String userId, String itemId, String institutionId,
-      String institutionName, TokenCipher.Sealed token, UUID firstSyncId, String address, SyncEvent registered) {
+      String institutionName, TokenCipher.Sealed token, UUID firstSyncId, long reconcileMs, String address,
+      SyncEvent registered) {
     return pool.withTransaction(conn -> conn.preparedQuery("""
             INSERT INTO connections (connection_id, user_id, item_id, institution_id, institution_name,
                                      token_key_id, token_nonce, token_ciphertext)
@@ -602,9 +604,10 @@ final class SyncStore {
             return Future.succeededFuture((Outboxed) null);
           }
           return conn.preparedQuery("""
-                  INSERT INTO sync_schedule (connection_id, next_sync_at, priority, trigger, pending_sync_id, requested_at)
-                  VALUES ($1, now(), 0, 'initial', $2, now())
-                  """).execute(Tuple.of(connectionId, firstSyncId))
+                  INSERT INTO sync_schedule (connection_id, next_sync_at, priority, trigger, pending_sync_id, requested_at,
+                                             next_reconcile_at)
+                  VALUES ($1, now(), 0, 'initial', $2, now(), now() + ($3::bigint * interval '1 millisecond'))
+                  """).execute(Tuple.of(connectionId, firstSyncId, reconcileMs))
               .compose(v -> outbox(conn, address, registered));
         }));
   }

@@ -203,7 +203,7 @@ public final class SyncVerticle extends VerticleBase {
                       .put("item_id", exchange.itemId()).put("institution_id", item.item().institutionId())
                       .put("institution_name", name);
                   return store.insertConnection(connectionId, userId, exchange.itemId(), item.item().institutionId(),
-                      name, sealed, firstSync, Addresses.CONNECTION_REGISTERED,
+                      name, sealed, firstSync, settings.reconcileIntervalMs(), Addresses.CONNECTION_REGISTERED,
                       itemEvent(SyncEvent.REGISTERED, known, null, null)).compose(registered -> {
                         if (registered == null) {
                           return Future.failedFuture(new CommandFailure(FailureCodes.CONFLICT,
