@@ -42,6 +42,8 @@ public final class HttpVerticle extends VerticleBase {
   private HttpServer server;
   private long shutdownTimeoutMs;
   private long pingTimeoutMs;
+  /** Set when the verticle stops: readiness answers 503 so a balancer stops sending while requests drain. */
+  private volatile boolean stopping;
   private List<String> components;
   private Auth auth;
   private UserRateLimiter limiter;
@@ -128,6 +130,12 @@ public final class HttpVerticle extends VerticleBase {
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(config.getLong("body_limit_bytes", 65_536L)));
     router.route("/api/*").handler(this::depthLimit);
     router.get("/api/reliability/health").handler(this::health);
+    // liveness: this process and its event loop answer (restart it when not); readiness: it can serve, every
+    // component answering (send it traffic only when so)
+    router.get("/api/reliability/health/live").handler(ctx -> Responses.json(ctx, 200, new JsonObject()
+        .put("success", true).put("status", "up")
+        .put("uptime_s", ManagementFactory.getRuntimeMXBean().getUptime() / 1000)));
+    router.get("/api/reliability/health/ready").handler(this::health);
     router.post("/api/plaid/webhook").handler(webhooks::handle);
     router.get("/metrics").handler(PrometheusScrapingHandler.create(config.getString("metrics_registry")));
     router.get("/openapi.yaml").handler(ctx -> ctx.response().putHeader("Content-Type", "application/yaml")
@@ -283,6 +291,11 @@ public final class HttpVerticle extends VerticleBase {
 
   /** Real checks: each component answers a ping over the bus within the timeout (the database through its monitor). */
   private void health(RoutingContext ctx) {
+    if (stopping) {
+      Responses.json(ctx, 503, new JsonObject().put("success", false).put("status", "stopping")
+          .put("error", new JsonObject().put("code", "UNHEALTHY").put("message", "the server is shutting down")));
+      return;
+    }
     List<Future<JsonObject>> checks = new ArrayList<>();
     for (String component : components) {
       long started = System.nanoTime();
@@ -330,6 +343,7 @@ public final class HttpVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    stopping = true;
     timers.forEach(vertx::cancelTimer);
     if (feed != null) {
       feed.stop();

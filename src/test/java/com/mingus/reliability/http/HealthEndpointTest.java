@@ -75,11 +75,17 @@ class HealthEndpointTest {
       assertThat(down.json().getString("status")).isEqualTo("down");
       assertThat(down.json().getJsonObject("error").getString("message")).startsWith("db: ");
       assertThat(down.json().getJsonObject("checks").getJsonObject("http").getBoolean("healthy")).isTrue();
+      // not ready, and still alive: a restart would not bring the database back
+      assertThat(Http.get(app.httpPort(), "/api/reliability/health/ready").status()).isEqualTo(503);
+      Http.Response live = Http.get(app.httpPort(), "/api/reliability/health/live");
+      assertThat(live.status()).isEqualTo(200);
+      assertThat(live.json().getString("status")).isEqualTo("up");
 
       db = EmbeddedDatabase.start(dir, false, port);
       Http.Response up = Http.await(app.httpPort(), "/api/reliability/health", r -> r.status() == 200,
           Duration.ofSeconds(30));
       assertThat(up.status()).isEqualTo(200);
+      assertThat(Http.get(app.httpPort(), "/api/reliability/health/ready").status()).isEqualTo(200);
     } finally {
       db.close();
     }
