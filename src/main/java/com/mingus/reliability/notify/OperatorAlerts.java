@@ -11,7 +11,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,6 +43,8 @@ final class OperatorAlerts {
   private final String appUrl;
   private final Runnable poll;
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
+  /** Per bank, the recording of its latest circuit change (runs on this instance's event loop only). */
+  private final java.util.Map<String, Future<Void>> circuitQueue = new java.util.HashMap<>();
   private long timer = -1;
   private boolean sweeping;
   private boolean sweepAgain;
@@ -100,20 +101,31 @@ final class OperatorAlerts {
     if (bank == null || bank.institutionId() == null || bank.circuit() == null) {
       return;
     }
+    // one bank's changes are recorded in the order they arrived, so each one reads the state its predecessor left
+    Future<Void> before = circuitQueue.getOrDefault(bank.institutionId(), Future.succeededFuture());
+    Future<Void> mine = before.transform(ignored -> circuitChanged(bank));
+    circuitQueue.put(bank.institutionId(), mine);
+    mine.onComplete(done -> circuitQueue.remove(bank.institutionId(), mine));
+  }
+
+  private Future<Void> circuitChanged(InstitutionHealth bank) {
     Instant since = bank.circuitSince() == null ? null : bank.circuitSince().truncatedTo(ChronoUnit.MICROS);
-    store.circuitChanged(bank.institutionId(), bank.circuit(), since, (previous, previousSince) -> {
+    return store.circuitChanged(bank.institutionId(), bank.circuit(), since, (previous, previousSince) -> {
       if (!"open".equals(bank.circuit())) {
         return null;
       }
-      boolean sameOpening = since != null && previousSince != null && previousSince.toInstant().equals(since);
-      // half_open → open is a failed probe: the outage the operators were told about goes on
-      if (previous != null && !"closed".equals(previous) && !sameOpening) {
+      // Only closed → open alerts. half_open → open is a failed probe: the outage operators were told about goes
+      // on. open → open is a repeat of a state already recorded, and whoever recorded it wrote its alert in the
+      // same transaction; a node that read the old state before that commit decides to alert too, and the
+      // alert's dedupe key (institution + circuit_since) makes its insert wait and then do nothing.
+      if (previous != null && !"closed".equals(previous)) {
         return null;
       }
       return circuitAlert(bank, since);
     }).onSuccess(created -> told(created, "circuit_open", bank.institutionId()))
         .onFailure(failure -> log.warn("Operator alert for the circuit of {} not recorded: {}", bank.institutionId(),
-            failure.getMessage()));
+            failure.getMessage()))
+        .<Void>mapEmpty().recover(failure -> Future.succeededFuture());
   }
 
   private OperatorStore.NewAlert circuitAlert(InstitutionHealth bank, Instant since) {
