@@ -42,11 +42,16 @@ CREATE TABLE operator_broadcasts (
   created_at    TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 
--- system_maintenance's in-app, push and SMS texts did not show the {detail} a broadcast carries; an
--- unedited stored copy (version 1, never saved by an operator) takes the new defaults of DefaultTemplates.
+-- system_maintenance's in-app, push and SMS texts and compliance_update's SMS did not show the {detail} a
+-- broadcast carries; an unedited stored copy (version 1, never saved by an operator) takes the new defaults of
+-- DefaultTemplates.
 UPDATE notify_templates SET
   in_app = 'Scheduled maintenance: {detail} Expected completion: {completion_time}.',
   push = 'MINGUS maintenance: {detail}',
   sms = 'MINGUS: scheduled maintenance. {detail}'
 WHERE type = 'system_maintenance' AND version = 1 AND updated_by IS NULL
   AND in_app = 'Scheduled maintenance: MINGUS may be unavailable until {completion_time}.';
+
+UPDATE notify_templates SET sms = 'MINGUS: compliance update. {detail} {action_required_text}'
+WHERE type = 'compliance_update' AND version = 1 AND updated_by IS NULL
+  AND sms = 'MINGUS: compliance update. {action_required_text}';

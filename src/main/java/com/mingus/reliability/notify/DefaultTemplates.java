@@ -74,7 +74,7 @@ final class DefaultTemplates {
         "Hello {user_name},\n\n{detail}\n\n{action_required_text}",
         "Compliance update: {detail} {action_required_text}",
         "Compliance update: {detail}",
-        "MINGUS: compliance update. {action_required_text}", 1));
+        "MINGUS: compliance update. {detail} {action_required_text}", 1));
     put(all, new Template(NotificationType.SYSTEM_MAINTENANCE, LOW, List.of(IN_APP),
         "MINGUS Scheduled Maintenance",
         "<h2>Scheduled Maintenance</h2><p>Hello {user_name},</p><p>MINGUS will be briefly unavailable for "
