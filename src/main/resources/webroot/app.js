@@ -54,6 +54,7 @@
     $('scope').textContent = state.admin ? 'every user' : 'yours';
     if (state.admin) $('mail-panel').classList.remove('hidden');
     if (state.admin) $('reconcile-panel').classList.remove('hidden');
+    if (state.admin) $('alerts-panel').classList.remove('hidden');
     connect();
     refreshSide();
     state.timers.push(setInterval(refreshSide, 10000));
@@ -203,7 +204,7 @@
 
   async function refreshSide() {
     loadNotifications(); loadRateLimits(); loadSyncs(); loadInstitutions();
-    if (state.admin) { loadMail(); loadReconciliations(); }
+    if (state.admin) { loadMail(); loadReconciliations(); loadAlerts(); }
   }
   async function loadInstitutions() {
     try {
@@ -270,6 +271,16 @@
         '<td>' + esc((x.missing || 0) + (x.extra || 0) + (x.changed || 0) + (x.balances_changed || 0)) + '</td><td>' + esc(x.plaid_calls) + '</td></tr>').join('')
         : '<tr><td colspan="6" class="empty">No reconciliation yet.</td></tr>';
     } catch (e) { $('reconciliations').innerHTML = '<tr><td colspan="6" class="empty">' + esc(e.message) + '</td></tr>'; }
+  }
+  async function loadAlerts() {
+    try {
+      const r = await api('GET', '/api/admin/alerts?limit=10');
+      $('alerts').innerHTML = (r.alerts || []).length ? r.alerts.map((a) =>
+        '<tr><td>' + esc(ago(a.created_at)) + '</td><td><span class="pill ' + (a.severity === 'critical' ? 'open' : 'half_open') + '">' + esc(label(a.kind)) + '</span></td>' +
+        '<td>' + esc(a.title) + '<div class="sub">' + esc(a.message) + '</div></td>' +
+        '<td>' + esc((a.deliveries || []).map((d) => d.channel + ' ' + d.status).join(', ') || 'listed only') + '</td></tr>').join('')
+        : '<tr><td colspan="4" class="empty">No operator alert yet.</td></tr>';
+    } catch (e) { $('alerts').innerHTML = '<tr><td colspan="4" class="empty">' + esc(e.message) + '</td></tr>'; }
   }
   async function loadMail() {
     try {

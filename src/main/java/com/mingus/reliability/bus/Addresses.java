@@ -151,6 +151,19 @@ public final class Addresses {
    * row, same idempotency key). One id that is not dead-lettered fails NOT_FOUND (no such delivery) or CONFLICT.
    */
   public static final String NOTIFY_DEAD_LETTERS_REDRIVE = "notify.dead_letters.redrive";
+  /**
+   * Operator command: {"limit"?, "offset"?, "kind"?} → {"alerts": [{id, kind, severity, title, message, data, institution_id,
+   * connection_id, notification_id, deliveries: [{channel, status, attempts}], created_at}], total, limit, offset, next_offset};
+   * operator alerts (circuit_open, dead_letter, reconciliation_drift), newest first.
+   */
+  public static final String NOTIFY_ALERTS_LIST = "notify.alerts.list";
+  /**
+   * Operator command: {"broadcast_id"?, "type" (system_maintenance|feature_update|compliance_update), "message", "title"?,
+   * "segment": {all: true} | {user_ids} | {institution_id} | {status}, "requested_by"?} → {broadcast_id, recipients, duplicate};
+   * one notification per user of the segment, all written in one transaction; a re-post of a broadcast_id sends nothing
+   * (CONFLICT when it names a different broadcast).
+   */
+  public static final String NOTIFY_BROADCAST = "notify.broadcast";
   /** Command: {"limit"} → {"messages": [{subject, to, from, message_id, received_at}], "enabled"}; the embedded SMTP sink's last mails. */
   public static final String NOTIFY_SINK_MESSAGES = "notify.sink.messages";
   /** Command: {"user_id", "subscription": {endpoint, keys}} → {@link NotifyPreferences}; adds (or refreshes) one Web Push subscription. */

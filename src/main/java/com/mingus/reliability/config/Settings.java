@@ -68,6 +68,7 @@ public record Settings(
             + "decrypt the access tokens any node stored");
       }
     }
+    operatorAlerts(section(section(raw, "notify"), "operator"));
     long shutdown = positive(section(raw, "shutdown").getValue("timeout_ms", 10_000), "SHUTDOWN_TIMEOUT_MS", 0, 600_000);
     return new Settings(raw, httpHost, httpPort, Path.of(dataDirText), target, poolSize, secret, plaidBaseUrl,
         sandboxPort, demo, clustering.enabled(), shutdown, clustering);
@@ -126,6 +127,32 @@ public record Settings(
       throw new ConfigException("PLAID_CLIENT_ID", "PLAID_CLIENT_ID and PLAID_SECRET are required with PLAID_BASE_URL");
     }
     return url.trim().replaceAll("/+$", "");
+  }
+
+  /** The operators' alert channels (docs/notify.md, "Operator alerts"); notify checks them again when it starts. */
+  private static void operatorAlerts(JsonObject operator) {
+    Object url = operator.getValue("webhook_url");
+    Object secret = operator.getValue("webhook_secret");
+    Object email = operator.getValue("email");
+    if (url != null && !(url instanceof String text && (text.isBlank() || validUrl(text)))) {
+      throw new ConfigException("NOTIFY_OPERATOR_WEBHOOK_URL", "must be an http(s) URL such as https://ops.example.com/hooks");
+    }
+    if (url instanceof String text && !text.isBlank() && !(secret instanceof String key && key.startsWith("whsec_"))) {
+      throw new ConfigException("NOTIFY_OPERATOR_WEBHOOK_SECRET", "is required with NOTIFY_OPERATOR_WEBHOOK_URL: "
+          + "whsec_ followed by base64 of 24 to 64 bytes, the key the receiver verifies signatures with");
+    }
+    if (email != null && !(email instanceof String text && (text.isBlank() || text.trim().matches("[^@\\s]+@[^@\\s]+\\.[^@\\s]+")))) {
+      throw new ConfigException("NOTIFY_OPERATOR_EMAIL", "is not an e-mail address");
+    }
+  }
+
+  private static boolean validUrl(String text) {
+    try {
+      URI uri = URI.create(text.trim());
+      return ("https".equals(uri.getScheme()) || "http".equals(uri.getScheme())) && uri.getHost() != null;
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
   }
 
   private static boolean blank(String text) {

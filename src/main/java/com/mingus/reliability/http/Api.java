@@ -345,6 +345,26 @@ final class Api {
     }));
   }
 
+  void adminAlerts(RoutingContext ctx) {
+    JsonObject request = new JsonObject().put("limit", intParam(ctx, "limit", 50)).put("offset", intParam(ctx, "offset", 0))
+        .put("kind", ctx.request().getParam("kind"));
+    answer(ctx, 200, ask(Addresses.NOTIFY_ALERTS_LIST, request).map(page -> new JsonObject()
+        .put("alerts", page.getJsonArray("alerts", new JsonArray())).put("total", page.getLong("total", 0L))
+        .put("limit", page.getInteger("limit")).put("offset", page.getInteger("offset"))
+        .put("next_offset", page.getValue("next_offset"))));
+  }
+
+  /** A broadcast is idempotent on its broadcast_id, so handing it to another node after no answer is safe. */
+  void adminBroadcast(RoutingContext ctx) {
+    JsonObject request = body(ctx).copy().put("requested_by", principal(ctx).userId());
+    answer(ctx, 202, ask(Addresses.NOTIFY_BROADCAST, request).map(reply -> new JsonObject()
+        .put("message", reply.getBoolean("duplicate", false)
+            ? "This broadcast was accepted before; nothing was sent again"
+            : "Broadcast queued; every recipient's notification is in the outbox")
+        .put("broadcast_id", reply.getString("broadcast_id")).put("recipients", reply.getInteger("recipients"))
+        .put("duplicate", reply.getBoolean("duplicate", false))));
+  }
+
   void adminRedrive(RoutingContext ctx) {
     String id = ctx.pathParam("id");
     answer(ctx, 202, ask(Addresses.NOTIFY_DEAD_LETTERS_REDRIVE, new JsonObject().put("delivery_id", id))

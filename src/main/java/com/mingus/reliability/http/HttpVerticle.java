@@ -177,7 +177,9 @@ public final class HttpVerticle extends VerticleBase {
         api::adminPutTemplate);
     admin(router, HttpMethod.POST, "/api/admin/notifications/templates/:type/:channel/preview", "adminPreviewTemplate",
         api::adminPreviewTemplate);
+    admin(router, HttpMethod.POST, "/api/admin/notifications/broadcast", "adminBroadcast", api::adminBroadcast);
     admin(router, HttpMethod.GET, "/api/admin/notifications/:id/deliveries", "adminDeliveries", api::adminDeliveries);
+    admin(router, HttpMethod.GET, "/api/admin/alerts", "adminAlerts", api::adminAlerts);
     user(router, HttpMethod.GET, "/api/reliability/notifications/push/vapid-public-key", "vapidPublicKey",
         api::vapidPublicKey);
 

@@ -74,16 +74,17 @@ final class DefaultTemplates {
         "Hello {user_name},\n\n{detail}\n\n{action_required_text}",
         "Compliance update: {detail} {action_required_text}",
         "Compliance update: {detail}",
-        "MINGUS: compliance update. {action_required_text}", 1));
+        "MINGUS: compliance update. {detail} {action_required_text}", 1));
     put(all, new Template(NotificationType.SYSTEM_MAINTENANCE, LOW, List.of(IN_APP),
         "MINGUS Scheduled Maintenance",
         "<h2>Scheduled Maintenance</h2><p>Hello {user_name},</p><p>MINGUS will be briefly unavailable for "
             + "maintenance. Expected completion: {completion_time}.</p><p>{detail}</p>",
         "Hello {user_name},\n\nMINGUS will be briefly unavailable for maintenance. Expected completion: "
             + "{completion_time}.\n\n{detail}",
-        "Scheduled maintenance: MINGUS may be unavailable until {completion_time}.",
-        "MINGUS maintenance until {completion_time}",
-        "MINGUS: scheduled maintenance until {completion_time}.", 1));
+        // {detail} carries an operator's broadcast message (docs/notify.md, "Broadcasts")
+        "Scheduled maintenance: {detail} Expected completion: {completion_time}.",
+        "MINGUS maintenance: {detail}",
+        "MINGUS: scheduled maintenance. {detail}", 1));
     put(all, new Template(NotificationType.FEATURE_UPDATE, LOW, List.of(IN_APP),
         "New in MINGUS",
         "<h2>New in MINGUS</h2><p>Hello {user_name},</p><p>{detail}</p>",

@@ -42,6 +42,10 @@ final class Dispatcher {
   private final double leaseSeconds;
   private final MeterRegistry registry;
   private final Function<NotifySend, Future<?>> notifyUser;
+  /** Signs operator alerts' webhooks ({@code notify.operator.webhook_secret}); null when none is configured. */
+  private final String operatorWebhookSecret;
+  /** Told after a user's delivery was dead-lettered, so the operator alert follows at once. */
+  private final Runnable onDeadLetter;
   private final List<QueuedOutcome> outcomes = new ArrayList<>();
   private boolean flushScheduled;
   private int inFlight;
@@ -50,7 +54,8 @@ final class Dispatcher {
   private boolean stopping;
 
   Dispatcher(Vertx vertx, NotifyStore store, Channels channels, RetrySchedule schedule, String owner, int claimBatch,
-      int concurrency, double leaseSeconds, MeterRegistry registry, Function<NotifySend, Future<?>> notifyUser) {
+      int concurrency, double leaseSeconds, MeterRegistry registry, Function<NotifySend, Future<?>> notifyUser,
+      String operatorWebhookSecret, Runnable onDeadLetter) {
     this.vertx = vertx;
     this.store = store;
     this.channels = channels;
@@ -61,6 +66,8 @@ final class Dispatcher {
     this.leaseSeconds = leaseSeconds;
     this.registry = registry;
     this.notifyUser = notifyUser;
+    this.operatorWebhookSecret = operatorWebhookSecret;
+    this.onDeadLetter = onDeadLetter;
   }
 
   /**
@@ -145,6 +152,10 @@ final class Dispatcher {
       case SMS -> channels.sms() == null ? Future.succeededFuture(SendOutcome.skipped("sms_not_configured"))
           : channels.sms().send(delivery);
       case WEBHOOK -> {
+        if (OperatorAlerts.USER.equals(delivery.userId())) {
+          // an operator alert: the operator's endpoint and secret come from configuration, not preferences
+          yield channels.webhook().send(delivery, operatorWebhookSecret);
+        }
         if (prefs == null || prefs.webhookDisabled() != null) {
           yield Future.succeededFuture(SendOutcome.skipped("webhook_disabled"));
         }
@@ -200,11 +211,15 @@ final class Dispatcher {
     Future<Boolean> written = recordLater(new NotifyStore.Outcome(delivery.id(), delivery.attempt(), status, reason,
         outcome.providerMessageId(), "sent".equals(status) || "skipped".equals(status) ? null : outcome.error(), next,
         deadLetter, started));
+    boolean deadLetterFinal = deadLetter;
     return written.compose(kept -> {
       if (!kept) {
         log.warn("Delivery {} was re-claimed after its lease expired; this outcome ({}) was not recorded",
             delivery.id(), status);
         return Future.succeededFuture();
+      }
+      if (deadLetterFinal && !OperatorAlerts.USER.equals(delivery.userId()) && onDeadLetter != null) {
+        onDeadLetter.run();
       }
       if (outcome.kind() == SendOutcome.Kind.GONE) {
         return endpointGone(delivery, channel);

@@ -211,6 +211,28 @@ final class NotifyStore {
    * requests): inside its cooldown nothing is inserted and the request merges into the earlier notification.
    */
   Future<Created> create(NewNotification n, List<NewDelivery> deliveries, double cooldownSeconds) {
+    Tuple params = createParams(n, n.type().wire(), deliveries, cooldownSeconds);
+    return pool.preparedQuery(CREATE).execute(params).compose(rows -> {
+      if (rows.size() > 0) {
+        return Future.succeededFuture(new Created(n.id(), false, rows.iterator().next().getOffsetDateTime("created_at")));
+      }
+      // the key was taken within its cooldown: merge, in a statement of its own so it sees the earlier commit
+      return pool.preparedQuery("UPDATE notifications SET occurrences = occurrences + 1, last_seen_at = now() "
+          + "FROM notify_dedupe d WHERE d.user_id = $1 AND d.dedupe_key = $2 AND notifications.id = d.notification_id "
+          + "RETURNING notifications.id, notifications.created_at")
+          .execute(Tuple.of(n.userId(), n.dedupeKey()))
+          .compose(merged -> merged.size() == 0
+              ? Future.failedFuture(new IllegalStateException("dedupe key held by a notification that is gone"))
+              : Future.succeededFuture(new Created(merged.iterator().next().getUUID("id"), true,
+                  merged.iterator().next().getOffsetDateTime("created_at"))));
+    });
+  }
+
+  /**
+   * The parameters of {@link #CREATE} for one notification and its deliveries; {@code type} is the wire name
+   * (a NotificationType's, or an operator alert's {@code operator.<kind>}).
+   */
+  static Tuple createParams(NewNotification n, String type, List<NewDelivery> deliveries, double cooldownSeconds) {
     int size = deliveries.size();
     UUID[] ids = new UUID[size];
     String[] channels = new String[size];
@@ -235,26 +257,13 @@ final class NotifyStore {
       htmls[i] = d.bodyHtml();
       notBefore[i] = d.notBefore() == null ? null : d.notBefore().atOffset(ZoneOffset.UTC);
     }
-    Tuple params = Tuple.tuple(Arrays.asList(n.id(), n.userId(), n.type().wire(), n.priority().wire(), n.title(),
+    return Tuple.tuple(Arrays.asList(n.id(), n.userId(), type, n.priority().wire(), n.title(),
         n.message(), n.connectionId(), n.dedupeKey(), n.data(), n.inApp(), n.test(), cooldownSeconds, ids, channels,
         targets, keys, statuses, reasons, subjects, bodies, htmls, notBefore));
-    return pool.preparedQuery(CREATE).execute(params).compose(rows -> {
-      if (rows.size() > 0) {
-        return Future.succeededFuture(new Created(n.id(), false, rows.iterator().next().getOffsetDateTime("created_at")));
-      }
-      // the key was taken within its cooldown: merge, in a statement of its own so it sees the earlier commit
-      return pool.preparedQuery("UPDATE notifications SET occurrences = occurrences + 1, last_seen_at = now() "
-          + "FROM notify_dedupe d WHERE d.user_id = $1 AND d.dedupe_key = $2 AND notifications.id = d.notification_id "
-          + "RETURNING notifications.id, notifications.created_at")
-          .execute(Tuple.of(n.userId(), n.dedupeKey()))
-          .compose(merged -> merged.size() == 0
-              ? Future.failedFuture(new IllegalStateException("dedupe key held by a notification that is gone"))
-              : Future.succeededFuture(new Created(merged.iterator().next().getUUID("id"), true,
-                  merged.iterator().next().getOffsetDateTime("created_at"))));
-    });
   }
 
-  private static final String CREATE = "WITH dd AS ("
+  /** Writes one notification, its deliveries and its dedupe key (parameters: {@link #createParams}). */
+  static final String CREATE = "WITH dd AS ("
       + "INSERT INTO notify_dedupe (user_id, dedupe_key, notification_id, expires_at) "
       + "SELECT $2, $8, $1, now() + make_interval(secs => $12) WHERE $8::text IS NOT NULL "
       + "ON CONFLICT (user_id, dedupe_key) DO UPDATE SET notification_id = EXCLUDED.notification_id, "

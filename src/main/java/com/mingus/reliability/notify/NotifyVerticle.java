@@ -87,6 +87,9 @@ public final class NotifyVerticle extends VerticleBase {
   private String appUrl;
   private Dispatcher dispatcher;
   private PreferenceCommands preferences;
+  private OperatorStore operatorStore;
+  private OperatorAlerts alerts;
+  private Broadcasts broadcasts;
   private final List<Long> timers = new ArrayList<>();
 
   @Override
@@ -103,6 +106,13 @@ public final class NotifyVerticle extends VerticleBase {
     String registryName = config.getString("metrics_registry");
     registry = registryName == null ? null : BackendRegistries.getNow(registryName);
 
+    JsonObject operator = config.getJsonObject("operator", new JsonObject());
+    try {
+      OperatorAlerts.validate(operator);
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(e);
+    }
+    Redactor.registerSecret(operator.getString("webhook_secret"));
     pool = Pools.create(vertx, config.getJsonObject("database"), "notify");
     JsonObject crypto = config().getJsonObject("crypto");
     if (crypto == null) {
@@ -110,6 +120,11 @@ public final class NotifyVerticle extends VerticleBase {
     }
     store = new NotifyStore(pool, crypto == null ? TokenCipher.ephemeral() : TokenCipher.fromConfig(crypto));
     preferences = new PreferenceCommands(store);
+    operatorStore = new OperatorStore(pool);
+    alerts = new OperatorAlerts(vertx, operatorStore, operator, appUrl, this::poll);
+    JsonObject broadcastConfig = config.getJsonObject("broadcast", new JsonObject());
+    broadcasts = new Broadcasts(vertx, operatorStore, store, this::broadcastPlan, this::poll,
+        broadcastConfig.getLong("recipients_timeout_ms", 10_000L), broadcastConfig.getInteger("max_recipients", 100_000));
     long httpTimeoutMs = config.getLong("http_timeout_ms", 10_000L);
     httpClient = vertx.createHttpClient(new HttpClientOptions()
         .setConnectTimeout((int) Math.min(httpTimeoutMs, Integer.MAX_VALUE))
@@ -143,8 +158,16 @@ public final class NotifyVerticle extends VerticleBase {
         })
         .compose(ignored -> {
           dispatcher = new Dispatcher(vertx, store, new Dispatcher.Channels(email, push, sms, webhook), schedule, owner,
-              claimBatch, concurrency, leaseSeconds, registry, this::send);
+              claimBatch, concurrency, leaseSeconds, registry, this::send, operator.getString("webhook_secret"),
+              alerts::sweepSoon);
           return registerConsumers();
+        })
+        .compose(ignored -> alerts.start())
+        .compose(ignored -> {
+          if (operator.getString("webhook_url") == null && operator.getString("email") == null) {
+            log.info("No operator webhook or e-mail configured: operator alerts are recorded and listed only");
+          }
+          return Future.succeededFuture();
         })
         .onSuccess(ignored -> {
           timers.add(vertx.setPeriodic(pollIntervalMs, id -> poll()));
@@ -236,6 +259,17 @@ public final class NotifyVerticle extends VerticleBase {
           .put("next_offset", offset + page.getJsonArray("dead_letters").size() < page.getLong("total")
               ? offset + page.getJsonArray("dead_letters").size() : null)));
     }).completion());
+    registered.add(bus.<JsonObject>consumer(Addresses.NOTIFY_ALERTS_LIST, m -> {
+      JsonObject body = json(m.body());
+      int limit = clamp(body.getInteger("limit", 50), 1, 500);
+      int offset = Math.max(0, body.getInteger("offset", 0));
+      String kind = body.getString("kind");
+      answer(m, operatorStore.alerts(kind, limit, offset).map(page -> page.put("limit", limit).put("offset", offset)
+          .put("next_offset", offset + page.getJsonArray("alerts").size() < page.getLong("total")
+              ? offset + page.getJsonArray("alerts").size() : null)));
+    }).completion());
+    registered.add(bus.<JsonObject>consumer(Addresses.NOTIFY_BROADCAST, m -> answer(m, broadcasts.broadcast(json(m.body()))))
+        .completion());
     registered.add(bus.<JsonObject>consumer(Addresses.NOTIFY_DEAD_LETTERS_REDRIVE, m -> answer(m, redrive(json(m.body()))))
         .completion());
     registered.add(bus.<JsonObject>consumer(Addresses.NOTIFY_PUSH_SUBSCRIBE, m -> answer(m, preferences.subscribe(json(m.body()), true)))
@@ -287,6 +321,9 @@ public final class NotifyVerticle extends VerticleBase {
   private Future<NotifySendResult> send(NotifySend request) {
     if (request == null || blank(request.userId())) {
       return Future.failedFuture(invalid("user_id is required"));
+    }
+    if (OperatorAlerts.USER.equals(request.userId())) {
+      return Future.failedFuture(invalid("user_id " + OperatorAlerts.USER + " is reserved for operator alerts"));
     }
     NotificationType type = NotificationType.parse(request.type());
     if (type == null) {
@@ -447,6 +484,22 @@ public final class NotifyVerticle extends VerticleBase {
         stored, chosen.contains(NotificationChannel.IN_APP), test), deliveries);
   }
 
+  /** One recipient's notification of a broadcast: planned like a send, with the operator's title if given. */
+  private OperatorStore.Planned broadcastPlan(String userId, NotificationType type, Preferences prefs, JsonObject data,
+      String title) {
+    Plan plan = plan(userId, type, templates.get(type), prefs, null, null, null, null, data, null, null, false);
+    if (title == null) {
+      return new OperatorStore.Planned(plan.notification(), plan.deliveries());
+    }
+    NotifyStore.NewNotification n = plan.notification();
+    NotifyStore.NewNotification titled = new NotifyStore.NewNotification(n.id(), n.userId(), n.type(), n.priority(), title,
+        n.message(), n.connectionId(), n.dedupeKey(), n.data(), n.inApp(), n.test());
+    List<NotifyStore.NewDelivery> deliveries = plan.deliveries().stream().map(d -> d.subject() == null ? d
+        : new NotifyStore.NewDelivery(d.id(), d.channel(), d.target(), d.idempotencyKey(), d.status(), d.reason(), title,
+            d.body(), d.bodyHtml(), d.notBefore())).toList();
+    return new OperatorStore.Planned(titled, deliveries);
+  }
+
   private static NotifyStore.NewDelivery skipped(NotificationChannel channel, String key, String reason) {
     return new NotifyStore.NewDelivery(UUID.randomUUID(), channel, null, key, "skipped", reason, null, null, null, null);
   }
@@ -590,7 +643,7 @@ public final class NotifyVerticle extends VerticleBase {
 
   private Future<NotifyDeliveries> deliveries(NotifyDeliveries request) {
     UUID id = request == null ? null : uuid(request.notificationId());
-    if (id == null) {
+    if (id == null || OperatorAlerts.USER.equals(request.userId())) {
       return Future.failedFuture(Refusal.notFound("no such notification"));
     }
     return store.deliveries(id, request.userId()).compose(list -> list == null
@@ -778,6 +831,9 @@ public final class NotifyVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     timers.forEach(vertx::cancelTimer);
+    if (alerts != null) {
+      alerts.stop();
+    }
     long deadline = System.currentTimeMillis() + config().getLong("drain_ms", 5_000L);
     return (dispatcher == null ? Future.<Void>succeededFuture() : dispatcher.stop(deadline)).compose(ignored -> close());
   }

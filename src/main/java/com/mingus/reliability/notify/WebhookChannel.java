@@ -29,7 +29,8 @@ final class WebhookChannel {
   /** The body: the same bytes on every attempt, built only from what the outbox stored. */
   static String payload(Delivery delivery) {
     return new JsonObject()
-        .put("type", "notification." + delivery.type())
+        // an operator alert's type is already namespaced (operator.circuit_open, ...)
+        .put("type", delivery.type().startsWith("operator.") ? delivery.type() : "notification." + delivery.type())
         .put("timestamp", delivery.createdAt().toInstant().toString())
         .put("data", new JsonObject().put("notification_id", delivery.notificationId())
             .put("user_id", delivery.userId()).put("type", delivery.type()).put("priority", delivery.priority())

@@ -57,7 +57,10 @@ class SettingsTest {
       "MINGUS_DEMO|maybe|MINGUS_DEMO",
       "CLUSTER|sometimes|CLUSTER",
       "DB_POOL_SIZE|0|DB_POOL_SIZE",
-      "SHUTDOWN_TIMEOUT_MS|forever|SHUTDOWN_TIMEOUT_MS"})
+      "SHUTDOWN_TIMEOUT_MS|forever|SHUTDOWN_TIMEOUT_MS",
+      "NOTIFY_OPERATOR_WEBHOOK_URL|ftp://ops.example.com|NOTIFY_OPERATOR_WEBHOOK_URL",
+      "NOTIFY_OPERATOR_WEBHOOK_URL|https://ops.example.com/hooks|NOTIFY_OPERATOR_WEBHOOK_SECRET",
+      "NOTIFY_OPERATOR_EMAIL|not-an-address|NOTIFY_OPERATOR_EMAIL"})
   void aWrongSettingIsRefusedWithItsName(String variable, String value, String named) {
     assertThatThrownBy(() -> Settings.fromOverrides(Map.of(variable, value)))
         .isInstanceOf(ConfigException.class)
