@@ -39,6 +39,8 @@ final class OperatorAlerts {
   private final String webhookUrl;
   private final String email;
   private final long sweepMs;
+  private final long catchUpMs;
+  private final long busTimeoutMs;
   private final double lookbackSeconds;
   private final String appUrl;
   private final Runnable poll;
@@ -46,6 +48,7 @@ final class OperatorAlerts {
   /** Per bank, the recording of its latest circuit change (runs on this instance's event loop only). */
   private final java.util.Map<String, Future<Void>> circuitQueue = new java.util.HashMap<>();
   private long timer = -1;
+  private long catchUpTimer = -1;
   private boolean sweeping;
   private boolean sweepAgain;
 
@@ -55,6 +58,8 @@ final class OperatorAlerts {
     this.webhookUrl = blankToNull(config.getString("webhook_url"));
     this.email = blankToNull(config.getString("email"));
     this.sweepMs = config.getLong("dead_letter_sweep_ms", 5_000L);
+    this.catchUpMs = config.getLong("catch_up_ms", 60_000L);
+    this.busTimeoutMs = config.getLong("bus_timeout_ms", 10_000L);
     this.lookbackSeconds = config.getDouble("dead_letter_lookback_s", 86_400.0);
     this.appUrl = appUrl;
     this.poll = poll;
@@ -83,6 +88,7 @@ final class OperatorAlerts {
     consumers.add(bus.consumer(Addresses.SYNC_COMPLETED, m -> onSyncCompleted(m.body())));
     return Future.all(consumers.stream().map(MessageConsumer::completion).toList()).onSuccess(ok -> {
       timer = vertx.setPeriodic(sweepMs, id -> sweep());
+      catchUpTimer = vertx.setPeriodic(catchUpMs, id -> catchUp());
       sweep();
     }).mapEmpty();
   }
@@ -91,6 +97,43 @@ final class OperatorAlerts {
     if (timer >= 0) {
       vertx.cancelTimer(timer);
     }
+    if (catchUpTimer >= 0) {
+      vertx.cancelTimer(catchUpTimer);
+    }
+  }
+
+  // ---- catching up on what a publish did not bring
+
+  /**
+   * {@code institution.changed} and {@code sync.completed} are published, at most once: a node restarting, or a
+   * change coalesced away, would miss its alert. So every {@code catch_up_ms} notify asks the owners for their
+   * durable state, health for its banks' circuits and sync for its recent reconciliations, and passes both
+   * through the same decisions; the dedupe keys make a repeat nothing, and a circuit's last-seen state only
+   * moves forward (its since), so an older snapshot cannot undo a newer change.
+   */
+  void catchUp() {
+    var bus = vertx.eventBus();
+    io.vertx.core.eventbus.DeliveryOptions options = new io.vertx.core.eventbus.DeliveryOptions()
+        .setSendTimeout(busTimeoutMs);
+    bus.<JsonObject>request(Addresses.HEALTH_INSTITUTIONS, new JsonObject(), options).onSuccess(reply -> {
+      io.vertx.core.json.JsonArray banks = reply.body().getJsonArray("institutions", new io.vertx.core.json.JsonArray());
+      for (int i = 0; i < banks.size(); i++) {
+        onInstitution(banks.getJsonObject(i));
+      }
+    }).onFailure(failure -> log.debug("Circuit catch-up skipped: {}", failure.getMessage()));
+    bus.<JsonObject>request(Addresses.SYNC_RECONCILIATIONS, new JsonObject().put("limit", 200), options)
+        .onSuccess(reply -> {
+          io.vertx.core.json.JsonArray runs = reply.body().getJsonArray("reconciliations",
+              new io.vertx.core.json.JsonArray());
+          Instant since = Instant.now().minusMillis((long) (lookbackSeconds * 1000));
+          for (int i = 0; i < runs.size(); i++) {
+            JsonObject run = runs.getJsonObject(i);
+            String finished = run.getString("finished_at");
+            if (finished != null && Instant.parse(finished).isAfter(since)) {
+              drift(run.getString("connection_id"), null, null, null, run.getString("sync_id"), run);
+            }
+          }
+        }).onFailure(failure -> log.debug("Drift catch-up skipped: {}", failure.getMessage()));
   }
 
   // ---- circuits
@@ -153,6 +196,15 @@ final class OperatorAlerts {
     if (run == null) {
       return;
     }
+    drift(event.connectionId(), event.userId(), event.institutionId(), event.institutionName(), event.syncId(), run);
+  }
+
+  /** The alert for one reconciliation run that found drift (from its event, or from sync's list on catch-up). */
+  private void drift(String connectionId, String userId, String institutionId, String institutionName, String syncId,
+      JsonObject run) {
+    if (connectionId == null || syncId == null) {
+      return;
+    }
     int missing = run.getInteger("missing", 0);
     int extra = run.getInteger("extra", 0);
     int changed = run.getInteger("changed", 0);
@@ -161,25 +213,26 @@ final class OperatorAlerts {
     if (drift <= 0) {
       return;
     }
-    String bank = event.institutionName() == null ? event.institutionId() : event.institutionName();
+    String bank = institutionName == null ? institutionId : institutionName;
+    String who = userId == null && bank == null ? "" : " (" + (userId == null ? "" : "user " + userId)
+        + (userId != null && bank != null ? ", " : "") + (bank == null ? "" : bank) + ")";
     String title = "Reconciliation drift: " + drift + " difference" + (drift == 1 ? "" : "s") + " on connection "
-        + event.connectionId();
-    String message = "Reconciliation of connection " + event.connectionId() + " (user " + event.userId() + ", " + bank
-        + ") in sync " + event.syncId() + " found the store differing from Plaid and repaired it (status "
+        + connectionId;
+    String message = "Reconciliation of connection " + connectionId + who + " in sync " + syncId + " found the store differing from Plaid and repaired it (status "
         + run.getString("status") + "): " + missing + " missing, " + extra + " extra, " + changed
         + " changed transactions, " + balances + " balances changed; " + run.getInteger("checked", 0)
         + " transactions checked from " + run.getString("start_date") + " to " + run.getString("end_date") + ".";
-    JsonObject data = new JsonObject().put("connection_id", event.connectionId()).put("user_id", event.userId())
-        .put("institution_id", event.institutionId()).put("institution_name", event.institutionName())
-        .put("sync_id", event.syncId()).put("trigger", run.getString("trigger")).put("status", run.getString("status"))
+    JsonObject data = new JsonObject().put("connection_id", connectionId).put("user_id", userId)
+        .put("institution_id", institutionId).put("institution_name", institutionName)
+        .put("sync_id", syncId).put("trigger", run.getString("trigger")).put("status", run.getString("status"))
         .put("drift", drift).put("missing", missing).put("extra", extra).put("changed", changed)
         .put("balances_changed", balances).put("checked", run.getInteger("checked", 0))
         .put("balances_checked", run.getInteger("balances_checked", 0))
         .put("start_date", run.getString("start_date")).put("end_date", run.getString("end_date"));
-    store.createAlert(alert("reconciliation_drift", "reconciliation_drift:" + event.syncId(), "warning", title, message,
-            data, event.institutionId(), event.connectionId()))
-        .onSuccess(created -> told(created, "reconciliation_drift", event.connectionId()))
-        .onFailure(failure -> log.warn("Operator alert for the drift of sync {} not recorded: {}", event.syncId(),
+    store.createAlert(alert("reconciliation_drift", "reconciliation_drift:" + syncId, "warning", title, message,
+            data, institutionId, connectionId))
+        .onSuccess(created -> told(created, "reconciliation_drift", connectionId))
+        .onFailure(failure -> log.warn("Operator alert for the drift of sync {} not recorded: {}", syncId,
             failure.getMessage()));
   }
 

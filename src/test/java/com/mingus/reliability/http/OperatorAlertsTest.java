@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.icegreen.greenmail.util.GreenMail;
 import com.icegreen.greenmail.util.ServerSetup;
 import com.mingus.reliability.app.Application;
+import com.mingus.reliability.bus.Addresses;
 import com.mingus.reliability.config.DatabaseTarget;
 import com.mingus.reliability.testsupport.Await;
 import com.mingus.reliability.testsupport.Http;
@@ -85,6 +86,7 @@ class OperatorAlertsTest {
     config.put("notify.webhook.allow_loopback", true);
     config.put("notify.retry.webhook", new JsonArray().add(0).add(0.05).add(0.05));
     config.put("notify.operator.dead_letter_sweep_ms", 300);
+    config.put("notify.operator.catch_up_ms", 1_000);
     config.put("http.rate_limit.per_second", 100);
     config.put("http.rate_limit.burst", 400);
     config.put("sync.poll_interval_ms", 200);
@@ -303,6 +305,46 @@ class OperatorAlertsTest {
         Duration.ofSeconds(30), "the second reconciliation");
     Thread.sleep(700);
     assertThat(opsHooks("reconciliation_drift", "sync_id", cleanSync)).isEmpty();
+    assertThat(alerts("reconciliation_drift").stream().filter(a -> id.equals(a.getString("connection_id")))).hasSize(1);
+  }
+
+  /** Connections whose sync.completed publishes this node loses, as a restarting node would. */
+  private static final java.util.Set<String> lostPublishes = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  @Test
+  void driftWhosePublishIsLostIsAlertedOnceByTheCatchUp() throws Exception {
+    sandbox.institution("ins_ops_lost", "Lost Event Bank");
+    ApiCaller ruth = ApiCaller.user(app, "ruth-lost");
+    String id = connect(ruth, "ins_ops_lost", 40);
+    Await.until(() -> synced(ruth, id), Duration.ofSeconds(20), "the first sync");
+    app.vertx().eventBus().addInboundInterceptor(context -> {
+      Object body = context.message().body();
+      String connection = body instanceof com.mingus.reliability.bus.SyncEvent event ? event.connectionId()
+          : body instanceof JsonObject json ? json.getString("connection_id") : null;
+      if (Addresses.SYNC_COMPLETED.equals(context.message().address()) && lostPublishes.contains(connection)) {
+        return;
+      }
+      context.next();
+    });
+    lostPublishes.add(id);
+    String victim = Sql.strings(db, "SELECT transaction_id FROM transactions WHERE connection_id = ? "
+        + "AND pending = false ORDER BY transaction_id LIMIT 1", id).get(0);
+    Sql.execute(db, "DELETE FROM transactions WHERE transaction_id = '" + victim + "'");
+    Http.Response queued = operator().post("/api/admin/connections/" + id + "/reconcile", new JsonObject());
+    assertThat(queued.status()).as(queued.body()).isEqualTo(202);
+    String syncId = queued.json().getString("sync_id");
+    Await.until(() -> Sql.number(db, "SELECT count(*) FROM reconciliations WHERE sync_id = ?::uuid AND missing = 1",
+        syncId) == 1, Duration.ofSeconds(30), "the reconciliation repairs the drift");
+
+    // no event reached notify: sync's own record of the run, asked for on catch-up, does
+    Await.until(() -> opsHooks("reconciliation_drift", "sync_id", syncId).size() == 1, Duration.ofSeconds(15),
+        "the catch-up alerts the operators");
+    JsonObject figures = opsHooks("reconciliation_drift", "sync_id", syncId).get(0).getJsonObject("data")
+        .getJsonObject("data");
+    assertThat(figures.getString("connection_id")).isEqualTo(id);
+    assertThat(figures.getInteger("missing")).isEqualTo(1);
+    Thread.sleep(2_500);
+    assertThat(opsHooks("reconciliation_drift", "sync_id", syncId)).as("later catch-ups repeat nothing").hasSize(1);
     assertThat(alerts("reconciliation_drift").stream().filter(a -> id.equals(a.getString("connection_id")))).hasSize(1);
   }
 

@@ -63,7 +63,7 @@ class OperatorAlertsOnceTest {
 
   private static InstitutionHealth bank(String circuit, Instant since) {
     return new InstitutionHealth("ins_twice", "Twice Bank", circuit, since, "failures", null, new JsonObject(),
-        new JsonObject().put("state", "none"), Instant.now());
+        new JsonObject().put("state", "none"), null, Instant.now());
   }
 
   private static List<Receivers.Received> hooks(String type) {
