@@ -20,7 +20,9 @@ record Claim(
     String cursor,
     OffsetDateTime nextBalanceAt,
     OffsetDateTime lastSuccessAt,
-    OffsetDateTime nextReconcileAt) {
+    OffsetDateTime nextReconcileAt,
+    /** When it was due: the schedule lag is its claim's time less this. */
+    OffsetDateTime dueAt) {
 
   @Override
   public String toString() {

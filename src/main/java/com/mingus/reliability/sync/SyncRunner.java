@@ -52,12 +52,12 @@ final class SyncRunner {
   private final String nodeId;
   private final Reconciler reconciler;
   /** Where reconciliation figures are counted ({@code mingus_reconcile_*}); null without metrics. */
-  private final io.micrometer.core.instrument.MeterRegistry registry;
+  private final SyncMetrics metrics;
   private final EventRelay relay;
 
   SyncRunner(Vertx vertx, SyncStore store, PlaidClient plaid, TokenCipher cipher, SyncSettings settings, String nodeId,
-      EventRelay relay, io.micrometer.core.instrument.MeterRegistry registry) {
-    this.registry = registry;
+      EventRelay relay, SyncMetrics metrics) {
+    this.metrics = metrics;
     this.vertx = vertx;
     this.relay = relay;
     this.store = store;
@@ -170,19 +170,6 @@ final class SyncRunner {
           log.debug("Connection {}: balances not refreshed: {}", claim.connectionId(), failure.getMessage());
           return Future.succeededFuture(false);
         });
-  }
-
-  /** A committed reconciliation's figures in /metrics. */
-  private void counted(Reconciler.Run run) {
-    if (run == null || registry == null) {
-      return;
-    }
-    registry.counter("mingus.reconcile.runs", "status", run.status()).increment();
-    registry.counter("mingus.reconcile.plaid.calls").increment(run.plaidCalls());
-    registry.counter("mingus.reconcile.drift", "kind", "missing").increment(run.missing());
-    registry.counter("mingus.reconcile.drift", "kind", "extra").increment(run.extra());
-    registry.counter("mingus.reconcile.drift", "kind", "changed").increment(run.changed());
-    registry.counter("mingus.reconcile.drift", "kind", "balance").increment(run.balancesChanged());
   }
 
   /** When due (or asked by an operator), the sync reconciles before it commits, under the same lease. */
@@ -318,7 +305,8 @@ final class SyncRunner {
     return store.finish(claim, result, next, row, tell).map(finished -> {
       CrashPoints.reach("sync.committed");
       relay.tell(finished.told());
-      counted(result.reconciliation);
+      metrics.finished(claim, status, row.durationMs());
+      metrics.reconciled(result.reconciliation);
       return null;
     });
   }
@@ -423,6 +411,7 @@ final class SyncRunner {
         .map(finished -> {
           CrashPoints.reach("sync.committed");
           relay.tell(finished.told());
+          metrics.finished(claim, status, row.durationMs());
           return (Void) null;
         })
         .recover(lost -> {

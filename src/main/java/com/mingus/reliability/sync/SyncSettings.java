@@ -24,7 +24,8 @@ record SyncSettings(
     long redriveAfterMs,
     long redriveEveryMs,
     long reconcileIntervalMs,
-    int reconcileHistoryDays) {
+    int reconcileHistoryDays,
+    long metricsIntervalMs) {
 
   static SyncSettings from(JsonObject config) {
     return new SyncSettings(
@@ -48,6 +49,7 @@ record SyncSettings(
         config.getLong("outbox_redrive_after_ms", 15_000L),
         config.getLong("outbox_redrive_every_ms", 2_000L),
         config.getLong("reconcile_interval_s", 86_400L) * 1000,
-        Math.max(1, Math.min(730, config.getInteger("reconcile_history_days", 730))));
+        Math.max(1, Math.min(730, config.getInteger("reconcile_history_days", 730))),
+        Math.max(100, config.getLong("metrics_interval_ms", 5_000L)));
   }
 }

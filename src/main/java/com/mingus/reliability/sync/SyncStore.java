@@ -89,7 +89,7 @@ final class SyncStore {
       RETURNING s.connection_id, s.lease_token, COALESCE(due.pending_sync_id, gen_random_uuid()) AS sync_id,
                 s.trigger, s.priority, s.attempt, due.user_id, due.item_id, due.institution_id, due.institution_name,
                 due.token_key_id, due.token_nonce, due.token_ciphertext, due.sync_cursor, s.next_balance_at,
-                s.last_success_at, s.next_reconcile_at
+                s.last_success_at, s.next_reconcile_at, s.next_sync_at
       """;
 
   static String claimSql(int batch) {
@@ -107,10 +107,22 @@ final class SyncStore {
             row.getString("trigger"), row.getInteger("priority"), row.getInteger("attempt"), row.getString("user_id"),
             row.getString("item_id"), row.getString("institution_id"), row.getString("institution_name"),
             sealed(row), row.getString("sync_cursor"), row.getOffsetDateTime("next_balance_at"),
-            row.getOffsetDateTime("last_success_at"), row.getOffsetDateTime("next_reconcile_at")));
+            row.getOffsetDateTime("last_success_at"), row.getOffsetDateTime("next_reconcile_at"),
+            row.getOffsetDateTime("next_sync_at")));
       }
       return claims;
     });
+  }
+
+  /** Connections due and claimable now (the claim's conditions), waiting for a claim loop: the queue's depth. */
+  Future<Long> dueCount() {
+    return pool.query("""
+            SELECT count(*) FROM sync_schedule s JOIN connections c ON c.connection_id = s.connection_id
+            WHERE s.next_sync_at <= now() AND s.paused IS NULL AND (s.lease_until IS NULL OR s.lease_until < now())
+              AND (s.trigger = 'probe' OR NOT EXISTS (
+                    SELECT 1 FROM institution_pauses p
+                    WHERE p.institution_id = c.institution_id AND (p.until_at IS NULL OR p.until_at > now())))
+            """).execute().map(rows -> rows.iterator().next().getLong(0));
   }
 
   /** Renews the leases this node holds; each is found by its connection's key and checked by its token. */

@@ -55,6 +55,8 @@ public final class SyncVerticle extends VerticleBase {
   private EventRelay relay;
   private long pollTimer = -1;
   private long redriveTimer = -1;
+  private long metricsTimer = -1;
+  private SyncMetrics metrics;
   private long heartbeatTimer = -1;
   private boolean stopping;
 
@@ -69,11 +71,15 @@ public final class SyncVerticle extends VerticleBase {
     relay = new EventRelay(vertx, pool, settings.requestTimeoutMs(), settings.redriveAfterMs(), 64);
     plaid = PlaidClient.create(vertx, withRoomForEverySync(config.getJsonObject("plaid"), settings));
     String registryName = config.getString("metrics_registry");
-    runner = new SyncRunner(vertx, store, plaid, cipher, settings, nodeId, relay,
-        registryName == null ? null : io.vertx.micrometer.backends.BackendRegistries.getNow(registryName));
+    metrics = new SyncMetrics(registryName == null ? null : io.vertx.micrometer.backends.BackendRegistries.getNow(registryName),
+        () -> claimLoop == null ? 0 : claimLoop.held().size());
+    runner = new SyncRunner(vertx, store, plaid, cipher, settings, nodeId, relay, metrics);
     claimLoop = new ClaimLoop(vertx, store, nodeId, settings.maxConcurrent(), settings.claimBatch(), settings.leaseMs(),
-        claim -> runner.run(claim)
-            .onFailure(failure -> log.warn("Connection {}: sync ended with {}", claim.connectionId(), failure.getMessage())));
+        claim -> {
+          metrics.claimed(claim);
+          return runner.run(claim)
+              .onFailure(failure -> log.warn("Connection {}: sync ended with {}", claim.connectionId(), failure.getMessage()));
+        });
 
     List<Future<?>> consumers = List.of(
         handle(Addresses.SYNC_REGISTER, this::register),
@@ -99,6 +105,9 @@ public final class SyncVerticle extends VerticleBase {
       pollTimer = vertx.setPeriodic(settings.pollMs(), id -> claimLoop.claimDue());
       heartbeatTimer = vertx.setPeriodic(settings.heartbeatMs(), id -> heartbeat());
       redriveTimer = vertx.setPeriodic(settings.redriveEveryMs(), id -> relay.redrive());
+      metricsTimer = vertx.setPeriodic(settings.metricsIntervalMs(), id -> store.dueCount()
+          .onSuccess(metrics::queue)
+          .onFailure(failure -> log.debug("Claim queue not counted: {}", failure.getMessage())));
       vertx.setTimer(1_000, id -> rotateKeys());
     });
   }
@@ -110,6 +119,8 @@ public final class SyncVerticle extends VerticleBase {
     vertx.cancelTimer(pollTimer);
     vertx.cancelTimer(heartbeatTimer);
     vertx.cancelTimer(redriveTimer);
+    vertx.cancelTimer(metricsTimer);
+    metrics.close();
     // Leases still held are handed back; a result that arrives later is fenced out.
     List<Claim> held = claimLoop.held();
     return store.release(nodeId, held)
