@@ -183,4 +183,27 @@ public final class Addresses {
   public static String ping(String component) {
     return component + PING_SUFFIX;
   }
+
+  // rate limiting's own addresses: its instances on one node, and the budget owner of a cluster
+
+  /**
+   * The prefix of one rate-limit deployment's shard addresses (local to the node): {@code <prefix><shard>.acquire},
+   * {@code .report} and {@code .status}, each answered by the instance owning that shard of the endpoints.
+   */
+  public static String rateLimitShards(String deploymentId) {
+    return "ratelimit.shard." + deploymentId + ".";
+  }
+
+  /** A rate-limit shard's command address: {@code verb} acquire, report or status. */
+  public static String rateLimitShard(String shardPrefix, int shard, String verb) {
+    return shardPrefix + shard + "." + verb;
+  }
+
+  /**
+   * The cluster-wide address of the node owning one endpoint's budget ({@code verb} acquire, report or status),
+   * registered by that owner only while it holds the budget's lease.
+   */
+  public static String rateLimitOwner(String endpoint, String verb) {
+    return "ratelimit.cluster:" + endpoint + "." + verb;
+  }
 }

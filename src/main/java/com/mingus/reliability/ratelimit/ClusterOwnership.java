@@ -1,5 +1,6 @@
 package com.mingus.reliability.ratelimit;
 
+import com.mingus.reliability.bus.Addresses;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -35,7 +36,6 @@ import org.slf4j.LoggerFactory;
  */
 final class ClusterOwnership {
   private static final Logger log = LoggerFactory.getLogger(ClusterOwnership.class);
-  private static final String ADDRESS_PREFIX = "ratelimit.cluster:";
   static final List<String> VERBS = List.of("acquire", "report", "status");
 
   /** What the owner does when it takes an endpoint over or loses it, and the handler of each cluster address. */
@@ -94,7 +94,7 @@ final class ClusterOwnership {
 
   /** The clustered address on which the owner of {@code endpoint} answers {@code verb}. */
   static String address(String endpoint, String verb) {
-    return ADDRESS_PREFIX + endpoint + "." + verb;
+    return Addresses.rateLimitOwner(endpoint, verb);
   }
 
   String id() {

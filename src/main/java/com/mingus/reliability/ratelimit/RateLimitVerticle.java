@@ -93,7 +93,7 @@ public final class RateLimitVerticle extends VerticleBase {
     }
     // the deployment's own count, so a config that disagrees with it can never make two owners of a budget
     shards = Math.max(1, context.getInstanceCount());
-    shardPrefix = "ratelimit.shard." + context.deploymentID() + ".";
+    shardPrefix = Addresses.rateLimitShards(context.deploymentID());
     registry = config().getString("metrics_registry") == null ? null
         : BackendRegistries.getNow(config().getString("metrics_registry"));
     // on a cluster the store is the lease and the journal, whatever persist says
@@ -147,9 +147,9 @@ public final class RateLimitVerticle extends VerticleBase {
           }
           refreshFigures();
           List<Future<Void>> registered = new ArrayList<>();
-          registered.add(register(shardPrefix + shard + ".acquire", this::acquireHere));
-          registered.add(register(shardPrefix + shard + ".report", this::reportHere));
-          registered.add(register(shardPrefix + shard + ".status", this::statusHere));
+          registered.add(register(Addresses.rateLimitShard(shardPrefix, shard, "acquire"), this::acquireHere));
+          registered.add(register(Addresses.rateLimitShard(shardPrefix, shard, "report"), this::reportHere));
+          registered.add(register(Addresses.rateLimitShard(shardPrefix, shard, "status"), this::statusHere));
           registered.add(register(Addresses.RATELIMIT_ACQUIRE, this::acquire));
           registered.add(register(Addresses.RATELIMIT_REPORT, this::report));
           registered.add(register(Addresses.RATELIMIT_STATUS, this::status));
@@ -596,7 +596,7 @@ public final class RateLimitVerticle extends VerticleBase {
     }
     for (int i = 0; i < shards && !vertx.isClustered(); i++) {
       parts.add(i == shard ? Future.succeededFuture(new RateLimitStatus(statusBody(request)))
-          : Bus.request(vertx, shardPrefix + i + ".status", request, settings.forwardTimeoutMs()));
+          : Bus.request(vertx, Addresses.rateLimitShard(shardPrefix, i, "status"), request, settings.forwardTimeoutMs()));
     }
     Future.all(parts).onComplete(done -> {
       if (done.failed()) {
@@ -617,7 +617,7 @@ public final class RateLimitVerticle extends VerticleBase {
       decide(message, endpoint, verb, body, waitMs, here);
       return;
     }
-    forward(message, shardPrefix + owner + "." + verb, verb, body, waitMs);
+    forward(message, Addresses.rateLimitShard(shardPrefix, owner, verb), verb, body, waitMs);
   }
 
   // --- owner addresses: the body is already a parsed record

@@ -60,7 +60,7 @@ class ScheduledReconciliationTest {
   }
 
   @Test
-  void theScheduledRunFindsAndRepairsDriftOnTimeAndAWebhookSyncDoesNotReconcileEarly() {
+  void theScheduledRunFindsAndRepairsDriftOnTimeAndAWebhookSyncDoesNotReconcileEarly() throws Exception {
     JsonObject item = sandbox.post("/__control/items", new JsonObject().put("institution_id", "ins_scheduled")
         .put("user_id", "sam").put("transactions", 180)
         .put("webhook", "http://127.0.0.1:" + app.httpPort() + "/api/plaid/webhook"));
@@ -180,6 +180,24 @@ class ScheduledReconciliationTest {
         "mingus_reconcile_drift_total{kind=\"changed\"} 1.0", "mingus_reconcile_drift_total{kind=\"extra\"} 1.0",
         "mingus_reconcile_plaid_calls_total 2.0");
     assertThat(operator.get("/api/admin/reconciliations").json().getJsonObject("totals").getLong("runs")).isEqualTo(2);
+
+    // the Grafana dashboard shipped in docs/grafana charts only series this server exports
+    String scraped = metrics();
+    JsonObject dashboard = new JsonObject(java.nio.file.Files.readString(
+        java.nio.file.Path.of("docs", "grafana", "mingus-reliability.json")));
+    java.util.Set<String> charted = new java.util.TreeSet<>();
+    java.util.regex.Pattern series = java.util.regex.Pattern.compile("\\b((?:mingus|jvm)_[a-z_]+)\\b");
+    for (Object panel : dashboard.getJsonArray("panels")) {
+      for (Object target : ((JsonObject) panel).getJsonArray("targets")) {
+        java.util.regex.Matcher names = series.matcher(((JsonObject) target).getString("expr"));
+        while (names.find()) {
+          charted.add(names.group(1));
+        }
+      }
+    }
+    assertThat(charted).as("the dashboard's series").hasSizeGreaterThan(10);
+    assertThat(charted).allSatisfy(name -> assertThat(scraped).as(name + " in /metrics")
+        .containsPattern("(?m)^" + name + "[{ ]"));
   }
 
   private static JsonArray reconciliations(String id) {
