@@ -159,6 +159,12 @@ final class Feed {
     client.principal = principal;
     // after authentication the client has nothing to say; a message from it is ignored
     client.ws.textMessageHandler(text -> { });
+    // registered before the snapshot is read: a change arriving while it is read waits (coalesced) and is sent
+    // right after it, in order, so the client's last word on each thing is the newest, and none is lost
+    byUser.computeIfAbsent(principal.userId(), id -> new HashSet<>()).add(client);
+    if (principal.admin()) {
+      operators.add(client);
+    }
     Future<List<JsonObject>> connections = health.connections(principal.admin() ? null : principal.userId());
     Future<JsonArray> institutions = health.institutions().otherwise(new JsonArray());
     Future.join(connections, institutions).onComplete(done -> {
@@ -173,12 +179,7 @@ final class Feed {
       if (connections.failed()) {
         snapshot.put("partial", true);
       }
-      // registered before the snapshot is written: a change racing it is sent after it, never lost
-      byUser.computeIfAbsent(principal.userId(), id -> new HashSet<>()).add(client);
-      if (principal.admin()) {
-        operators.add(client);
-      }
-      client.send("snapshot", snapshot.encode());
+      client.ready(snapshot.encode());
     });
   }
 
@@ -297,6 +298,8 @@ final class Feed {
     Principal principal;
     boolean authenticating;
     boolean closed;
+    /** The snapshot is sent: until then every change waits in {@code pending}, so the snapshot is first. */
+    boolean ready;
     long behindSince;
 
     Client(ServerWebSocket ws) {
@@ -307,19 +310,29 @@ final class Feed {
       if (closed) {
         return;
       }
-      if (pending.isEmpty() && !ws.writeQueueFull()) {
+      if (ready && pending.isEmpty() && !ws.writeQueueFull()) {
         ws.writeTextMessage(text);
         return;
       }
       // a newer message about the same thing replaces the waiting one, keeping its place in line
       pending.put(key, text);
-      if (behindSince == 0) {
+      if (ready && behindSince == 0) {
         behindSince = System.currentTimeMillis();
         ws.drainHandler(v -> flush());
       }
       if (pending.size() > maxPending) {
         close(CLOSE_TOO_SLOW, "client too slow: more than " + maxPending + " changes waiting");
       }
+    }
+
+    /** The snapshot goes first, then whatever changed while it was read. */
+    void ready(String snapshot) {
+      if (closed) {
+        return;
+      }
+      ws.writeTextMessage(snapshot);
+      ready = true;
+      flush();
     }
 
     void flush() {
@@ -331,6 +344,9 @@ final class Feed {
       if (pending.isEmpty()) {
         behindSince = 0;
         ws.drainHandler(null);
+      } else if (behindSince == 0 && !closed) {
+        behindSince = System.currentTimeMillis();
+        ws.drainHandler(v -> flush());
       }
     }
 

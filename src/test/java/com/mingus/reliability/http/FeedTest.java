@@ -84,6 +84,26 @@ class FeedTest {
   }
 
   @Test
+  void theSnapshotComesFirstAndChangesWhileItIsReadFollowIt() {
+    // a bank's changes published every millisecond while clients authenticate: each one's first message is
+    // its snapshot (none before it), and the changes made while it was read reach it after it
+    long timer = app.vertx().setPeriodic(1, id -> app.vertx().eventBus().publish(Addresses.INSTITUTION_CHANGED,
+        new JsonObject().put("institution_id", "ins_busy_bank").put("name", "Busy Bank").put("circuit", "closed")
+            .put("updated_at", java.time.Instant.now().toString())));
+    try {
+      for (int i = 0; i < 15; i++) {
+        FeedClient operator = FeedClient.authenticated(app.vertx(), app.httpPort(), ApiCaller.admin(app, "olivia").token);
+        assertThat(operator.messages.get(0).getString("type")).as("first message of client " + i).isEqualTo("snapshot");
+        operator.await(m -> "institution".equals(m.getString("type"))
+            && "ins_busy_bank".equals(m.getJsonObject("institution").getString("institution_id")), Duration.ofSeconds(5));
+        operator.close();
+      }
+    } finally {
+      app.vertx().cancelTimer(timer);
+    }
+  }
+
+  @Test
   void notificationsReachOnlyTheirOwnersFeed() {
     FeedClient aliceFeed = FeedClient.authenticated(app.vertx(), app.httpPort(), alice.token);
     FeedClient bobFeed = FeedClient.authenticated(app.vertx(), app.httpPort(), bob.token);
