@@ -214,7 +214,8 @@ final class MemberHandshake implements MemberSocketInterceptor {
     Long last = lastLogged.get(peer);
     if (last == null || now - last >= LOG_EVERY_MS) {
       lastLogged.put(peer, now);
-      log.warn("Refused a cluster connection {} {}: {}", acceptor ? "from" : "to", socket.getRemoteSocketAddress(), reason);
+      log.warn("Cluster handshake failed, connection {} {} closed: {}", acceptor ? "from" : "to",
+          socket.getRemoteSocketAddress(), reason);
     }
   }
 }

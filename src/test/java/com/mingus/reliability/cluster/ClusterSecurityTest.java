@@ -149,6 +149,12 @@ class ClusterSecurityTest {
       assertThat(cutOff(plain, options, busPortB)).as("a TLS connection to B's event bus is refused").isTrue();
     }
 
+    // bound to the configured interface only: 127.0.0.2 is loopback too, and a wildcard bind would answer there
+    for (int port : List.of(portA, busPortB)) {
+      assertThat(accepts("127.0.0.1", port)).as("listening on 127.0.0.1:" + port).isTrue();
+      assertThat(accepts("127.0.0.2", port)).as("not listening on 127.0.0.2:" + port).isFalse();
+    }
+
     // and the real cluster still works
     assertThat(memberCount(a)).isEqualTo(2);
     a.eventBus().publish(EVENTS, "still here");
@@ -178,6 +184,15 @@ class ClusterSecurityTest {
   private static String request(Vertx from, String body) {
     return Await.result(from.eventBus().<String>request(COMMAND, body, new DeliveryOptions().setSendTimeout(10_000)),
         Duration.ofSeconds(15)).body();
+  }
+
+  private static boolean accepts(String host, int port) {
+    try (java.net.Socket socket = new java.net.Socket()) {
+      socket.connect(new java.net.InetSocketAddress(host, port), 2_000);
+      return true;
+    } catch (java.io.IOException e) {
+      return false;
+    }
   }
 
   private static PemKeyCertOptions foreignKeyCert(ClusterIdentity identity) {
