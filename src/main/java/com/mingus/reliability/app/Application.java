@@ -302,7 +302,10 @@ public final class Application implements AutoCloseable {
       Redactor.registerSecret(settings.database().password());
     }
     // an inline PEM key (a path is no secret)
-    Redactor.registerSecret(settings.clustering().tlsKey());
+    String clusterKey = settings.clustering().tlsKey();
+    if (clusterKey != null && clusterKey.trim().startsWith("-----BEGIN")) {
+      Redactor.registerSecret(clusterKey);
+    }
   }
 
   private static String versionOf() {
