@@ -1,6 +1,7 @@
 package com.mingus.reliability.app;
 
 import com.mingus.reliability.bus.MessageCodecs;
+import com.mingus.reliability.cluster.ClusterIdentity;
 import com.mingus.reliability.config.ClusterSettings;
 import com.mingus.reliability.config.ConfigException;
 import com.mingus.reliability.config.ConfigLoader;
@@ -15,10 +16,10 @@ import com.mingus.reliability.logging.Redactor;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
-import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.spi.cluster.NodeInfo;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.time.Duration;
@@ -120,10 +121,18 @@ public final class Application implements AutoCloseable {
       VertxOptions options = new VertxOptions().setMetricsOptions(metrics);
       if (effective.cluster()) {
         ClusterSettings cluster = effective.clustering();
-        options.setEventBusOptions(Clustering.eventBusOptions(cluster));
-        vertx = await(Vertx.builder().with(options).withClusterManager(Clustering.clusterManager(cluster))
-            .buildClustered(), Duration.ofSeconds(60), "joining the cluster " + cluster.name());
-        NodeInfo bus = ((VertxInternal) vertx).clusterManager().getNodeInfo();
+        ClusterIdentity identity = Clustering.identity(cluster, effective.dataDir());
+        log.info("Cluster identity: {}", identity.describe());
+        options.setEventBusOptions(Clustering.eventBusOptions(cluster, identity));
+        HazelcastClusterManager manager = Clustering.clusterManager(cluster, identity);
+        try {
+          vertx = await(Vertx.builder().with(options).withClusterManager(manager)
+              .buildClustered(), Duration.ofSeconds(60), "joining the cluster " + cluster.name());
+        } catch (RuntimeException e) {
+          manager.getHazelcastInstance().getLifecycleService().terminate();
+          throw e;
+        }
+        NodeInfo bus = manager.getNodeInfo();
         log.info("Vert.x started (node {}), clustered: joined {} ({} members listed), event bus at {}:{}", nodeId,
             cluster.name(), cluster.members().size(), bus.host(), bus.port());
       } else {
@@ -290,6 +299,11 @@ public final class Application implements AutoCloseable {
     Redactor.registerSecret(settings.raw().getJsonObject("smtp", new io.vertx.core.json.JsonObject()).getString("password"));
     if (settings.database() != null) {
       Redactor.registerSecret(settings.database().password());
+    }
+    // an inline PEM key (a path is no secret)
+    String clusterKey = settings.clustering().tlsKey();
+    if (clusterKey != null && clusterKey.trim().startsWith("-----BEGIN")) {
+      Redactor.registerSecret(clusterKey);
     }
   }
 

@@ -11,11 +11,17 @@ import java.util.regex.Pattern;
  *
  * @param members the TCP-IP members: {@code host} (Hazelcast then tries {@code port} .. {@code port +
  *     portCount - 1} on it) or {@code host:port}
- * @param host the interface Hazelcast binds and announces; null lets Hazelcast pick one
- * @param eventBusHost the interface of the event bus; null means the same as {@code host}, or loopback
+ * @param host the interface Hazelcast binds (that one only, never the wildcard address) and announces;
+ *     {@code 127.0.0.1} unless configured
+ * @param eventBusHost the interface of the event bus; null means the same as {@code host}
  * @param eventBusPort 0 means any free port
  * @param memberTimeoutMs how long a silent member stays in the cluster; a SIGKILLed node's locks and
  *     subscriptions go when it is removed
+ * @param tlsCa the cluster CA certificate(s) every member's certificate must chain to: a PEM file's path or
+ *     the PEM itself; null (with {@code tlsCert} and {@code tlsKey} null too) for the dev default
+ * @param tlsCert this node's certificate chain, leaf first (path or PEM)
+ * @param tlsKey this node's PKCS#8 private key (path or PEM); a secret
+ * @param tlsDir where the dev default keeps its generated cluster CA; null means {@code DATA_DIR/cluster-tls}
  */
 public record ClusterSettings(
     boolean enabled,
@@ -26,7 +32,14 @@ public record ClusterSettings(
     int portCount,
     String eventBusHost,
     int eventBusPort,
-    int memberTimeoutMs) {
+    int memberTimeoutMs,
+    String tlsCa,
+    String tlsCert,
+    String tlsKey,
+    String tlsDir) {
+
+  /** Where Hazelcast and the event bus listen unless told: this machine only. */
+  public static final String DEFAULT_HOST = "127.0.0.1";
 
   /** One TCP-IP member: a host, and a port or 0 to scan the port range. */
   public record Member(String host, int port) {
@@ -52,6 +65,9 @@ public record ClusterSettings(
       throw new ConfigException("CLUSTER_PORT_COUNT", "CLUSTER_PORT + CLUSTER_PORT_COUNT - 1 exceeds 65535");
     }
     String host = optionalHost(section.getValue("host"), "CLUSTER_HOST");
+    if (host == null) {
+      host = DEFAULT_HOST;
+    }
     String eventBusHost = optionalHost(section.getValue("event_bus_host"), "EVENT_BUS_HOST");
     int eventBusPort = number(section.getValue("event_bus_port", 0), "EVENT_BUS_PORT", 0, 65535);
     int timeout = number(section.getValue("member_timeout_ms", 5000), "CLUSTER_MEMBER_TIMEOUT_MS", 1000, 600_000);
@@ -59,7 +75,40 @@ public record ClusterSettings(
     if (enabled && members.isEmpty()) {
       throw new ConfigException("CLUSTER_MEMBERS", "must list at least one member (host or host:port, comma-separated)");
     }
-    return new ClusterSettings(enabled, name.trim(), members, host, port, portCount, eventBusHost, eventBusPort, timeout);
+    JsonObject tls = section.getValue("tls") instanceof JsonObject t ? t : new JsonObject();
+    String tlsCa = optionalText(tls.getValue("ca"), "CLUSTER_TLS_CA");
+    String tlsCert = optionalText(tls.getValue("cert"), "CLUSTER_TLS_CERT");
+    String tlsKey = optionalText(tls.getValue("key"), "CLUSTER_TLS_KEY");
+    String tlsDir = optionalText(tls.getValue("dir"), "CLUSTER_TLS_DIR");
+    int given = (tlsCa != null ? 1 : 0) + (tlsCert != null ? 1 : 0) + (tlsKey != null ? 1 : 0);
+    if (given > 0 && given < 3) {
+      String missing = tlsCa == null ? "CLUSTER_TLS_CA" : tlsCert == null ? "CLUSTER_TLS_CERT" : "CLUSTER_TLS_KEY";
+      throw new ConfigException(missing, "is required: set CLUSTER_TLS_CA, CLUSTER_TLS_CERT and CLUSTER_TLS_KEY "
+          + "together, or none of them for the dev default (a cluster CA generated into CLUSTER_TLS_DIR)");
+    }
+    return new ClusterSettings(enabled, name.trim(), members, host, port, portCount, eventBusHost, eventBusPort, timeout,
+        tlsCa, tlsCert, tlsKey, tlsDir);
+  }
+
+  /** The event bus's interface: its own setting, or Hazelcast's. */
+  public String effectiveEventBusHost() {
+    return eventBusHost != null ? eventBusHost : host;
+  }
+
+  /** The node's key, certificate and CA never appear in a log line or an exception. */
+  @Override
+  public String toString() {
+    return "ClusterSettings[name=" + name + ", members=" + members + ", host=" + host + ", port=" + port
+        + ", eventBus=" + effectiveEventBusHost() + ":" + eventBusPort + ", tls="
+        + (tlsCert != null ? "configured" : "dev default") + "]";
+  }
+
+  private static String optionalText(Object value, String setting) {
+    if (value == null) {
+      return null;
+    }
+    String text = text(value, setting);
+    return text.isBlank() ? null : text;
   }
 
   /** Parses {@code host[:port],...}; a range or wildcard is refused, since members are listed one by one. */

@@ -62,6 +62,10 @@ public final class ConfigLoader {
       new EnvSetting("CLUSTER_MEMBER_TIMEOUT_MS", "cluster.member_timeout_ms", Kind.INT),
       new EnvSetting("EVENT_BUS_HOST", "cluster.event_bus_host", Kind.STRING),
       new EnvSetting("EVENT_BUS_PORT", "cluster.event_bus_port", Kind.INT),
+      new EnvSetting("CLUSTER_TLS_CA", "cluster.tls.ca", Kind.STRING),
+      new EnvSetting("CLUSTER_TLS_CERT", "cluster.tls.cert", Kind.STRING),
+      new EnvSetting("CLUSTER_TLS_KEY", "cluster.tls.key", Kind.STRING),
+      new EnvSetting("CLUSTER_TLS_DIR", "cluster.tls.dir", Kind.STRING),
       new EnvSetting("SHUTDOWN_TIMEOUT_MS", "shutdown.timeout_ms", Kind.INT));
 
   /** Loads the layered configuration for this process. */

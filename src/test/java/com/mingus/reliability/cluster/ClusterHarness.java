@@ -3,6 +3,8 @@ package com.mingus.reliability.cluster;
 import com.mingus.reliability.app.Application;
 import com.mingus.reliability.app.Clustering;
 import com.mingus.reliability.bus.MessageCodecs;
+import com.mingus.reliability.cluster.ClusterIdentity;
+import com.mingus.reliability.cluster.SecureHazelcast;
 import com.mingus.reliability.config.ClusterSettings;
 import com.mingus.reliability.config.ConfigLoader;
 import com.mingus.reliability.config.DatabaseTarget;
@@ -27,7 +29,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -112,8 +113,12 @@ public final class ClusterHarness implements AutoCloseable {
       }
       int testMemberPort = freePort();
       String clusterName = "mingus-test-" + UUID.randomUUID().toString().substring(0, 8);
+      // the dev default's cluster CA, shared by every node and the test member (each node has its own DATA_DIR)
+      Map<String, String> env = new HashMap<>();
+      env.put("CLUSTER_TLS_DIR", logDir.resolve("cluster-tls").toAbsolutePath().toString());
+      env.putAll(extraEnv);
       ClusterHarness harness = new ClusterHarness(clusterName, db, sandboxVertx, sandboxPort, null, nodes, configFile, logDir,
-          extraEnv, testMemberPort, clusterPorts);
+          env, testMemberPort, clusterPorts);
       log.info("Cluster harness {}: sandbox on {}, logs in {}", name, sandboxPort, logDir.toAbsolutePath());
       return harness;
     } catch (IOException e) {
@@ -124,9 +129,10 @@ public final class ClusterHarness implements AutoCloseable {
   private static Vertx joinAsLiteMember(Map<String, String> env) {
     ClusterSettings cluster = clusterSettings(env);
     Config config = Clustering.hazelcastConfig(cluster).setLiteMember(true);
+    ClusterIdentity identity = Clustering.identity(cluster, Path.of(cluster.tlsDir()));
     Vertx vertx = Await.result(Vertx.builder()
-        .with(new VertxOptions().setEventBusOptions(Clustering.eventBusOptions(cluster)))
-        .withClusterManager(new HazelcastClusterManager(config)).buildClustered(), Duration.ofSeconds(60));
+        .with(new VertxOptions().setEventBusOptions(Clustering.eventBusOptions(cluster, identity)))
+        .withClusterManager(SecureHazelcast.clusterManager(config, identity)).buildClustered(), Duration.ofSeconds(60));
     MessageCodecs.register(vertx.eventBus());
     return vertx;
   }
@@ -187,7 +193,9 @@ public final class ClusterHarness implements AutoCloseable {
   /** A lite member cannot form a cluster alone (Vert.x writes its node info into a map), so it joins late. */
   private void joinTestMember() {
     if (bus == null) {
-      bus = joinAsLiteMember(clusterEnv(clusterName, clusterPorts, testMemberPort, testMemberPort));
+      Map<String, String> env = clusterEnv(clusterName, clusterPorts, testMemberPort, testMemberPort);
+      env.put("CLUSTER_TLS_DIR", extraEnv.get("CLUSTER_TLS_DIR"));
+      bus = joinAsLiteMember(env);
     }
   }
 

@@ -7,6 +7,7 @@ import com.mingus.reliability.bus.MessageCodecs;
 import com.mingus.reliability.bus.PermitPriority;
 import com.mingus.reliability.bus.PermitReply;
 import com.mingus.reliability.bus.PermitRequest;
+import com.mingus.reliability.cluster.ClusterIdentity;
 import com.mingus.reliability.config.ClusterSettings;
 import com.mingus.reliability.config.DatabaseTarget;
 import com.mingus.reliability.db.Pools;
@@ -18,7 +19,12 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -37,13 +43,28 @@ final class LimiterNodes {
         "EVENT_BUS_HOST", "127.0.0.1", "CLUSTER_MEMBER_TIMEOUT_MS", "2000"));
   }
 
+  /** One dev-default cluster CA for every in-process node of this JVM; each node issues itself a certificate from it. */
+  private static final Path TLS_DIR = tlsDir();
+
+  static ClusterIdentity identity() {
+    return ClusterIdentity.devDefault(TLS_DIR, List.of("127.0.0.1"));
+  }
+
+  private static Path tlsDir() {
+    try {
+      return Files.createTempDirectory("mingus-cluster-tls");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   static HazelcastClusterManager manager(String name, int port, String members) {
-    return Clustering.clusterManager(settings(name, port, members));
+    return Clustering.clusterManager(settings(name, port, members), identity());
   }
 
   static Vertx join(HazelcastClusterManager manager, String name, int port, String members) {
     Vertx vertx = Await.result(Vertx.builder()
-        .with(new VertxOptions().setEventBusOptions(Clustering.eventBusOptions(settings(name, port, members))))
+        .with(new VertxOptions().setEventBusOptions(Clustering.eventBusOptions(settings(name, port, members), identity())))
         .withClusterManager(manager).buildClustered(), Duration.ofSeconds(60));
     MessageCodecs.register(vertx.eventBus());
     return vertx;

@@ -30,8 +30,13 @@ class ClusterSettingsTest {
     assertThat(cluster.members()).containsExactly(new ClusterSettings.Member("127.0.0.1", 0));
     assertThat(cluster.port()).isEqualTo(5701);
     assertThat(cluster.portCount()).isEqualTo(20);
-    assertThat(cluster.host()).isNull();
+    assertThat(cluster.host()).isEqualTo("127.0.0.1");
     assertThat(cluster.eventBusHost()).isNull();
+    assertThat(cluster.effectiveEventBusHost()).isEqualTo("127.0.0.1");
+    assertThat(cluster.tlsCa()).isNull();
+    assertThat(cluster.tlsCert()).isNull();
+    assertThat(cluster.tlsKey()).isNull();
+    assertThat(cluster.tlsDir()).isNull();
     assertThat(cluster.eventBusPort()).isZero();
     assertThat(cluster.memberTimeoutMs()).isEqualTo(5000);
   }
