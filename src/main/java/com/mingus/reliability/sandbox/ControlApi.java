@@ -158,7 +158,9 @@ final class ControlApi {
 
   private JsonObject maintenance(String id, JsonObject body) {
     Institution institution = institution(id);
-    Instant now = Instant.now();
+    // the Plaid side judges a call at its millisecond (System.currentTimeMillis): a window that begins "now"
+    // begins at this millisecond, or a call in the same millisecond would find the bank still up
+    Instant now = Instant.ofEpochMilli(System.currentTimeMillis());
     Instant until = instant(body, "until", null);
     Instant from = instant(body, "from", now);
     // no until: the bank gives no end time (Plaid's incident says none); it lasts until DELETE ends it
@@ -171,7 +173,7 @@ final class ControlApi {
 
   private JsonObject endMaintenance(String id) {
     Institution institution = institution(id);
-    Instant now = Instant.now();
+    Instant now = Instant.ofEpochMilli(System.currentTimeMillis());
     List<Institution.Maintenance> windows = new ArrayList<>(institution.maintenance);
     institution.maintenance.clear();
     for (Institution.Maintenance window : windows) {
