@@ -1,46 +1,62 @@
 package com.mingus.reliability.cluster;
 
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.StringReader;
+import java.io.StringWriter;
 import java.math.BigInteger;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
-import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
-import java.security.KeyFactory;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.SecureRandom;
-import java.security.Signature;
+import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
-import java.security.spec.PKCS8EncodedKeySpec;
-import java.time.ZoneOffset;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.Base64;
-import java.util.Collection;
+import java.util.Date;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x500.X500NameBuilder;
+import org.bouncycastle.asn1.x500.style.BCStyle;
+import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
+import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.X509v3CertificateBuilder;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.openssl.PEMParser;
+import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
+import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
+import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.util.IPAddress;
+import org.bouncycastle.util.io.pem.PemObject;
 
 /**
- * The little X.509 the cluster needs, with the JDK alone: EC P-256 keys, a self-signed CA certificate and
- * node certificates it signs (DER written by hand: the JDK parses and verifies certificates but has no
- * public API to make one), and PEM in and out. Only the dev default makes certificates; a production
- * cluster brings its own.
+ * The little X.509 the cluster needs: EC P-256 keys, a self-signed CA certificate and node certificates it
+ * signs, and PEM in and out. BouncyCastle builds, encodes and reads them (the JDK parses and verifies
+ * certificates but has no public API to make one); the keys, signatures and certificate objects are the
+ * JDK's own: BouncyCastle is never registered as a JCA provider. Only the dev default makes certificates;
+ * a production cluster brings its own.
  */
 public final class Certificates {
   private Certificates() {}
 
   private static final SecureRandom RANDOM = new SecureRandom();
-  private static final byte[] ECDSA_SHA256 = oid("1.2.840.10045.4.3.2");
-  private static final Pattern PEM_KEY = Pattern.compile(
-      "-----BEGIN ([A-Z ]*PRIVATE KEY)-----([A-Za-z0-9+/=\\s]+)-----END \\1-----");
+  private static final JcaX509CertificateConverter CONVERTER = new JcaX509CertificateConverter();
 
   public static KeyPair newKeyPair() {
     try {
@@ -54,10 +70,17 @@ public final class Certificates {
 
   /** A self-signed CA certificate (basic constraints CA, key usage keyCertSign). */
   public static X509Certificate selfSignedCa(String commonName, KeyPair keys, int days) {
-    byte[] extensions = seq(
-        extension("2.5.29.19", true, seq(bool(true))),
-        extension("2.5.29.15", true, bitString(new byte[] {(byte) 0x86}, 1)));
-    return sign(commonName, commonName, keys.getPublic(), keys.getPrivate(), days, extensions);
+    X500Name name = commonName(commonName);
+    try {
+      X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(name, serial(), notBefore(), notAfter(days),
+          name, keys.getPublic())
+          .addExtension(Extension.basicConstraints, true, new BasicConstraints(true))
+          .addExtension(Extension.keyUsage, true,
+              new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyCertSign | KeyUsage.cRLSign));
+      return sign(builder, keys.getPrivate());
+    } catch (IOException e) {
+      throw new IllegalStateException("could not encode a certificate extension", e);
+    }
   }
 
   /**
@@ -66,46 +89,53 @@ public final class Certificates {
    */
   public static X509Certificate nodeCertificate(String commonName, PublicKey nodeKey, X509Certificate ca,
       PrivateKey caKey, List<String> hosts, int days) {
-    ByteArrayOutputStream names = new ByteArrayOutputStream();
-    for (String host : hosts) {
-      byte[] ip = literalAddress(host);
-      names.writeBytes(ip != null ? tlv(0x87, ip) : tlv(0x82, host.getBytes(StandardCharsets.US_ASCII)));
+    GeneralName[] names = hosts.stream()
+        .map(host -> new GeneralName(IPAddress.isValid(host) ? GeneralName.iPAddress : GeneralName.dNSName, host))
+        .toArray(GeneralName[]::new);
+    try {
+      // the issuer is the CA certificate's subject, byte for byte
+      X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(ca, serial(), notBefore(), notAfter(days),
+          commonName(commonName), nodeKey)
+          .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
+          .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature))
+          .addExtension(Extension.extendedKeyUsage, false,
+              new ExtendedKeyUsage(new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}));
+      if (names.length > 0) {
+        builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names));
+      }
+      return sign(builder, caKey);
+    } catch (IOException e) {
+      throw new IllegalStateException("could not encode a certificate extension", e);
     }
-    List<byte[]> list = new ArrayList<>();
-    list.add(extension("2.5.29.19", true, seq()));
-    list.add(extension("2.5.29.15", true, bitString(new byte[] {(byte) 0x80}, 7)));
-    list.add(extension("2.5.29.37", false, seq(oid("1.3.6.1.5.5.7.3.1"), oid("1.3.6.1.5.5.7.3.2"))));
-    if (names.size() > 0) {
-      list.add(extension("2.5.29.17", false, tlv(0x30, names.toByteArray())));
-    }
-    String issuer = ca.getSubjectX500Principal().getName();
-    String issuerCn = issuer.startsWith("CN=") ? issuer.substring(3) : issuer;
-    return sign(commonName, issuerCn, nodeKey, caKey, days, seq(list.toArray(new byte[0][])));
   }
 
   public static String toPem(X509Certificate... certificates) {
-    StringBuilder out = new StringBuilder();
-    try {
-      for (X509Certificate certificate : certificates) {
-        out.append(pem("CERTIFICATE", certificate.getEncoded()));
-      }
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException(e);
-    }
-    return out.toString();
+    return pem(certificates);
   }
 
   /** PKCS#8, the form Vert.x and the JDK both read. */
   public static String toPem(PrivateKey key) {
-    return pem("PRIVATE KEY", key.getEncoded());
+    try {
+      // a PrivateKey alone would be written in its algorithm's legacy form (EC PRIVATE KEY, RSA PRIVATE KEY)
+      return pem(new JcaPKCS8Generator(key, null));
+    } catch (IOException e) {
+      throw new IllegalStateException("could not encode a private key", e);
+    }
   }
 
+  /** Every certificate in {@code pem} (text around the blocks is ignored; a block of any other kind is refused). */
   public static List<X509Certificate> parseCertificates(String pem) throws GeneralSecurityException {
-    Collection<? extends java.security.cert.Certificate> all = CertificateFactory.getInstance("X.509")
-        .generateCertificates(new ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII)));
     List<X509Certificate> out = new ArrayList<>();
-    for (java.security.cert.Certificate certificate : all) {
-      out.add((X509Certificate) certificate);
+    try (PEMParser parser = new PEMParser(new StringReader(pem))) {
+      for (Object block = parser.readObject(); block != null; block = parser.readObject()) {
+        if (!(block instanceof X509CertificateHolder certificate)) {
+          throw new CertificateException("a PEM block that is not a certificate ("
+              + block.getClass().getSimpleName() + ")");
+        }
+        out.add(CONVERTER.getCertificate(certificate));
+      }
+    } catch (IOException | RuntimeException e) {
+      throw new CertificateException(e.getMessage(), e);
     }
     return out;
   }
@@ -116,23 +146,22 @@ public final class Certificates {
 
   /** A PKCS#8 ({@code BEGIN PRIVATE KEY}) EC or RSA key; an encrypted or PKCS#1/SEC1 key is refused with how to convert it. */
   public static PrivateKey parsePrivateKey(String pem) throws GeneralSecurityException {
-    Matcher matcher = PEM_KEY.matcher(pem);
-    if (!matcher.find()) {
-      throw new GeneralSecurityException("no -----BEGIN PRIVATE KEY----- block");
-    }
-    if (!matcher.group(1).equals("PRIVATE KEY")) {
-      throw new GeneralSecurityException("a " + matcher.group(1) + " is not PKCS#8; convert it with "
-          + "'openssl pkcs8 -topk8 -nocrypt -in key.pem -out node-key.pem'");
-    }
-    byte[] der = Base64.getMimeDecoder().decode(matcher.group(2).trim());
-    for (String algorithm : List.of("EC", "RSA")) {
-      try {
-        return KeyFactory.getInstance(algorithm).generatePrivate(new PKCS8EncodedKeySpec(der));
-      } catch (GeneralSecurityException e) {
-        // try the next algorithm
+    try (PEMParser parser = new PEMParser(new StringReader(pem))) {
+      // block by block, by type: the first private key decides; certificates and EC parameters around it are skipped
+      for (PemObject block = parser.readPemObject(); block != null; block = parser.readPemObject()) {
+        String type = block.getType();
+        if (type.equals("PRIVATE KEY")) {
+          return ecOrRsa(block.getContent());
+        }
+        if (type.endsWith("PRIVATE KEY")) {
+          throw new GeneralSecurityException("a " + type + " is not PKCS#8; convert it with "
+              + "'openssl pkcs8 -topk8 -nocrypt -in key.pem -out node-key.pem'");
+        }
       }
+    } catch (IOException | RuntimeException e) {
+      throw new GeneralSecurityException("the private key's PEM is not readable: " + e.getMessage(), e);
     }
-    throw new GeneralSecurityException("the private key is neither EC nor RSA");
+    throw new GeneralSecurityException("no -----BEGIN PRIVATE KEY----- block");
   }
 
   /** The signature algorithm for a key: ECDSA or RSA, with SHA-256. */
@@ -144,122 +173,61 @@ public final class Certificates {
     };
   }
 
-  private static X509Certificate sign(String subjectCn, String issuerCn, PublicKey subjectKey, PrivateKey issuerKey,
-      int days, byte[] extensions) {
-    ZonedDateTime now = ZonedDateTime.now(ZoneOffset.UTC).withNano(0);
-    byte[] serial = new byte[16];
-    RANDOM.nextBytes(serial);
-    byte[] algorithm = seq(ECDSA_SHA256);
-    byte[] tbs = seq(
-        tlv(0xA0, integer(BigInteger.TWO)),
-        integer(new BigInteger(1, serial)),
-        algorithm,
-        name(issuerCn),
-        seq(time(now.minusMinutes(5)), time(now.plusDays(days))),
-        name(subjectCn),
-        subjectKey.getEncoded(),
-        tlv(0xA3, extensions));
+  private static PrivateKey ecOrRsa(byte[] pkcs8) throws GeneralSecurityException {
+    PrivateKeyInfo info;
     try {
-      Signature signer = Signature.getInstance("SHA256withECDSA");
-      signer.initSign(issuerKey);
-      signer.update(tbs);
-      byte[] certificate = seq(tbs, algorithm, bitString(signer.sign(), 0));
-      return parseDer(certificate);
-    } catch (GeneralSecurityException e) {
+      info = PrivateKeyInfo.getInstance(pkcs8);
+    } catch (RuntimeException e) {
+      throw new GeneralSecurityException("the PRIVATE KEY block is not a readable PKCS#8 key: " + e.getMessage(), e);
+    }
+    PrivateKey key;
+    try {
+      key = new JcaPEMKeyConverter().getPrivateKey(info);
+    } catch (IOException e) {
+      throw new GeneralSecurityException("the private key is neither EC nor RSA", e);
+    }
+    if (!key.getAlgorithm().equals("EC") && !key.getAlgorithm().equals("RSA")) {
+      throw new GeneralSecurityException("the private key is neither EC nor RSA");
+    }
+    return key;
+  }
+
+  private static X509Certificate sign(X509v3CertificateBuilder builder, PrivateKey issuerKey) {
+    try {
+      return CONVERTER.getCertificate(builder.build(new JcaContentSignerBuilder(signatureAlgorithm(issuerKey))
+          .setSecureRandom(RANDOM).build(issuerKey)));
+    } catch (OperatorCreationException | CertificateException e) {
       throw new IllegalStateException("could not sign a certificate", e);
     }
   }
 
-  private static byte[] literalAddress(String host) {
-    boolean literal = host.matches("[0-9.]+") || host.contains(":");
-    if (!literal) {
-      return null;
-    }
-    try {
-      return InetAddress.getByName(host).getAddress();
-    } catch (UnknownHostException e) {
-      return null;
-    }
+  private static X500Name commonName(String commonName) {
+    return new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.CN, commonName).build();
   }
 
-  private static String pem(String type, byte[] der) {
-    return "-----BEGIN " + type + "-----\n"
-        + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(der)
-        + "\n-----END " + type + "-----\n";
+  /** 128 random bits: unique without a register of issued serials. */
+  private static BigInteger serial() {
+    return new BigInteger(128, RANDOM);
   }
 
-  // DER, the few types a certificate needs
-
-  private static byte[] name(String commonName) {
-    return seq(tlv(0x31, seq(oid("2.5.4.3"), tlv(0x0C, commonName.getBytes(StandardCharsets.UTF_8)))));
+  /** Five minutes back, for clocks a little behind. */
+  private static Date notBefore() {
+    return Date.from(Instant.now().truncatedTo(ChronoUnit.SECONDS).minus(Duration.ofMinutes(5)));
   }
 
-  private static byte[] extension(String id, boolean critical, byte[] value) {
-    return critical ? seq(oid(id), bool(true), tlv(0x04, value)) : seq(oid(id), tlv(0x04, value));
+  private static Date notAfter(int days) {
+    return Date.from(Instant.now().truncatedTo(ChronoUnit.SECONDS).plus(Duration.ofDays(days)));
   }
 
-  private static byte[] time(ZonedDateTime time) {
-    if (time.getYear() < 2050) {
-      return tlv(0x17, time.format(DateTimeFormatter.ofPattern("yyMMddHHmmss'Z'")).getBytes(StandardCharsets.US_ASCII));
-    }
-    return tlv(0x18, time.format(DateTimeFormatter.ofPattern("yyyyMMddHHmmss'Z'")).getBytes(StandardCharsets.US_ASCII));
-  }
-
-  private static byte[] bool(boolean value) {
-    return tlv(0x01, new byte[] {(byte) (value ? 0xFF : 0)});
-  }
-
-  private static byte[] integer(BigInteger value) {
-    return tlv(0x02, value.toByteArray());
-  }
-
-  private static byte[] bitString(byte[] bits, int unused) {
-    byte[] body = new byte[bits.length + 1];
-    body[0] = (byte) unused;
-    System.arraycopy(bits, 0, body, 1, bits.length);
-    return tlv(0x03, body);
-  }
-
-  private static byte[] oid(String dotted) {
-    String[] parts = dotted.split("\\.");
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    out.write(Integer.parseInt(parts[0]) * 40 + Integer.parseInt(parts[1]));
-    for (int i = 2; i < parts.length; i++) {
-      long value = Long.parseLong(parts[i]);
-      int groups = 1;
-      while ((value >>> (7 * groups)) != 0) {
-        groups++;
+  private static String pem(Object... objects) {
+    StringWriter out = new StringWriter();
+    try (JcaPEMWriter writer = new JcaPEMWriter(out)) {
+      for (Object object : objects) {
+        writer.writeObject(object);
       }
-      for (int g = groups - 1; g >= 0; g--) {
-        int b = (int) ((value >>> (7 * g)) & 0x7F);
-        out.write(g == 0 ? b : b | 0x80);
-      }
+    } catch (IOException e) {
+      throw new IllegalStateException("could not write PEM", e);
     }
-    return tlv(0x06, out.toByteArray());
-  }
-
-  private static byte[] seq(byte[]... parts) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    for (byte[] part : parts) {
-      out.writeBytes(part);
-    }
-    return tlv(0x30, out.toByteArray());
-  }
-
-  private static byte[] tlv(int tag, byte[] value) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    out.write(tag);
-    int length = value.length;
-    if (length < 0x80) {
-      out.write(length);
-    } else {
-      int bytes = length > 0xFFFFFF ? 4 : length > 0xFFFF ? 3 : length > 0xFF ? 2 : 1;
-      out.write(0x80 | bytes);
-      for (int i = bytes - 1; i >= 0; i--) {
-        out.write((length >>> (8 * i)) & 0xFF);
-      }
-    }
-    out.writeBytes(value);
-    return out.toByteArray();
+    return out.toString();
   }
 }

@@ -8,6 +8,7 @@ import com.mingus.reliability.config.Settings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.cert.X509Certificate;
 import java.util.List;
@@ -58,6 +59,58 @@ class ClusterIdentityTest {
     ClusterIdentity identity = ClusterIdentity.load(ours.caPem(), ours.certPem(), ours.keyPem(), dir, List.of());
     ClusterIdentity foreign = ClusterIdentity.load(theirs.caPem(), theirs.certPem(), theirs.keyPem(), dir, List.of());
     assertThatThrownBy(() -> identity.verifyPeer(foreign.chain())).isInstanceOf(java.security.GeneralSecurityException.class);
+  }
+
+  @Test
+  void theCertificatesCarryTheirExtensionsAndKeysArePkcs8() throws Exception {
+    KeyPair caKeys = Certificates.newKeyPair();
+    X509Certificate ca = Certificates.selfSignedCa("prod CA, east", caKeys, 30);
+    assertThat(ca.getSubjectX500Principal()).isEqualTo(ca.getIssuerX500Principal());
+    assertThat(ca.getSubjectX500Principal().getName()).isEqualTo("CN=prod CA\\, east");
+    assertThat(ca.getBasicConstraints()).as("a CA, no path length limit").isEqualTo(Integer.MAX_VALUE);
+    assertThat(ca.getCriticalExtensionOIDs()).containsExactlyInAnyOrder("2.5.29.19", "2.5.29.15");
+    // digitalSignature, keyCertSign, cRLSign
+    assertThat(ca.getKeyUsage()).startsWith(true, false, false, false, false, true, true);
+    ca.verify(caKeys.getPublic());
+
+    KeyPair node = Certificates.newKeyPair();
+    X509Certificate cert = Certificates.nodeCertificate("node1", node.getPublic(), ca, caKeys.getPrivate(),
+        List.of("node1.internal", "10.0.0.5", "::1"), 30);
+    cert.verify(caKeys.getPublic());
+    assertThat(cert.getIssuerX500Principal()).isEqualTo(ca.getSubjectX500Principal());
+    assertThat(cert.getSigAlgName()).isEqualTo("SHA256withECDSA");
+    assertThat(cert.getBasicConstraints()).as("not a CA").isEqualTo(-1);
+    assertThat(cert.getCriticalExtensionOIDs()).containsExactlyInAnyOrder("2.5.29.19", "2.5.29.15");
+    assertThat(cert.getKeyUsage()).startsWith(true, false, false, false, false, false, false);
+    assertThat(cert.getExtendedKeyUsage()).containsExactly("1.3.6.1.5.5.7.3.1", "1.3.6.1.5.5.7.3.2");
+    assertThat(cert.getSubjectAlternativeNames()).containsExactly(List.of(2, "node1.internal"), List.of(7, "10.0.0.5"),
+        List.of(7, "0:0:0:0:0:0:0:1"));
+    assertThat(cert.getNotAfter().getTime() - cert.getNotBefore().getTime())
+        .isEqualTo(java.time.Duration.ofDays(30).plusMinutes(5).toMillis());
+
+    String keyPem = Certificates.toPem(node.getPrivate());
+    assertThat(keyPem).startsWith("-----BEGIN PRIVATE KEY-----\n").endsWith("-----END PRIVATE KEY-----\n");
+    assertThat(Certificates.parsePrivateKey(keyPem)).isEqualTo(node.getPrivate());
+    // one file holding the certificate and then the key: each reader takes its own part...
+    String combined = Certificates.toPem(cert, ca) + keyPem;
+    assertThat(Certificates.parsePrivateKey(combined)).isEqualTo(node.getPrivate());
+    assertThat(Certificates.parseCertificates(Certificates.toPem(cert, ca))).containsExactly(cert, ca);
+    // ...but a certificate setting holds certificates only
+    assertThatThrownBy(() -> Certificates.parseCertificates(combined)).isInstanceOf(GeneralSecurityException.class)
+        .hasMessageContaining("not a certificate");
+    assertThat(Certificates.parseCertificates("not PEM at all")).isEmpty();
+
+    // a SEC1 EC key (what 'openssl ecparam -genkey' writes) is refused with the command that converts it
+    String body = keyPem.substring(keyPem.indexOf('\n') + 1, keyPem.indexOf("-----END"));
+    assertThatThrownBy(() -> Certificates.parsePrivateKey("-----BEGIN EC PRIVATE KEY-----\n" + body
+        + "-----END EC PRIVATE KEY-----\n")).isInstanceOf(GeneralSecurityException.class)
+        .hasMessage("a EC PRIVATE KEY is not PKCS#8; convert it with 'openssl pkcs8 -topk8 -nocrypt -in key.pem -out node-key.pem'");
+    assertThatThrownBy(() -> Certificates.parsePrivateKey(Certificates.toPem(cert)))
+        .hasMessage("no -----BEGIN PRIVATE KEY----- block");
+    assertThatThrownBy(() -> Certificates.parsePrivateKey("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"))
+        .isInstanceOf(GeneralSecurityException.class).hasMessageContaining("not a readable PKCS#8 key");
+    assertThatThrownBy(() -> Certificates.parsePrivateKey("-----BEGIN PRIVATE KEY-----\n!!!!\n-----END PRIVATE KEY-----\n"))
+        .isInstanceOf(GeneralSecurityException.class);
   }
 
   @Test
