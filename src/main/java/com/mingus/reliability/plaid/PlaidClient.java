@@ -5,22 +5,20 @@ import com.mingus.reliability.logging.Redactor;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
-import io.vertx.core.impl.NoStackTraceTimeoutException;
+import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.client.HttpRequest;
-import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.ext.web.client.WebClient;
-import io.vertx.ext.web.client.WebClientOptions;
-import io.vertx.ext.web.client.impl.ClientPhase;
-import io.vertx.ext.web.client.impl.HttpContext;
-import io.vertx.ext.web.client.impl.WebClientInternal;
 import java.net.URI;
 import java.time.Instant;
 import java.util.List;
@@ -34,9 +32,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A non-blocking client for the Plaid endpoints MINGUS uses, on Vert.x's WebClient. Every call returns a
- * typed result or fails with a {@link PlaidException} that says whether Plaid answered with its error
- * object or why no Plaid answer came ({@link TransportFailure}).
+ * A non-blocking client for the Plaid endpoints MINGUS uses, on Vert.x's core HTTP client (public API
+ * only). Every call returns a typed result or fails with a {@link PlaidException} that says whether Plaid
+ * answered with its error object or why no Plaid answer came ({@link TransportFailure}).
  *
  * <p>Credentials travel in the {@code PLAID-CLIENT-ID} / {@code PLAID-SECRET} headers, never in bodies,
  * so a body captured anywhere holds no secret. Access tokens are in bodies (Plaid requires it) and so
@@ -49,16 +47,13 @@ import org.slf4j.LoggerFactory;
 public final class PlaidClient {
   private static final Logger log = LoggerFactory.getLogger(PlaidClient.class);
 
-  private static final String DEADLINE_KEY = "mingus.plaid.deadline";
-  private static final String SEND_BY_KEY = "mingus.plaid.send-by";
-  /** Carries a call's send-by time from {@link #call} to the interceptor; removed there, never sent. */
-  private static final String SEND_BY_HEADER = "X-Mingus-Send-By";
+  private static final String USER_AGENT = "mingus-reliability";
   private static final int MAX_CODE_TAGS = 200;
   private static final Pattern CODE_SHAPE = Pattern.compile("[A-Z0-9_]+");
 
   private final Vertx vertx;
   private final PlaidConfig config;
-  private final WebClient client;
+  private final HttpClientAgent client;
   private final String host;
   private final int port;
   private final boolean ssl;
@@ -103,20 +98,20 @@ public final class PlaidClient {
     this.port = uri.getPort() > 0 ? uri.getPort() : ssl ? 443 : 80;
     String path = uri.getRawPath() == null ? "" : uri.getRawPath();
     this.pathPrefix = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
-    WebClientOptions options = new WebClientOptions()
-        .setUserAgent("mingus-reliability")
+    HttpClientOptions options = new HttpClientOptions()
         .setDecompressionSupported(true)
         .setKeepAlive(true)
         // Below common server idle limits, so we rarely reuse a connection the server is closing.
         .setKeepAliveTimeout(30)
-        .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, config.connectTimeoutMs()))
-        .setFollowRedirects(false);
+        .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, config.connectTimeoutMs()));
     this.vertx = vertx;
-    this.client = WebClient.create(vertx, options, new PoolOptions().setHttp1MaxSize(config.maxConnections()));
-    // The WebClient's own "timeout" is connect + idle, not a deadline for the whole exchange. An interceptor
-    // (the hook the WebClient's session and caching features use) fails the exchange at the deadline, which
-    // also resets the HTTP request, so a server trickling bytes cannot hold a connection forever.
-    ((WebClientInternal) client).addInterceptor(this::applyDeadline);
+    // The core client, not the WebClient: a request is handed to us once it has a connection and before a
+    // byte is written (the send-by check), and we read the body ourselves (the size cap). The idle timeout
+    // is per request; the deadline for the whole exchange is ours (see exchange).
+    this.client = vertx.httpClientBuilder()
+        .with(options)
+        .with(new PoolOptions().setHttp1MaxSize(config.maxConnections()))
+        .build();
   }
 
   private PlaidClient(PlaidClient base, long sendByNanos) {
@@ -139,48 +134,6 @@ public final class PlaidClient {
    */
   public PlaidClient sendBy(long sendByNanos) {
     return sendByNanos == this.sendByNanos ? this : new PlaidClient(this, sendByNanos);
-  }
-
-  private void applyDeadline(HttpContext<?> context) {
-    switch (context.phase()) {
-      case PREPARE_REQUEST -> {
-        String sendBy = context.request().headers().get(SEND_BY_HEADER);
-        if (sendBy != null) {
-          context.request().headers().remove(SEND_BY_HEADER);
-          context.set(SEND_BY_KEY, Long.parseLong(sendBy));
-        }
-        AtomicReference<HttpClientRequest> sent = new AtomicReference<>();
-        context.set(DEADLINE_KEY, sent);
-        long timer = vertx.setTimer(config.totalTimeoutMs(), fired -> {
-          NoStackTraceTimeoutException timeout = new NoStackTraceTimeoutException(
-              "no complete answer within " + config.totalTimeoutMs() + " ms");
-          context.fail(timeout);
-          // Once the answer has begun, the WebClient no longer resets the request on failure; do it here.
-          HttpClientRequest request = sent.get();
-          if (request != null) {
-            request.reset(0, timeout);
-          }
-        });
-        context.future().onComplete(done -> vertx.cancelTimer(timer));
-      }
-      case SEND_REQUEST -> {
-        // a connection is ours now and nothing is written yet: the last moment to keep a late call off the wire
-        Long sendBy = context.get(SEND_BY_KEY);
-        long late = sendBy == null ? 0 : System.nanoTime() - sendBy;
-        if (late > 0) {
-          // given up before a byte is written, the request is reset: no error worth a log line
-          context.clientRequest().exceptionHandler(ignored -> { });
-          context.fail(new NotSentInTime(context.request().uri(), TimeUnit.NANOSECONDS.toMillis(late)));
-          return;
-        }
-        AtomicReference<HttpClientRequest> sent = context.get(DEADLINE_KEY);
-        if (sent != null) {
-          sent.set(context.clientRequest());
-        }
-      }
-      default -> { }
-    }
-    context.next();
   }
 
   /** A client from the resolved {@code plaid} config section. */
@@ -380,23 +333,25 @@ public final class PlaidClient {
 
   private <T> Future<T> call(String endpoint, JsonObject body, String token, Function<JsonObject, T> mapper) {
     long started = System.nanoTime();
-    HttpRequest<Buffer> request = client.request(HttpMethod.POST, port, host, pathPrefix + endpoint)
-        .ssl(ssl)
-        .connectTimeout(config.connectTimeoutMs())
-        .idleTimeout(config.idleTimeoutMs())
+    RequestOptions request = new RequestOptions()
+        .setMethod(HttpMethod.POST)
+        .setHost(host)
+        .setPort(port)
+        .setSsl(ssl)
+        .setURI(pathPrefix + endpoint)
+        .setFollowRedirects(false)
+        .setConnectTimeout(config.connectTimeoutMs())
+        .setIdleTimeout(config.idleTimeoutMs())
+        .putHeader(HttpHeaders.USER_AGENT, USER_AGENT)
         .putHeader("Content-Type", "application/json")
         .putHeader("Plaid-Version", config.version());
-    if (sendByNanos != 0) {
-      request.putHeader(SEND_BY_HEADER, Long.toString(sendByNanos));
-    }
     if (config.clientId() != null) {
       request.putHeader("PLAID-CLIENT-ID", config.clientId());
     }
     if (config.secret() != null) {
       request.putHeader("PLAID-SECRET", config.secret());
     }
-    Future<HttpResponse<Buffer>> sent = request.as(new CappedBodyCodec(config.maxResponseBytes()))
-        .sendBuffer(body.toBuffer());
+    Future<Answer> sent = exchange(request, body.toBuffer());
     return sent.transform(done -> {
       long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
       Future<T> outcome;
@@ -410,13 +365,96 @@ public final class PlaidClient {
             describe(done.cause(), token), done.cause()));
       }
       if (outcome.succeeded()) {
-        log.debug("POST {} -> {} in {} ms", endpoint, done.result().statusCode(), elapsedMs);
+        log.debug("POST {} -> {} in {} ms", endpoint, done.result().status(), elapsedMs);
       } else {
         log.debug("POST {} failed in {} ms: {}", endpoint, elapsedMs, outcome.cause().getMessage());
       }
       record(endpoint, outcome, System.nanoTime() - started);
       return outcome;
     });
+  }
+
+  /** What came back: the status, the Retry-After header and the whole body (at most max_response_bytes). */
+  private record Answer(int status, String retryAfter, Buffer body) {}
+
+  /**
+   * One exchange: a connection, the send-by check, the request, and the answer read whole, all within the
+   * total deadline. The client's connect and idle timeouts bound each wait; only this deadline bounds the
+   * sum, so a server trickling bytes cannot hold a connection. Whatever ends the exchange early (the
+   * deadline, the size cap, a late start) resets the request: before a byte is written that hands the
+   * connection back unused, once written it closes the connection.
+   */
+  private Future<Answer> exchange(RequestOptions options, Buffer body) {
+    Promise<Answer> answer = Promise.promise();
+    // set once the client hands us the request; read by the deadline timer, which may run on another thread
+    AtomicReference<HttpClientRequest> requested = new AtomicReference<>();
+    long totalMs = config.totalTimeoutMs();
+    long timer = vertx.setTimer(totalMs, fired -> {
+      TransportErrors.DeadlineExceededException timeout = new TransportErrors.DeadlineExceededException(totalMs);
+      if (answer.tryFail(timeout)) {
+        HttpClientRequest request = requested.get();
+        if (request != null) {
+          request.reset(0, timeout);
+        }
+        // else still waiting for a connection: the request is reset when it comes (below)
+      }
+    });
+    answer.future().onComplete(done -> vertx.cancelTimer(timer));
+    client.request(options).onComplete(obtained -> {
+      if (obtained.failed()) {
+        answer.tryFail(obtained.cause());
+        return;
+      }
+      HttpClientRequest request = obtained.result();
+      // late failures (a reset we made, a timeout after the answer is decided) are no news: the first one wins
+      request.exceptionHandler(answer::tryFail);
+      requested.set(request);
+      if (answer.future().isComplete()) {
+        // the deadline passed while we waited for the connection: nothing written, hand it back
+        request.reset();
+        return;
+      }
+      // a connection is ours now and nothing is written yet: the last moment to keep a late call off the wire
+      long late = sendByNanos == 0 ? 0 : System.nanoTime() - sendByNanos;
+      if (late > 0) {
+        answer.tryFail(new NotSentInTime(options.getURI(), TimeUnit.NANOSECONDS.toMillis(late)));
+        request.reset();
+        return;
+      }
+      request.send(body).onComplete(responded -> {
+        if (responded.failed()) {
+          answer.tryFail(responded.cause());
+          return;
+        }
+        read(request, responded.result(), answer);
+      });
+    });
+    return answer.future();
+  }
+
+  /**
+   * Collects the body like {@code response.body()}, but gives up once it would grow past
+   * {@code max_response_bytes} (TOO_LARGE) and resets the request, so a broken or hostile server cannot
+   * make us buffer, or keep reading, gigabytes.
+   */
+  private void read(HttpClientRequest request, HttpClientResponse response, Promise<Answer> answer) {
+    long limit = config.maxResponseBytes();
+    Buffer collected = Buffer.buffer();
+    response.exceptionHandler(answer::tryFail);
+    response.handler(chunk -> {
+      if (answer.future().isComplete()) {
+        return;
+      }
+      if (collected.length() + (long) chunk.length() > limit) {
+        TransportErrors.BodyTooLargeException tooLarge = new TransportErrors.BodyTooLargeException(limit);
+        answer.tryFail(tooLarge);
+        request.reset(0, tooLarge);
+        return;
+      }
+      collected.appendBuffer(chunk);
+    });
+    response.endHandler(end -> answer.tryComplete(
+        new Answer(response.statusCode(), response.getHeader("Retry-After"), collected)));
   }
 
   private void record(String endpoint, Future<?> outcome, long elapsedNanos) {
@@ -455,9 +493,9 @@ public final class PlaidClient {
     return code;
   }
 
-  private <T> Future<T> judge(String endpoint, HttpResponse<Buffer> response, String token, Function<JsonObject, T> mapper) {
-    int status = response.statusCode();
-    String retryAfter = response.getHeader("Retry-After");
+  private <T> Future<T> judge(String endpoint, Answer response, String token, Function<JsonObject, T> mapper) {
+    int status = response.status();
+    String retryAfter = response.retryAfter();
     Long retryAfterSeconds = TransportErrors.retryAfterSeconds(retryAfter, Instant.now());
     JsonObject json = parseObject(response.body());
     if (status >= 200 && status < 300) {

@@ -40,6 +40,22 @@ final class TransportErrors {
     }
   }
 
+  /**
+   * The whole exchange did not end within {@code plaid.timeouts.total_ms}. A {@link TimeoutException}, so
+   * it is classified TIMEOUT like the client's connect and idle timeouts; without a stack trace, as it is
+   * an expected outcome raised from a timer.
+   */
+  static final class DeadlineExceededException extends TimeoutException {
+    DeadlineExceededException(long totalMs) {
+      super("no complete answer within " + totalMs + " ms");
+    }
+
+    @Override
+    public synchronized Throwable fillInStackTrace() {
+      return this;
+    }
+  }
+
   static TransportFailure classify(Throwable failure) {
     Map<Throwable, Boolean> seen = new IdentityHashMap<>();
     for (Throwable t = failure; t != null && seen.put(t, Boolean.TRUE) == null && seen.size() <= 16; t = t.getCause()) {

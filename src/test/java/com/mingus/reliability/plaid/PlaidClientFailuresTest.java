@@ -15,6 +15,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.dns.AddressResolverOptions;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
@@ -23,6 +24,8 @@ import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -99,6 +102,8 @@ class PlaidClientFailuresTest {
       assertThat(sent.headers().get("PLAID-SECRET")).isEqualTo(SECRET);
       assertThat(sent.headers().get("Plaid-Version")).isEqualTo("2020-09-14");
       assertThat(sent.headers().get("Content-Type")).startsWith("application/json");
+      assertThat(sent.headers().get("User-Agent")).isEqualTo("mingus-reliability");
+      assertThat(sent.headers().get("Accept-Encoding")).contains("gzip");
       assertThat(sent.json()).isEqualTo(new JsonObject().put("access_token", TOKEN));
       assertThat(sent.body().toString()).doesNotContain(SECRET).doesNotContain(CLIENT_ID);
 
@@ -302,6 +307,86 @@ class PlaidClientFailuresTest {
   void anAnswerLargerThanTheLimitIsTooLarge(VertxTestContext ctx) {
     server.on("/item/get", raw(200, "application/json", "{\"pad\": \"" + "x".repeat(100 * 1024) + "\"}"));
     expectFailure(ctx, client.getItem(TOKEN), e -> assertThat(e.transport()).isEqualTo(TransportFailure.TOO_LARGE));
+  }
+
+  @Test
+  void anEndlessAnswerIsTooLargeAndItsConnectionIsClosed(Vertx vertx, VertxTestContext ctx) {
+    // chunks as fast as the client takes them, forever: only the size cap can end it, and it must not read on
+    AtomicInteger closed = new AtomicInteger();
+    AtomicLong written = new AtomicLong();
+    server.on("/item/get", (request, ignored) -> {
+      HttpServerResponse response = request.response().setStatusCode(200).putHeader("Content-Type", "application/json")
+          .setChunked(true);
+      response.exceptionHandler(gone -> { });
+      request.connection().closeHandler(gone -> closed.incrementAndGet());
+      Buffer chunk = Buffer.buffer("x".repeat(8 * 1024));
+      Runnable[] pump = new Runnable[1];
+      pump[0] = () -> {
+        while (!response.closed() && !response.writeQueueFull()) {
+          response.write(chunk);
+          written.addAndGet(chunk.length());
+        }
+        if (!response.closed()) {
+          response.drainHandler(drained -> pump[0].run());
+        }
+      };
+      pump[0].run();
+    });
+    long started = System.nanoTime();
+    client.getItem(TOKEN).onComplete(ctx.failing(failure -> ctx.verify(() -> {
+      assertThat(((PlaidException) failure).transport()).isEqualTo(TransportFailure.TOO_LARGE);
+      // the total deadline is 20 s: the cap (64 KiB) ended it
+      assertThat((System.nanoTime() - started) / 1_000_000).isLessThan(10_000L);
+      long waitUntil = System.currentTimeMillis() + 3_000;
+      vertx.setPeriodic(50, timer -> ctx.verify(() -> {
+        if (closed.get() == 1) {
+          vertx.cancelTimer(timer);
+          // what the server could push into socket buffers before the close, not a stream read to its end
+          assertThat(written.get()).isLessThan(64L * 1024 * 1024);
+          ctx.completeNow();
+        } else {
+          assertThat(System.currentTimeMillis()).as("connection still open").isLessThan(waitUntil);
+        }
+      }));
+    })));
+  }
+
+  @Test
+  void aCompressedAnswerIsDecompressed(VertxTestContext ctx) throws Exception {
+    JsonObject answer = new JsonObject().put("request_id", "req-gzip");
+    java.io.ByteArrayOutputStream zipped = new java.io.ByteArrayOutputStream();
+    try (java.util.zip.GZIPOutputStream gzip = new java.util.zip.GZIPOutputStream(zipped)) {
+      gzip.write(answer.encode().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+    server.on("/transactions/refresh", (request, ignored) -> request.response().setStatusCode(200)
+        .putHeader("Content-Type", "application/json").putHeader("Content-Encoding", "gzip")
+        .end(Buffer.buffer(zipped.toByteArray())));
+    client.refreshTransactions(TOKEN).onComplete(ctx.succeeding(requestId -> ctx.verify(() -> {
+      assertThat(requestId).isEqualTo("req-gzip");
+      ctx.completeNow();
+    })));
+  }
+
+  @Test
+  void theDeadlineCountsTheWaitForAConnection(Vertx vertx, VertxTestContext ctx) {
+    // a TLS port that accepts and never says a word: the connection is never ready (the handshake waits),
+    // and the total deadline, not the connect or handshake timeouts, ends the call
+    AtomicInteger accepted = new AtomicInteger();
+    vertx.createNetServer().connectHandler(socket -> {
+      accepted.incrementAndGet();
+      socket.handler(ignored -> { });
+    }).listen(0, "127.0.0.1").onComplete(ctx.succeeding(silent -> {
+      JsonObject tight = config("https://127.0.0.1:" + silent.actualPort(), 10_000, 1_000);
+      tight.getJsonObject("timeouts").put("connect_ms", 8_000);
+      PlaidClient waiting = PlaidClient.create(vertx, tight);
+      long started = System.nanoTime();
+      expectFailure(ctx, waiting.getItem(TOKEN).onComplete(done -> waiting.close()), e -> {
+        assertThat(e.transport()).isEqualTo(TransportFailure.TIMEOUT);
+        assertThat(e.getMessage()).contains("no complete answer within 1000 ms");
+        assertThat((System.nanoTime() - started) / 1_000_000).isBetween(900L, 5_000L);
+        assertThat(accepted.get()).isEqualTo(1);
+      });
+    }));
   }
 
   @Test

@@ -23,6 +23,9 @@ class TransportErrorsTest {
   void eachKnownExceptionMapsToItsKind() {
     assertThat(TransportErrors.classify(new NoStackTraceTimeoutException("The timeout period of 400ms has been exceeded")))
         .isEqualTo(TransportFailure.TIMEOUT);
+    assertThat(TransportErrors.classify(new TransportErrors.DeadlineExceededException(15_000)))
+        .isEqualTo(TransportFailure.TIMEOUT);
+    assertThat(new TransportErrors.DeadlineExceededException(15_000).getStackTrace()).isEmpty();
     assertThat(TransportErrors.classify(new ConnectTimeoutException("connection timed out after 3000 ms: /10.0.0.1:443")))
         .isEqualTo(TransportFailure.TIMEOUT);
     assertThat(TransportErrors.classify(new ConnectException("Connection refused: /127.0.0.1:1")))
