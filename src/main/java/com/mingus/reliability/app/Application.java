@@ -77,8 +77,26 @@ public final class Application implements AutoCloseable {
     Runtime.getRuntime().addShutdownHook(new Thread(app::close, "mingus-shutdown"));
   }
 
-  /** Starts everything; blocking. Throws {@link ConfigException} for a wrong setting. */
+  /**
+   * Starts everything; blocking. Throws {@link ConfigException} for a wrong setting. A port asked for as "any
+   * free port" (0) is chosen before it is bound, so every instance shares it; another process can take it in
+   * between, and then start-up chooses again (three tries).
+   */
   public static Application start(Settings settings) {
+    boolean anyPort = settings.httpPort() == 0 || (settings.useSandbox() && settings.sandboxPort() == 0);
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return startOnce(settings);
+      } catch (StartupException e) {
+        if (!anyPort || attempt >= 3 || !String.valueOf(e.getMessage()).contains("Address already in use")) {
+          throw e;
+        }
+        log.warn("A port chosen as free was taken before it was bound ({}); choosing again", e.getMessage());
+      }
+    }
+  }
+
+  private static Application startOnce(Settings settings) {
     long begin = System.nanoTime();
     Settings effective = withFreePorts(settings);
     boolean generatedSecret = effective.jwtSecret() == null;
