@@ -100,7 +100,7 @@ final class ChannelTemplates {
     return s;
   }
 
-  /** The texts rendered as a send renders them (NotifyVerticle.plan): subject on one line, HTML escaped. */
+  /** The texts rendered as a send renders them (NotificationPlanner.plan): subject on one line, HTML escaped. */
   static JsonObject render(Texts texts, NotificationChannel channel, JsonObject values) {
     JsonObject out = new JsonObject();
     if (texts.subject() != null) {

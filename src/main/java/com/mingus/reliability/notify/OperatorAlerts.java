@@ -102,6 +102,16 @@ final class OperatorAlerts {
     }
   }
 
+  /** A page of the alerts ({@code notify.alerts.list}), newest first, optionally of one kind. */
+  Future<JsonObject> list(JsonObject body) {
+    int limit = Requests.clamp(body.getInteger("limit", 50), 1, 500);
+    int offset = Math.max(0, body.getInteger("offset", 0));
+    String kind = body.getString("kind");
+    return store.alerts(kind, limit, offset).map(page -> page.put("limit", limit).put("offset", offset)
+        .put("next_offset", offset + page.getJsonArray("alerts").size() < page.getLong("total")
+            ? offset + page.getJsonArray("alerts").size() : null));
+  }
+
   // ---- catching up on what a publish did not bring
 
   /**
