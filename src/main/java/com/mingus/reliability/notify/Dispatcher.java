@@ -46,6 +46,7 @@ final class Dispatcher {
   private final String operatorWebhookSecret;
   /** Told after a user's delivery was dead-lettered, so the operator alert follows at once. */
   private final Runnable onDeadLetter;
+  private final ProviderBreakers breakers;
   private final List<QueuedOutcome> outcomes = new ArrayList<>();
   private boolean flushScheduled;
   private int inFlight;
@@ -55,8 +56,9 @@ final class Dispatcher {
 
   Dispatcher(Vertx vertx, NotifyStore store, Channels channels, RetrySchedule schedule, String owner, int claimBatch,
       int concurrency, double leaseSeconds, MeterRegistry registry, Function<NotifySend, Future<?>> notifyUser,
-      String operatorWebhookSecret, Runnable onDeadLetter) {
+      String operatorWebhookSecret, Runnable onDeadLetter, ProviderBreakers breakers) {
     this.vertx = vertx;
+    this.breakers = breakers;
     this.store = store;
     this.channels = channels;
     this.schedule = schedule;
@@ -88,16 +90,24 @@ final class Dispatcher {
       return;
     }
     polling = true;
-    store.claim(owner, room, leaseSeconds).compose(claimed -> {
+    store.claim(owner, room, leaseSeconds, breakers.held()).compose(claimed -> {
       if (claimed.isEmpty()) {
         return Future.succeededFuture(0);
       }
       Set<String> users = new HashSet<>();
       claimed.stream().filter(d -> d.channel().equals("push") || d.channel().equals("webhook"))
           .forEach(d -> users.add(d.userId()));
-      return store.preferences(users).map(prefs -> {
-        claimed.forEach(delivery -> dispatch(delivery, prefs.get(delivery.userId())));
-        return claimed.size();
+      return store.preferences(users).compose(prefs -> {
+        // a provider whose breaker opened since the claim (or whose one probe is out) gets none of these now
+        List<String> handBack = new ArrayList<>();
+        for (Delivery delivery : claimed) {
+          if (breakers.admit(NotificationChannel.fromWire(delivery.channel()))) {
+            dispatch(delivery, prefs.get(delivery.userId()));
+          } else {
+            handBack.add(delivery.id());
+          }
+        }
+        return store.release(owner, handBack).map(released -> claimed.size() - handBack.size());
       });
     }).onComplete(result -> {
       polling = false;
@@ -141,7 +151,7 @@ final class Dispatcher {
       return Future.succeededFuture(SendOutcome.failed("unknown channel " + delivery.channel()));
     }
     return switch (channel) {
-      case EMAIL -> channels.email().send(delivery);
+      case EMAIL -> breakers.call(channel, () -> channels.email().send(delivery));
       case IN_APP -> {
         NotificationView view = new NotificationView(delivery.notificationId(), delivery.type(), delivery.priority(),
             delivery.title(), delivery.message(), delivery.connectionId(), false, NotifyStore.iso(delivery.createdAt()), 1);
@@ -150,7 +160,7 @@ final class Dispatcher {
       }
       case PUSH -> channels.push().send(delivery, prefs == null ? null : prefs.subscription(delivery.target()));
       case SMS -> channels.sms() == null ? Future.succeededFuture(SendOutcome.skipped("sms_not_configured"))
-          : channels.sms().send(delivery);
+          : breakers.call(channel, () -> channels.sms().send(delivery));
       case WEBHOOK -> {
         if (OperatorAlerts.USER.equals(delivery.userId())) {
           // an operator alert: the operator's endpoint and secret come from configuration, not preferences

@@ -282,18 +282,20 @@ final class NotifyStore {
 
   /**
    * Takes up to {@code limit} due deliveries for this owner: rows another instance holds are skipped, and
-   * the lease keeps them ours while we send, so no two instances or nodes send the same delivery.
+   * the lease keeps them ours while we send, so no two instances or nodes send the same delivery. Deliveries of
+   * the {@code held} channels (a provider breaker open) are left waiting.
    */
-  Future<List<Delivery>> claim(String owner, int limit, double leaseSeconds) {
+  Future<List<Delivery>> claim(String owner, int limit, double leaseSeconds, List<String> held) {
     return pool.preparedQuery("WITH due AS (SELECT id FROM notify_deliveries WHERE status IN ('pending', 'retrying') "
         + "AND next_attempt_at <= now() AND (lease_until IS NULL OR lease_until < now()) "
+        + "AND NOT (channel = ANY($4::text[])) "
         + "ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED) "
         + "UPDATE notify_deliveries d SET lease_owner = $1, lease_until = now() + make_interval(secs => $3), "
         + "attempts = d.attempts + 1, updated_at = now() FROM due, notifications n "
         + "WHERE d.id = due.id AND n.id = d.notification_id RETURNING d.id, d.notification_id, d.user_id, d.channel, "
         + "d.target, d.idempotency_key, d.subject, d.body, d.body_html, d.priority, d.attempts, n.type, n.connection_id, "
         + "n.title, n.message, n.data, n.created_at")
-        .execute(Tuple.of(owner, limit, leaseSeconds)).map(rows -> {
+        .execute(Tuple.of(owner, limit, leaseSeconds, held.toArray(new String[0]))).map(rows -> {
           List<Delivery> out = new ArrayList<>();
           for (Row row : rows) {
             out.add(new Delivery(row.getUUID("id").toString(), row.getUUID("notification_id").toString(),
@@ -305,6 +307,20 @@ final class NotifyStore {
           }
           return out;
         });
+  }
+
+  /**
+   * Hands claimed deliveries back unattempted (their provider's breaker opened after the claim): the lease is
+   * released and the attempt the claim counted is given back.
+   */
+  Future<Integer> release(String owner, List<String> deliveryIds) {
+    if (deliveryIds.isEmpty()) {
+      return Future.succeededFuture(0);
+    }
+    return pool.preparedQuery("UPDATE notify_deliveries SET lease_owner = NULL, lease_until = NULL, "
+            + "attempts = greatest(attempts - 1, 0), updated_at = now() WHERE id = ANY($1::uuid[]) AND lease_owner = $2")
+        .execute(Tuple.of(deliveryIds.stream().map(java.util.UUID::fromString).toArray(java.util.UUID[]::new), owner))
+        .map(io.vertx.sqlclient.RowSet::rowCount);
   }
 
   /** One attempt's outcome, as {@link #complete} records it. */

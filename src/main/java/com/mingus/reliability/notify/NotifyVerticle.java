@@ -57,6 +57,7 @@ public final class NotifyVerticle extends VerticleBase {
   private WebhookChannel webhook;
   private WebPush.Vapid vapid;
   private Dispatcher dispatcher;
+  private ProviderBreakers breakers;
   private TemplateCommands templates;
   private NotificationPlanner planner;
   private SendTestCommand sendTest;
@@ -137,9 +138,10 @@ public final class NotifyVerticle extends VerticleBase {
           return startEmail(config.getJsonObject("smtp", new JsonObject()), config.getJsonObject("sink", new JsonObject()));
         })
         .compose(ignored -> {
+          breakers = new ProviderBreakers(vertx, config.getJsonObject("breaker", new JsonObject()), this::poll, registry);
           dispatcher = new Dispatcher(vertx, store, new Dispatcher.Channels(email, push, sms, webhook), schedule, owner,
               claimBatch, concurrency, leaseSeconds, registry, planner::send, operator.getString("webhook_secret"),
-              alerts::sweepSoon);
+              alerts::sweepSoon, breakers);
           return registerConsumers();
         })
         .compose(ignored -> alerts.start())
@@ -291,6 +293,9 @@ public final class NotifyVerticle extends VerticleBase {
   }
 
   private Future<?> close() {
+    if (breakers != null) {
+      breakers.close();
+    }
     List<Future<?>> closing = new ArrayList<>();
     if (email != null) {
       closing.add(email.close());

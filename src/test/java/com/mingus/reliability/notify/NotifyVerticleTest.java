@@ -85,6 +85,8 @@ class NotifyVerticleTest {
         .put("poll_interval_ms", 50)
         .put("lease_s", 30)
         .put("send_test_wait_ms", 5000)
+        // the mail server's outage below opens the provider breaker (docs/notify.md): probed again soon here
+        .put("breaker", new JsonObject().put("reset_timeout_ms", 300))
         .put("retry", new JsonObject().put("time_scale", 1.0)
             .put("email", new JsonArray().add(0).add(0.2).add(0.4).add(0.8).add(1.6).add(3.2).add(5).add(5).add(5))
             .put("in_app", new JsonArray().add(0).add(0.1))
