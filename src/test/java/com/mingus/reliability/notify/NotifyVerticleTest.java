@@ -183,7 +183,8 @@ class NotifyVerticleTest {
     eventually("five mails arrived", () -> mailsTo(address).size() >= 5, Duration.ofSeconds(15));
     eventually("all recorded as sent", () -> ids.stream().allMatch(id -> delivery(id, "email").status().equals("sent")),
         Duration.ofSeconds(15));
-    Thread.sleep(500);
+    com.mingus.reliability.testsupport.Await.holds(() -> mailsTo(address).size() == 5, Duration.ofMillis(500),
+        "five mails and no more");
     List<MimeMessage> mails = mailsTo(address);
     assertThat(mails).hasSize(5);
     Set<String> messageIds = mails.stream().map(m -> {
@@ -386,8 +387,8 @@ class NotifyVerticleTest {
         null, new JsonObject()));
     assertThat(later.deliveries()).anyMatch(d -> d.channel().equals("webhook") && d.status().equals("skipped")
         && d.reason().equals("webhook_disabled"));
-    Thread.sleep(300);
-    assertThat(webhooks.received.size()).isEqualTo(before);
+    com.mingus.reliability.testsupport.Await.holds(() -> webhooks.received.size() == before, Duration.ofMillis(300),
+        "no webhook to a disabled endpoint");
   }
 
   @Test
@@ -433,9 +434,8 @@ class NotifyVerticleTest {
     eventually("critical mail sent", () -> delivery(critical.notificationId(), "email").status().equals("sent"),
         Duration.ofSeconds(15));
     eventually("in-app sent", () -> delivery(low.notificationId(), "in_app").status().equals("sent"), Duration.ofSeconds(15));
-    Thread.sleep(300);
-    assertThat(delivery(low.notificationId(), "email").status()).isEqualTo("pending");
-    assertThat(mailsTo("quiet@example.com")).hasSize(1);
+    com.mingus.reliability.testsupport.Await.holds(() -> delivery(low.notificationId(), "email").status().equals("pending")
+        && mailsTo("quiet@example.com").size() == 1, Duration.ofMillis(300), "the low-priority mail waits for the quiet hours' end");
   }
 
   @Test
@@ -476,8 +476,8 @@ class NotifyVerticleTest {
         "conn-7", "conn-7:plaid_connection_issue:INSTITUTION_DOWN", new JsonObject()));
     assertThat(otherState.deduplicated()).isFalse();
     eventually("two mails", () -> mailsTo("dedupe@example.com").size() >= 2, Duration.ofSeconds(15));
-    Thread.sleep(300);
-    assertThat(mailsTo("dedupe@example.com")).hasSize(2);
+    com.mingus.reliability.testsupport.Await.holds(() -> mailsTo("dedupe@example.com").size() == 2, Duration.ofMillis(300),
+        "two mails and no more");
     NotificationPage page = ask(Addresses.NOTIFY_LIST, new NotifyList(user, 10, 0, false));
     assertThat(page.notifications()).hasSize(2);
     assertThat(page.notifications()).extracting(NotificationView::occurrences).containsExactlyInAnyOrder(3, 1);
@@ -534,8 +534,8 @@ class NotifyVerticleTest {
       }
       await(Future.all(sends));
       eventually(n + " mails", () -> mailsTo(address).size() >= n, Duration.ofSeconds(30));
-      Thread.sleep(500);
-      assertThat(mailsTo(address)).hasSize(n);
+      com.mingus.reliability.testsupport.Await.holds(() -> mailsTo(address).size() == n, Duration.ofMillis(500),
+          n + " mails and no more");
       long inApp = created.stream().filter(c -> c.userId().equals(user)).count();
       assertThat(inApp).isEqualTo(n);
     } finally {

@@ -39,4 +39,27 @@ public final class Await {
     }
     throw new AssertionError(message + " (not within " + timeout.toSeconds() + " s)");
   }
+
+  /**
+   * Checks that the condition keeps holding for the whole duration (nothing more arrives, nothing changes),
+   * polling, and fails at the first moment it does not: the "and then nothing else happens" of a test,
+   * instead of a fixed sleep followed by one look.
+   */
+  public static void holds(BooleanSupplier condition, Duration duration, String message) {
+    long deadline = System.nanoTime() + duration.toNanos();
+    do {
+      if (!condition.getAsBoolean()) {
+        throw new AssertionError(message + " (stopped holding within " + duration.toMillis() + " ms)");
+      }
+      try {
+        Thread.sleep(25);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError(message + " (interrupted)");
+      }
+    } while (System.nanoTime() < deadline);
+    if (!condition.getAsBoolean()) {
+      throw new AssertionError(message + " (stopped holding at the end of " + duration.toMillis() + " ms)");
+    }
+  }
 }
