@@ -70,8 +70,9 @@ class OperatorAlertsOnceTest {
     return endpoint.received.stream().filter(r -> r.plaintext().contains("\"type\":\"" + type + "\"")).toList();
   }
 
-  private static void settle() throws InterruptedException {
-    Thread.sleep(600);
+  /** Nothing more is told for a while: each publish has reached both deployments and been decided. */
+  private static void staysAt(String type, int count) {
+    Await.holds(() -> hooks(type).size() == count, Duration.ofMillis(600), "exactly " + count + " " + type);
   }
 
   @Test
@@ -84,18 +85,17 @@ class OperatorAlertsOnceTest {
     // a failed probe: half_open, then open with a new circuit_since; the same outage
     bus.publish(Addresses.INSTITUTION_CHANGED, bank("half_open", opened.plusSeconds(60)));
     bus.publish(Addresses.INSTITUTION_CHANGED, bank("open", opened.plusSeconds(61)));
-    settle();
-    assertThat(hooks("operator.circuit_open")).hasSize(1);
+    staysAt("operator.circuit_open", 1);
     assertThat(hooks("operator.circuit_open").get(0).verified()).isTrue();
     assertThat(Sql.number(db, "SELECT count(*) FROM operator_alerts WHERE kind = 'circuit_open'")).isEqualTo(1);
 
     // closed, then open again: a new outage, told once more
     bus.publish(Addresses.INSTITUTION_CHANGED, bank("closed", opened.plusSeconds(120)));
-    settle();
+    Await.until(() -> Sql.strings(db, "SELECT circuit FROM operator_circuits WHERE institution_id = 'ins_twice'")
+        .equals(java.util.List.of("closed")), Duration.ofSeconds(10), "the closing is recorded");
     bus.publish(Addresses.INSTITUTION_CHANGED, bank("open", opened.plusSeconds(600)));
     Await.until(() -> hooks("operator.circuit_open").size() == 2, Duration.ofSeconds(10), "the second outage is told");
-    settle();
-    assertThat(hooks("operator.circuit_open")).hasSize(2);
+    staysAt("operator.circuit_open", 2);
 
     JsonObject detail = new JsonObject().put("reconciliation", new JsonObject().put("trigger", "scheduled")
         .put("status", "repaired").put("start_date", "2025-01-01").put("end_date", "2026-01-01").put("checked", 10)
@@ -106,8 +106,7 @@ class OperatorAlertsOnceTest {
     bus.publish(Addresses.SYNC_COMPLETED, completed);
     bus.publish(Addresses.SYNC_COMPLETED, completed.toJson()); // as another node's publish arrives: JSON
     Await.until(() -> hooks("operator.reconciliation_drift").size() == 1, Duration.ofSeconds(10), "the drift is told");
-    settle();
-    assertThat(hooks("operator.reconciliation_drift")).hasSize(1);
+    staysAt("operator.reconciliation_drift", 1);
     assertThat(hooks("operator.reconciliation_drift").get(0).plaintext()).contains("\"missing\":1", "\"changed\":2");
     // a clean reconciliation tells nobody
     JsonObject clean = detail.copy();
@@ -115,7 +114,7 @@ class OperatorAlertsOnceTest {
     bus.publish(Addresses.SYNC_COMPLETED, new SyncEvent(SyncEvent.COMPLETED, "conn_twice", "user-twice", "item_twice",
         "ins_twice", "Twice Bank", "0e0a7c53-0d8c-47a4-bb47-3c2b8f8e1a11", "periodic", "success", Instant.now().toString(),
         10L, 0, 0, 0, null, null, null, null, null, clean));
-    settle();
-    assertThat(Sql.number(db, "SELECT count(*) FROM operator_alerts WHERE kind = 'reconciliation_drift'")).isEqualTo(1);
+    Await.holds(() -> Sql.number(db, "SELECT count(*) FROM operator_alerts WHERE kind = 'reconciliation_drift'") == 1,
+        Duration.ofMillis(600), "a clean reconciliation tells nobody");
   }
 }
