@@ -162,12 +162,12 @@ class HealthOutageTest {
     assertThat(after.getValue("maintenance_until")).isNull();
     assertThat(after.getValue("last_error")).isNull();
 
-    sleep(500);
-    for (String id : ids) {
-      assertThat(notifications.stream().filter(n -> id.equals(n.connectionId())).map(n -> n.data().getString("kind")))
-          .as("exactly one notification per change of state for " + id)
-          .containsExactly("maintenance_started", "maintenance_ended");
-    }
+    List<String> told = List.of("maintenance_started", "maintenance_ended");
+    java.util.function.Predicate<String> toldOnce = id -> notifications.stream().filter(n -> id.equals(n.connectionId()))
+        .map(n -> n.data().getString("kind")).toList().equals(told);
+    Await.until(() -> ids.stream().allMatch(toldOnce), Duration.ofSeconds(5), "each change of state told");
+    Await.holds(() -> ids.stream().allMatch(toldOnce), Duration.ofMillis(500),
+        "exactly one notification per change of state, and no more");
     JsonObject institutions = Await.result(Bus.request(app.vertx(), Addresses.HEALTH_INSTITUTIONS, new JsonObject(), 5_000));
     JsonObject bank = institutions.getJsonArray("institutions").stream().map(JsonObject.class::cast)
         .filter(b -> b.getString("institution_id").equals(BANK)).findFirst().orElseThrow();
