@@ -200,8 +200,7 @@ class HealthVerticleTest {
     assertThat(reauth.getBoolean("requires_reauth")).isTrue();
     assertThat(reauth.getJsonObject("last_error").getString("error_code")).isEqualTo("ITEM_LOGIN_REQUIRED");
     Await.until(() -> standIns.notificationsFor("conn_a").size() >= 1, Duration.ofSeconds(5), "the user is told");
-    sleep(500);
-    assertThat(standIns.notificationsFor("conn_a")).hasSize(1);
+    Await.holds(() -> standIns.notificationsFor("conn_a").size() == 1, Duration.ofMillis(500), "told once");
     NotifySend told = standIns.notificationsFor("conn_a").get(0);
     assertThat(told.userId()).isEqualTo("user-a");
     assertThat(told.type()).isEqualTo("plaid_connection_issue");
@@ -234,16 +233,15 @@ class HealthVerticleTest {
     // the state changed and was committed with the notice it calls for, still pending
     assertThat(Sql.strings(db, "SELECT pending_notices -> 0 ->> 'dedupe_key' FROM health_connections "
         + "WHERE connection_id = 'conn_n'")).singleElement().asString().startsWith("conn_n:requires_reauth:");
-    sleep(1_500);
-    assertThat(standIns.notificationsFor("conn_n")).as("nothing accepted while notify is down").isEmpty();
+    Await.holds(() -> standIns.notificationsFor("conn_n").isEmpty(), Duration.ofMillis(1_500),
+        "nothing accepted while notify is down");
 
     standIns.notifyDown.set(false);
     Await.until(() -> standIns.notificationsFor("conn_n").size() == 1, Duration.ofSeconds(10),
         "the pending notice is sent again once notify takes it");
     Await.until(() -> Sql.number(db, "SELECT count(*) FROM health_connections WHERE connection_id = 'conn_n' "
         + "AND pending_notices IS NULL") == 1, Duration.ofSeconds(5), "and forgotten once accepted");
-    sleep(1_500);
-    assertThat(standIns.notificationsFor("conn_n")).as("told once").hasSize(1);
+    Await.holds(() -> standIns.notificationsFor("conn_n").size() == 1, Duration.ofMillis(1_500), "told once");
     assertThat(standIns.notificationsFor("conn_n").get(0).type()).isEqualTo("plaid_connection_issue");
   }
 
@@ -305,9 +303,9 @@ class HealthVerticleTest {
         "the consent warning outlives the error");
     publish(Addresses.CONNECTION_ITEM_EVENT, item("conn_p", "user-p", "USER_PERMISSION_REVOKED"));
     Await.until(() -> "disconnected".equals(status("conn_p")), Duration.ofSeconds(5), "revoked");
-    sleep(500);
-    assertThat(standIns.notificationsFor("conn_p")).extracting(n -> n.data().getString("kind"))
-        .containsExactly("pending_expiration", "sync_failed", "disconnected");
+    List<String> told = List.of("pending_expiration", "sync_failed", "disconnected");
+    Await.until(() -> kindsOf("conn_p").equals(told), Duration.ofSeconds(5), "each change told");
+    Await.holds(() -> kindsOf("conn_p").equals(told), Duration.ofMillis(500), "each change told once, nothing more");
   }
 
   @Test
@@ -364,7 +362,7 @@ class HealthVerticleTest {
     Await.until(() -> health(null, "conn_t").getLong("sync_success_count") == 30
         && health(null, "conn_t").getLong("sync_failure_count") == 31, Duration.ofSeconds(30), "every event applied");
     Await.until(() -> standIns.notificationsFor("conn_t").size() >= 1, Duration.ofSeconds(10), "the user told");
-    sleep(500);
+    Await.holds(() -> standIns.notificationsFor("conn_t").size() == 1, Duration.ofMillis(500), "told once");
     JsonObject health = health(null, "conn_t");
     assertThat(health.getLong("sync_success_count")).isEqualTo(30);
     assertThat(health.getLong("sync_failure_count")).isEqualTo(31);
@@ -428,8 +426,7 @@ class HealthVerticleTest {
 
     publish(Addresses.SYNC_FAILED, bankDown("conn_b1", "ins_b", "periodic"));
     publish(Addresses.SYNC_FAILED, bankDown("conn_b2", "ins_b", "periodic"));
-    sleep(300);
-    assertThat(standIns.pauses).as("two connections are not yet the bank").isEmpty();
+    Await.holds(() -> standIns.pauses.isEmpty(), Duration.ofMillis(300), "two connections are not yet the bank");
     publish(Addresses.SYNC_FAILED, bankDown("conn_b3", "ins_b", "periodic"));
     Await.until(() -> !standIns.pauses.isEmpty(), Duration.ofSeconds(5), "sync is asked to pause the bank");
     assertThat(standIns.pauses.get(0).getString("institution_id")).isEqualTo("ins_b");
@@ -451,7 +448,10 @@ class HealthVerticleTest {
     assertThat(institution("ins_b").getString("circuit")).isEqualTo("closed");
     assertThat(banks.stream().filter(b -> b.institutionId().equals("ins_b")).map(InstitutionHealth::circuit))
         .contains("open", "half_open", "closed");
-    sleep(300);
+    List<String> toldBoth = List.of("maintenance_started", "maintenance_ended");
+    Await.until(() -> ids.stream().allMatch(id -> kindsOf(id).equals(toldBoth)), Duration.ofSeconds(5), "both ends told");
+    Await.holds(() -> ids.stream().allMatch(id -> kindsOf(id).equals(toldBoth)), Duration.ofMillis(300),
+        "each end told once, nothing more");
     for (String id : ids) {
       assertThat(standIns.notificationsFor(id)).as(id).extracting(n -> n.data().getString("kind"))
           .containsExactly("maintenance_started", "maintenance_ended");
@@ -509,6 +509,10 @@ class HealthVerticleTest {
       }
     }
     return new JsonObject(); // not seen yet
+  }
+
+  private List<String> kindsOf(String connectionId) {
+    return standIns.notificationsFor(connectionId).stream().map(n -> n.data().getString("kind")).toList();
   }
 
   private static void sleep(long ms) {
