@@ -15,6 +15,7 @@ import com.mingus.reliability.bus.NotifySend;
 import com.mingus.reliability.bus.NotifySendResult;
 import com.mingus.reliability.config.DatabaseTarget;
 import com.mingus.reliability.db.Pools;
+import com.mingus.reliability.testsupport.Await;
 import com.mingus.reliability.testsupport.TestDatabase;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
@@ -70,12 +71,8 @@ class NotifyOutboxRecoveryTest {
     MessageCodecs.register(second.eventBus());
     try {
       NotifyVerticleTest.await(second.deployVerticle(new NotifyVerticle(), new DeploymentOptions().setConfig(config)));
-      long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-      while (greenMail.getReceivedMessages().length < 3 && System.nanoTime() < deadline) {
-        Thread.sleep(25);
-      }
-      Thread.sleep(500);
-      assertThat(greenMail.getReceivedMessages()).hasSize(3);
+      Await.until(() -> greenMail.getReceivedMessages().length >= 3, Duration.ofSeconds(15), "the three mails");
+      Await.holds(() -> greenMail.getReceivedMessages().length == 3, Duration.ofMillis(500), "three mails, no copy");
       for (String id : ids) {
         NotifyDeliveries answer = NotifyVerticleTest.await(Bus.request(second, Addresses.NOTIFY_DELIVERIES,
             NotifyDeliveries.query("restart-user", id), 10_000));
