@@ -3,6 +3,8 @@ package com.mingus.reliability.app;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.mingus.reliability.testsupport.Await;
+import com.mingus.reliability.testsupport.Http;
 import com.mingus.reliability.testsupport.TestApp;
 import java.io.IOException;
 import java.io.InputStream;
@@ -10,6 +12,7 @@ import java.io.OutputStream;
 import java.net.ConnectException;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -28,11 +31,10 @@ class GracefulShutdownTest {
       out.write(("POST /api/reliability/unknown HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
           + "Content-Length: 10\r\n\r\n{\"a\":").getBytes(StandardCharsets.US_ASCII));
       out.flush();
-      Thread.sleep(300);
+      Await.until(() -> activeRequests(port) >= 1, Duration.ofSeconds(10), "the server has begun the request");
 
       CompletableFuture<Void> closing = CompletableFuture.runAsync(app::close);
-      Thread.sleep(700);
-      assertThat(closing).isNotDone();
+      Await.holds(() -> !closing.isDone(), Duration.ofMillis(700), "shutdown waits for the request in flight");
 
       out.write("\"bcd\"}".getBytes(StandardCharsets.US_ASCII));
       out.flush();
@@ -42,6 +44,13 @@ class GracefulShutdownTest {
       closing.get(20, TimeUnit.SECONDS);
     }
     assertThatThrownBy(() -> new Socket("127.0.0.1", port).close()).isInstanceOf(ConnectException.class);
+  }
+
+  /** The requests the server has begun and not yet answered, from its own /metrics. */
+  private static double activeRequests(int port) {
+    Http.Response metrics = Http.get(port, "/metrics");
+    return metrics.body().lines().filter(line -> line.startsWith("vertx_http_server_active_requests"))
+        .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1))).sum();
   }
 
   private static String readResponse(InputStream in) throws IOException {

@@ -111,7 +111,8 @@ class RateLimitTakeoverTest {
             }
           }));
     }
-    ClusterHarness.pause(300);
+    Await.holds(() -> waiting.stream().noneMatch(Future::isComplete), Duration.ofMillis(300),
+        "the callers wait for the spent minute");
     crash(firstManager);
 
     Await.result(Future.all(waiting), Duration.ofSeconds(40));

@@ -277,10 +277,12 @@ class HealthVerticleTest {
       assertThat(health.getBoolean("requires_reauth")).isEqualTo(c.status() == ConnectionStatus.REQUIRES_REAUTH);
       assertThat(health.getBoolean("maintenance_mode")).isEqualTo(c.status() == ConnectionStatus.MAINTENANCE);
     }
-    sleep(300);
-    assertThat(standIns.notifications.stream().map(n -> n.data().getString("kind")))
-        .containsExactlyInAnyOrder("maintenance_started", "requires_reauth", "disconnected", "sync_failed",
-            "sync_failed");
+    List<String> expected = List.of("disconnected", "maintenance_started", "requires_reauth", "sync_failed",
+        "sync_failed");
+    java.util.function.Supplier<List<String>> told = () -> standIns.notifications.stream()
+        .map(n -> n.data().getString("kind")).sorted().toList();
+    Await.until(() -> told.get().equals(expected), Duration.ofSeconds(5), "each failure told: " + expected);
+    Await.holds(() -> told.get().equals(expected), Duration.ofMillis(300), "each failure told once, nothing more");
     assertThat(standIns.pauses).as("one failing connection is no bank outage").isEmpty();
   }
 
@@ -312,7 +314,8 @@ class HealthVerticleTest {
   void aFlappingConnectionIsCoalescedAndTheLatestStateWins() {
     publish(Addresses.CONNECTION_REGISTERED, registered("conn_f", "user-f", "ins_f"));
     Await.until(() -> "active".equals(status("conn_f")), Duration.ofSeconds(5), "registered");
-    sleep(500);
+    Await.until(() -> changes.stream().anyMatch(c -> c.connectionId().equals("conn_f")
+        && c.status() == ConnectionStatus.ACTIVE), Duration.ofSeconds(5), "the registration is told");
     changes.clear();
     for (int i = 0; i < 20; i++) {
       publish(Addresses.SYNC_FAILED, failed("conn_f", "user-f", "ins_f", "periodic", "INTERNAL_SERVER_ERROR",
@@ -322,7 +325,13 @@ class HealthVerticleTest {
     }
     Await.until(() -> health(null, "conn_f").getInteger("sync_success_count") == 20, Duration.ofSeconds(10),
         "every event applied");
-    sleep(1_000);
+    java.util.function.Supplier<List<ConnectionHealth>> toldOfF = () -> changes.stream()
+        .filter(c -> c.connectionId().equals("conn_f")).toList();
+    Await.until(() -> !toldOfF.get().isEmpty() && toldOfF.get().get(toldOfF.get().size() - 1).syncSuccessCount() == 20
+        && toldOfF.get().get(toldOfF.get().size() - 1).syncFailureCount() == 20, Duration.ofSeconds(5),
+        "the latest state is told");
+    int toldCount = toldOfF.get().size();
+    Await.holds(() -> toldOfF.get().size() == toldCount, Duration.ofMillis(600), "nothing is told after the latest state");
     List<ConnectionHealth> mine = changes.stream().filter(c -> c.connectionId().equals("conn_f")).toList();
     assertThat(mine).as("40 changes make far fewer events").hasSizeBetween(1, 20);
     for (int i = 1; i < mine.size(); i++) {
@@ -515,11 +524,4 @@ class HealthVerticleTest {
     return standIns.notificationsFor(connectionId).stream().map(n -> n.data().getString("kind")).toList();
   }
 
-  private static void sleep(long ms) {
-    try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
 }

@@ -155,9 +155,14 @@ class PlaidClientAgainstSandboxTest {
     assertThat(early.added()).isEmpty();
     assertThat(early.nextCursor()).isEmpty();
     assertThat(early.hasMore()).isFalse();
-    Thread.sleep(800); // the JUnit thread, not an event loop: wait out the Item's initial pull
-    // the empty cursor it handed out means "from the start": the client sends none
-    SyncPage ready = await(client.syncTransactions(item.accessToken(), early.nextCursor(), 100));
+    // ask again until the Item's initial pull is done; the empty cursor it handed out means "from the start":
+    // the client sends none, and the first ready page carries the whole history
+    java.util.concurrent.atomic.AtomicReference<SyncPage> page = new java.util.concurrent.atomic.AtomicReference<>();
+    com.mingus.reliability.testsupport.Await.until(() -> {
+      page.set(await(client.syncTransactions(item.accessToken(), early.nextCursor(), 100)));
+      return !"NOT_READY".equals(page.get().transactionsUpdateStatus());
+    }, java.time.Duration.ofSeconds(10), "the Item's initial pull completes");
+    SyncPage ready = page.get();
     assertThat(ready.added()).hasSize(30);
     assertThat(ready.transactionsUpdateStatus()).isNotEqualTo("NOT_READY");
   }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.mingus.reliability.sandbox.SandboxHarness.Response;
+import com.mingus.reliability.testsupport.Await;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
@@ -12,8 +13,11 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import io.vertx.junit5.VertxExtension;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -129,12 +133,8 @@ class SandboxBehaviourTest {
         .put("scope", new JsonObject().put("endpoint", "/item/get"))
         .put("error_type", "API_ERROR").put("error_code", "PLANNED_MAINTENANCE"));
     assertThat(sandbox.plaid("/item/get", token(b)).status()).isEqualTo(503);
-    try {
-      Thread.sleep(450);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    assertThat(sandbox.plaid("/item/get", token(b)).status()).isEqualTo(200);
+    Await.until(() -> sandbox.plaid("/item/get", token(b)).status() == 200, Duration.ofSeconds(5),
+        "the 400 ms fault ends by itself");
 
     Response invalid = sandbox.control(HttpMethod.POST, "/__control/faults", new JsonObject().put("error_type", "API_ERROR"));
     assertThat(invalid.status()).isEqualTo(400);
@@ -182,8 +182,13 @@ class SandboxBehaviourTest {
         .getJsonObject(0).getString("status")).isEqualTo("SCHEDULED");
     assertThat(sandbox.plaid("/transactions/sync", token(item)).status()).isEqualTo(200);
 
-    Thread.sleep(Math.max(0, from.toEpochMilli() - System.currentTimeMillis()) + 100);
-    Response down = sandbox.plaid("/transactions/sync", token(item));
+    AtomicReference<Response> answer = new AtomicReference<>();
+    Await.until(() -> {
+      answer.set(sandbox.plaid("/transactions/sync", token(item)));
+      return answer.get().status() != 200;
+    }, Duration.ofSeconds(10), "the window begins");
+    assertThat(Instant.now()).as("not before the window").isAfterOrEqualTo(from);
+    Response down = answer.get();
     assertThat(down.errorCode()).isEqualTo("INSTITUTION_DOWN");
     assertThat(down.json().getString("display_message")).isNotBlank();
     JsonObject during = sandbox.plaid("/institutions/get_by_id", byId).json().getJsonObject("institution").getJsonObject("status");
@@ -193,8 +198,9 @@ class SandboxBehaviourTest {
     JsonObject other = sandbox.newItem(new JsonObject().put("institution_id", "ins_109511").put("transactions", 1));
     assertThat(sandbox.plaid("/transactions/sync", token(other)).status()).isEqualTo(200);
 
-    Thread.sleep(1_100);
-    assertThat(sandbox.plaid("/transactions/sync", token(item)).status()).isEqualTo(200);
+    Await.until(() -> sandbox.plaid("/transactions/sync", token(item)).status() == 200, Duration.ofSeconds(10),
+        "the window ends");
+    assertThat(Instant.now()).as("not before the window's end").isAfterOrEqualTo(from.plusMillis(1_000));
     JsonObject after = sandbox.plaid("/institutions/get_by_id", byId).json().getJsonObject("institution").getJsonObject("status");
     assertThat(after.getJsonObject("item_logins").getString("status")).isEqualTo("HEALTHY");
     assertThat(after.getJsonArray("health_incidents").getJsonObject(0).getString("end_date")).isNotNull();
@@ -213,8 +219,8 @@ class SandboxBehaviourTest {
     assertThat(incident.getString("end_date")).as("no end known").isNull();
     assertThat(incident.getJsonArray("incident_updates").stream().map(u -> ((JsonObject) u).getString("description")))
         .as("no update names an end").noneMatch(text -> text.contains("until"));
-    Thread.sleep(300);
-    assertThat(sandbox.plaid("/transactions/sync", token(item)).errorCode()).as("still down").isEqualTo("INSTITUTION_DOWN");
+    Await.holds(() -> "INSTITUTION_DOWN".equals(sandbox.plaid("/transactions/sync", token(item)).errorCode()),
+        Duration.ofMillis(300), "still down with no end");
 
     sandbox.control(HttpMethod.DELETE, "/__control/institutions/ins_109512/maintenance", null);
     assertThat(sandbox.plaid("/transactions/sync", token(item)).status()).isEqualTo(200);
@@ -281,11 +287,11 @@ class SandboxBehaviourTest {
     }
     // at a time scale of 0.001 the waits are 30, 120 and 480 ms
     assertThat(System.currentTimeMillis() - started).isGreaterThanOrEqualTo(630);
-    Thread.sleep(100);
-    JsonArray deliveries = sandbox.control(HttpMethod.GET, "/__control/items/" + item.getString("item_id") + "/webhooks", null)
-        .json().getJsonArray("webhooks");
-    JsonObject delivery = deliveries.getJsonObject(0);
-    assertThat(delivery.getString("state")).isEqualTo("delivered");
+    Supplier<JsonObject> firstDelivery = () -> sandbox.control(HttpMethod.GET,
+        "/__control/items/" + item.getString("item_id") + "/webhooks", null).json().getJsonArray("webhooks").getJsonObject(0);
+    Await.until(() -> "delivered".equals(firstDelivery.get().getString("state")), Duration.ofSeconds(5),
+        "the sandbox records the delivery");
+    JsonObject delivery = firstDelivery.get();
     assertThat(delivery.getJsonArray("attempts")).hasSize(4);
     assertThat(delivery.getJsonArray("attempts").getJsonObject(0).getInteger("status")).isEqualTo(500);
   }
@@ -314,15 +320,11 @@ class SandboxBehaviourTest {
     receiver.failuresLeft.set(1_000);
     JsonObject item = sandbox.newItem(1, receiver.url());
     sandbox.plaid("/sandbox/item/fire_webhook", token(item).put("webhook_code", "NEW_ACCOUNTS_AVAILABLE"));
-    JsonObject delivery = null;
-    for (int i = 0; i < 50; i++) {
-      Thread.sleep(100);
-      delivery = sandbox.control(HttpMethod.GET, "/__control/items/" + item.getString("item_id") + "/webhooks", null)
-          .json().getJsonArray("webhooks").getJsonObject(0);
-      if (!"pending".equals(delivery.getString("state"))) {
-        break;
-      }
-    }
+    Supplier<JsonObject> firstDelivery = () -> sandbox.control(HttpMethod.GET,
+        "/__control/items/" + item.getString("item_id") + "/webhooks", null).json().getJsonArray("webhooks").getJsonObject(0);
+    Await.until(() -> !"pending".equals(firstDelivery.get().getString("state")), Duration.ofSeconds(5),
+        "the sandbox gives up");
+    JsonObject delivery = firstDelivery.get();
     assertThat(delivery.getString("state")).isEqualTo("failed");
     assertThat(delivery.getJsonArray("attempts")).hasSize(7);
   }

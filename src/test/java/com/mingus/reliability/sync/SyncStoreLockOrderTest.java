@@ -40,7 +40,9 @@ class SyncStoreLockOrderTest {
         Future<SyncStore.Outboxed> removal = store.deleteConnection("conn_x", Addresses.CONNECTION_REMOVED,
             new SyncEvent(SyncEvent.REMOVED, "conn_x", "user_x", "item_x", null, null, null, null, null,
                 "2026-12-05T00:00:00Z", null, null, null, null, null, null, null, null, null, null));
-        Thread.sleep(500);
+        // the removal is under way once it waits on a lock the finishing sync holds
+        Await.until(() -> Sql.number(db, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            + "AND datname = current_database()") > 0, Duration.ofSeconds(10), "the removal waits on the finish's lock");
         // ... then the changes, whose foreign key needs the connection row
         sync.executeUpdate("INSERT INTO transactions (transaction_id, connection_id, account_id, data) "
             + "VALUES ('tx_1', 'conn_x', 'acc_1', '{}')");
