@@ -77,6 +77,30 @@ final class EndpointLimiter {
     }
   }
 
+  /** A named request ({@link PermitRequest#requestId}): who listens for its answer, and the permit it was given. */
+  private static final class Asked {
+    final long askedAt;
+    Consumer<PermitReply> reply;
+    Waiter waiter;
+    PermitReply granted;
+    long grantedAt;
+
+    Asked(Consumer<PermitReply> reply, long askedAt) {
+      this.reply = reply;
+      this.askedAt = askedAt;
+    }
+  }
+
+  /** Named requests in the order they were first asked, kept for one horizon (and at most {@link #MAX_ASKED}). */
+  private static final int MAX_ASKED = 10_000;
+  private final LinkedHashMap<String, Asked> asked = new LinkedHashMap<>() {
+    @Override
+    protected boolean removeEldestEntry(java.util.Map.Entry<String, Asked> eldest) {
+      return size() > MAX_ASKED;
+    }
+  };
+  private long repeated;
+
   EndpointLimiter(String endpoint, RateLimitConfig config, LongSupplier clock, Timers timers) {
     this.endpoint = endpoint;
     this.config = config;
@@ -169,8 +193,81 @@ final class EndpointLimiter {
     }
   }
 
-  /** Answers a permit request now, or holds it (bounded by {@code maxWaitMs}) until a permit frees up. */
+  /**
+   * Answers a permit request now, or holds it (bounded by {@code maxWaitMs}) until a permit frees up. A
+   * request that names itself ({@link PermitRequest#requestId}) and is asked again gets the permit its
+   * earlier attempt was given, or takes that attempt's place in the queue: one call, one permit.
+   */
   void acquire(PermitRequest request, Consumer<PermitReply> reply) {
+    String id = request.requestId();
+    if (id == null) {
+      decide(request, reply);
+      return;
+    }
+    long now = now();
+    forgetAskedBefore(now - horizonMs());
+    Asked earlier = asked.get(id);
+    if (earlier != null && earlier.granted != null) {
+      long age = now - earlier.grantedAt;
+      long valid = earlier.granted.validMs();
+      if (valid <= 0 || age < valid) {
+        repeated++;
+        reply.accept(PermitReply.grant(0, valid <= 0 ? 0 : valid - age));
+        return;
+      }
+      // the permit it was given has lapsed unused by now: the call needs a fresh one
+      asked.remove(id);
+    } else if (earlier != null) {
+      repeated++;
+      // still being decided: the earlier attempt's caller has stopped listening, this one listens instead
+      earlier.reply = reply;
+      Waiter waiter = earlier.waiter;
+      if (waiter != null && queued(waiter)) {
+        if (waiter.deadlineTimer >= 0) {
+          timers.cancel(waiter.deadlineTimer);
+        }
+        long maxWait = Math.min(request.maxWaitMs(), config.maxWaitMs());
+        if (maxWait == 0) {
+          expire(waiter);
+        } else {
+          waiter.deadlineTimer = timers.set(maxWait, () -> expire(waiter));
+        }
+      }
+      return;
+    }
+    Asked entry = new Asked(reply, now);
+    asked.put(id, entry);
+    entry.waiter = decide(request, answer -> {
+      entry.waiter = null;
+      if (answer.granted()) {
+        entry.granted = answer;
+        entry.grantedAt = now();
+      } else {
+        asked.remove(id, entry);
+      }
+      entry.reply.accept(answer);
+    });
+  }
+
+  /** Drops what is remembered of named requests asked before {@code before}, once decided. */
+  private void forgetAskedBefore(long before) {
+    var oldest = asked.entrySet().iterator();
+    while (oldest.hasNext()) {
+      Asked entry = oldest.next().getValue();
+      if (entry.askedAt >= before || entry.granted == null) {
+        return;
+      }
+      oldest.remove();
+    }
+  }
+
+  /** Requests repeated by id and answered without spending again. */
+  long repeated() {
+    return repeated;
+  }
+
+  /** Decides a request; the waiter when it is held in the queue, else null (answered, or being journaled). */
+  private Waiter decide(PermitRequest request, Consumer<PermitReply> reply) {
     long now = now();
     long maxWait = Math.min(request.maxWaitMs(), config.maxWaitMs());
     if (waiting == 0 && maxWait == 0) {
@@ -180,12 +277,12 @@ final class EndpointLimiter {
       } else {
         reply.accept(deny(request.itemId(), now, free, 0));
       }
-      return;
+      return null;
     }
     if (waiting >= config.maxWaiters()) {
       denied++;
       reply.accept(PermitReply.deny(notBefore(request.itemId(), now), "queue_full", 0));
-      return;
+      return null;
     }
     // an answer-at-once request queues behind the waiters of its priority like anyone else, then leaves
     Waiter waiter = new Waiter(request.itemId() == null ? NO_ITEM : request.itemId(), request.priority(), now, reply);
@@ -193,14 +290,15 @@ final class EndpointLimiter {
     waiting++;
     dispatch(now);
     if (!queued(waiter)) {
-      return;
+      return null;
     }
     if (maxWait == 0) {
       remove(waiter);
       reply.accept(deny(itemIdOf(waiter), now, notBefore(itemIdOf(waiter), now), 0));
-      return;
+      return null;
     }
     waiter.deadlineTimer = timers.set(maxWait, () -> expire(waiter));
+    return waiter;
   }
 
   /** How far back a grant can still count in some window of this endpoint: its longest window plus margin. */

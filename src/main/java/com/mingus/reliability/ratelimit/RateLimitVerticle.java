@@ -35,6 +35,7 @@ import java.util.Set;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -357,7 +358,10 @@ public final class RateLimitVerticle extends VerticleBase {
       this.message = message;
       this.endpoint = endpoint;
       this.verb = verb;
-      this.body = body;
+      // one id across this request's attempts: an owner that granted an attempt whose answer never came
+      // back answers the next attempt with that permit instead of spending a second one
+      this.body = body instanceof PermitRequest permit && permit.requestId() == null
+          ? permit.withRequestId(UUID.randomUUID().toString()) : body;
       this.deadlineNanos = startedNanos + boundMs * 1_000_000;
       clusterRequests.add(this);
     }
@@ -416,8 +420,7 @@ public final class RateLimitVerticle extends VerticleBase {
     }
 
     private PermitRequest waiting(long waitMs) {
-      PermitRequest request = (PermitRequest) body;
-      return new PermitRequest(request.endpoint(), request.itemId(), request.priority(), waitMs);
+      return ((PermitRequest) body).withWait(waitMs);
     }
 
     void answered(PermitReply permit) {
