@@ -41,7 +41,7 @@ record SyncSettings(
         config.getDouble("periodic_jitter", 0.1),
         config.getLong("staleness_hours", 24L) * 3_600_000,
         config.getLong("balance_interval_s", 3_600L) * 1000,
-        config.getLong("webhook_coalesce_ms", 2_000L),
+        config.getLong("webhook_coalesce_ms", 250L),
         config.getLong("resume_spread_ms", 30_000L),
         config.getLong("bus_timeout_ms", 5_000L),
         config.getString("link_client_name", "MINGUS"),
