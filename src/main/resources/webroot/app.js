@@ -106,6 +106,9 @@
       } else if (msg.type === 'notification') {
         activity('Notification: ' + msg.notification.title, 'info');
         loadNotifications();
+      } else if (msg.type === 'unavailable') {
+        // health tracking does not answer: what is shown is its last word; a new snapshot follows when it does
+        activity(msg.message || 'Connection health is not available right now', 'error');
       }
     };
     ws.onclose = (event) => {

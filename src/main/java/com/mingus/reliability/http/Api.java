@@ -2,6 +2,7 @@ package com.mingus.reliability.http;
 
 import com.mingus.reliability.bus.Addresses;
 import com.mingus.reliability.bus.Bus;
+import com.mingus.reliability.bus.ConnectionHealth;
 import com.mingus.reliability.bus.NotifyList;
 import com.mingus.reliability.bus.NotifyMarkRead;
 import com.mingus.reliability.bus.NotifyPreferences;
@@ -91,45 +92,18 @@ final class Api {
             .put("removed", reply.getBoolean("removed", true))));
   }
 
+  /** Health's answer as it comes: the connections (ConnectionHealth JSON) and the seed's counts. */
   void connectionsHealth(RoutingContext ctx) {
-    answer(ctx, 200, health.connections(principal(ctx).userId()).map(Api::listAnswer));
+    answer(ctx, 200, health.connections(principal(ctx).userId()));
   }
 
   void adminConnections(RoutingContext ctx) {
-    answer(ctx, 200, health.connections(null).map(Api::listAnswer));
-  }
-
-  private static JsonObject listAnswer(List<JsonObject> connections) {
-    List<JsonObject> shown = new ArrayList<>(connections.size());
-    connections.forEach(c -> shown.add(complete(c)));
-    return new JsonObject().put("connections", new JsonArray(shown)).mergeIn(HealthSource.summary(shown));
-  }
-
-  /** The fields the seed's examples show, always present. */
-  private static JsonObject complete(JsonObject connection) {
-    JsonObject out = connection.copy();
-    String status = out.getString("status", "error");
-    if (!out.containsKey("institution_name")) {
-      out.putNull("institution_name");
-    }
-    if (!out.containsKey("requires_reauth")) {
-      out.put("requires_reauth", "requires_reauth".equals(status));
-    }
-    if (!out.containsKey("maintenance_mode")) {
-      out.put("maintenance_mode", "maintenance".equals(status));
-    }
-    if (!out.containsKey("sync_failure_count")) {
-      out.put("sync_failure_count", 0);
-    }
-    if (!out.containsKey("last_successful_sync")) {
-      out.putNull("last_successful_sync");
-    }
-    return out;
+    answer(ctx, 200, health.connections(null));
   }
 
   void connectionHealth(RoutingContext ctx) {
     answer(ctx, 200, health.connection(principal(ctx).userId(), ctx.pathParam("id"))
-        .map(connection -> new JsonObject().put("connection", complete(connection))));
+        .map(connection -> new JsonObject().put("connection", connection)));
   }
 
   void retry(RoutingContext ctx) {
@@ -159,24 +133,26 @@ final class Api {
     if (days != null) {
       request.put("days", Integer.parseInt(days));
     }
+    // sync's registry says whether the connection is the caller's; its status is health's alone, and with
+    // health silent the answer is 503, never a status made up here
     Future<JsonObject> status = ask(Addresses.SYNC_STATUS, request);
-    Future<JsonObject> healthView = status.compose(s -> health.connection(viewer, ctx.pathParam("id"))
-        .otherwise(HealthSource.derived(s.getJsonObject("connection"))));
+    Future<ConnectionHealth> healthView = status.compose(s -> health.connection(viewer, ctx.pathParam("id"))
+        .map(ConnectionHealth::fromJson));
     answer(ctx, 200, healthView.map(view -> {
       JsonObject s = status.result();
       JsonObject connection = s.getJsonObject("connection", new JsonObject());
       return new JsonObject()
           .put("connection_id", ctx.pathParam("id"))
           .put("institution_name", connection.getString("institution_name"))
-          .put("status", view.getString("status"))
+          .put("status", view.status().wire())
           .put("last_sync_at", s.getValue("last_sync_at"))
           .put("last_successful_sync", connection.getString("last_successful_sync"))
           .put("next_sync_at", connection.getString("next_sync_at"))
           .put("syncing", connection.getBoolean("syncing", false))
           .put("sync_logs", s.getJsonArray("sync_logs", new JsonArray()))
           .put("reliability_stats", s.getJsonObject("reliability_stats", new JsonObject()))
-          .put("requires_reauth", view.getBoolean("requires_reauth", "requires_reauth".equals(view.getString("status"))))
-          .put("maintenance_mode", view.getBoolean("maintenance_mode", "maintenance".equals(view.getString("status"))));
+          .put("requires_reauth", view.requiresReauth())
+          .put("maintenance_mode", view.maintenanceMode());
     }));
   }
 

@@ -52,9 +52,14 @@ final class Feed {
   private final Map<String, Set<Client>> byUser = new HashMap<>();
   private final Set<Client> operators = new HashSet<>();
   private final Set<Client> all = new HashSet<>();
+  private final long healthCheckMs;
+  private final long pingTimeoutMs;
   private long heartbeatTimer = -1;
+  private long healthTimer = -1;
+  /** What the last look found: health tracking answers its ping. */
+  private boolean healthAnswers = true;
 
-  Feed(Vertx vertx, Auth auth, HealthSource health, Origins origins, JsonObject config) {
+  Feed(Vertx vertx, Auth auth, HealthSource health, Origins origins, JsonObject config, long pingTimeoutMs) {
     this.vertx = vertx;
     this.auth = auth;
     this.health = health;
@@ -65,14 +70,18 @@ final class Feed {
     this.maxBehindMs = config.getLong("max_behind_ms", 30_000L);
     this.ticketTtlMs = Math.min(59_000L, config.getLong("ticket_ttl_ms", 30_000L));
     this.writeQueueMaxBytes = config.getInteger("write_queue_max_bytes", 262_144);
+    this.healthCheckMs = config.getLong("health_check_ms", 5_000L);
+    this.pingTimeoutMs = pingTimeoutMs;
   }
 
   void start() {
     heartbeatTimer = vertx.setPeriodic(heartbeatMs, id -> heartbeat());
+    healthTimer = vertx.setPeriodic(healthCheckMs, id -> watchHealth());
   }
 
   void stop() {
     vertx.cancelTimer(heartbeatTimer);
+    vertx.cancelTimer(healthTimer);
     for (Client client : new ArrayList<>(all)) {
       client.close((short) 1001, "server shutting down");
     }
@@ -165,21 +174,80 @@ final class Feed {
     if (principal.admin()) {
       operators.add(client);
     }
-    Future<List<JsonObject>> connections = health.connections(principal.admin() ? null : principal.userId());
-    Future<JsonArray> institutions = health.institutions().otherwise(new JsonArray());
+    snapshot(client);
+  }
+
+  /**
+   * Reads the client's snapshot from health tracking and sends it first, then whatever changed while it was
+   * read. While health does not answer the client is told so ({@code {"type":"unavailable"}}) instead, and
+   * gets its snapshot once health answers again (see {@link #watchHealth()}).
+   */
+  private void snapshot(Client client) {
+    Principal principal = client.principal;
+    client.stale = false;
+    client.hold();
+    Future<JsonObject> connections = health.connections(principal.admin() ? null : principal.userId());
+    Future<JsonArray> institutions = health.institutions();
     Future.join(connections, institutions).onComplete(done -> {
       if (client.closed) {
         return;
       }
-      JsonObject snapshot = new JsonObject().put("type", "snapshot")
-          .put("user", new JsonObject().put("user_id", principal.userId()).put("admin", principal.admin()))
-          .put("connections", connections.succeeded() ? new JsonArray(connections.result()) : new JsonArray())
-          .put("institutions", institutions.succeeded() ? institutions.result() : new JsonArray())
-          .put("at", Instant.now().toString());
-      if (connections.failed()) {
-        snapshot.put("partial", true);
+      if (connections.failed() || institutions.failed()) {
+        Throwable failure = connections.failed() ? connections.cause() : institutions.cause();
+        log.debug("Feed snapshot not read: {}", failure.getMessage());
+        client.stale = true;
+        // told once: a client still waiting for health hears nothing more until its snapshot
+        client.ready(client.told ? null : unavailable());
+        client.told = true;
+        return;
       }
-      client.ready(snapshot.encode());
+      client.told = false;
+      client.ready(new JsonObject().put("type", "snapshot")
+          .put("user", new JsonObject().put("user_id", principal.userId()).put("admin", principal.admin()))
+          .put("connections", connections.result().getJsonArray("connections", new JsonArray()))
+          .put("institutions", institutions.result())
+          .put("at", Instant.now().toString())
+          .encode());
+    });
+  }
+
+  private static String unavailable() {
+    return new JsonObject().put("type", "unavailable").put("component", "health")
+        .put("message", "Connection health is not available right now; a new snapshot follows when it is")
+        .put("at", Instant.now().toString()).encode();
+  }
+
+  /**
+   * Asks whether health tracking answers: when it stops, every client is told so once; when it answers
+   * again, every client that was told (or whose snapshot could not be read) gets a new snapshot, since the
+   * changes made meanwhile were never published.
+   */
+  private void watchHealth() {
+    health.answers(pingTimeoutMs).onSuccess(answers -> {
+      if (!answers) {
+        if (healthAnswers) {
+          log.info("Health tracking does not answer: telling {} feed client(s)", all.size());
+        }
+        healthAnswers = false;
+        String text = unavailable();
+        for (Client client : new ArrayList<>(all)) {
+          if (client.principal != null && !client.told) {
+            client.stale = true;
+            client.told = true;
+            client.send("unavailable", text);
+          }
+        }
+        return;
+      }
+      if (!healthAnswers) {
+        log.info("Health tracking answers again: new snapshots for the feed's clients");
+      }
+      healthAnswers = true;
+      for (Client client : new ArrayList<>(all)) {
+        if (client.principal != null && client.stale && !client.closed) {
+          snapshot(client);
+        }
+      }
     });
   }
 
@@ -300,6 +368,10 @@ final class Feed {
     boolean closed;
     /** The snapshot is sent: until then every change waits in {@code pending}, so the snapshot is first. */
     boolean ready;
+    /** Told health is unavailable (or its snapshot could not be read): a new snapshot is due when health answers. */
+    boolean stale;
+    /** The last word on health this client had is "unavailable". */
+    boolean told;
     long behindSince;
 
     Client(ServerWebSocket ws) {
@@ -325,12 +397,25 @@ final class Feed {
       }
     }
 
+    /**
+     * A (new) snapshot is about to be read: changes wait from now on, and what was waiting before is older
+     * than the snapshot and goes (notifications stay: the snapshot does not hold them).
+     */
+    void hold() {
+      ready = false;
+      behindSince = 0;
+      ws.drainHandler(null);
+      pending.keySet().removeIf(key -> !key.startsWith("notification:"));
+    }
+
     /** The snapshot goes first, then whatever changed while it was read. */
     void ready(String snapshot) {
       if (closed) {
         return;
       }
-      ws.writeTextMessage(snapshot);
+      if (snapshot != null) {
+        ws.writeTextMessage(snapshot);
+      }
       ready = true;
       flush();
     }

@@ -2,9 +2,7 @@ package com.mingus.reliability.http;
 
 import com.mingus.reliability.bus.Addresses;
 import com.mingus.reliability.bus.Bus;
-import com.mingus.reliability.bus.BusMessage;
 import com.mingus.reliability.bus.PingReply;
-import com.mingus.reliability.bus.SyncEvent;
 import com.mingus.reliability.plaid.PlaidClient;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -53,7 +51,6 @@ public final class HttpVerticle extends VerticleBase {
   private PlaidWebhooks webhooks;
   private HealthSource health;
   private OpenApi openApi;
-  private boolean healthPresent;
   private final List<Long> timers = new ArrayList<>();
 
   @Override
@@ -68,11 +65,10 @@ public final class HttpVerticle extends VerticleBase {
     JsonObject rate = config.getJsonObject("rate_limit", new JsonObject());
     limiter = new UserRateLimiter(rate.getDouble("per_second", 20.0), rate.getDouble("burst", 60.0));
     auth = Auth.create(vertx, config.getJsonObject("auth", new JsonObject()).getJsonObject("jwt", new JsonObject()));
-    JsonObject cache = config.getJsonObject("health_cache", new JsonObject());
-    health = new HealthSource(vertx, busTimeoutMs, cache.getLong("ttl_ms", 30_000L), cache.getInteger("max_entries", 100_000));
+    health = new HealthSource(vertx, busTimeoutMs);
     JsonObject feedConfig = config.getJsonObject("feed", new JsonObject());
     feed = new Feed(vertx, auth, health, new Origins(config.getJsonArray("allowed_origins", new JsonArray()),
-        feedConfig.getBoolean("allow_same_origin", true)), feedConfig);
+        feedConfig.getBoolean("allow_same_origin", true)), feedConfig, pingTimeoutMs);
     plaid = PlaidClient.create(vertx, config.getJsonObject("plaid", new JsonObject()));
     webhooks = new PlaidWebhooks(vertx, plaid, config.getJsonObject("webhooks", new JsonObject()));
     Api api = new Api(vertx, health, feed, busTimeoutMs, config.getLong("send_test_timeout_ms", 20_000L));
@@ -90,7 +86,10 @@ public final class HttpVerticle extends VerticleBase {
           .setIdleTimeoutUnit(TimeUnit.SECONDS);
       return List.of(
           Bus.answerPing(vertx, "http", () -> Future.succeededFuture(PingReply.up("http"))).completion(),
-          vertx.eventBus().consumer(Addresses.HEALTH_CHANGED, message -> onHealthChanged(HealthSource.json(message.body()))).completion(),
+          vertx.eventBus().consumer(Addresses.HEALTH_CHANGED, message -> {
+            JsonObject connection = HealthSource.json(message.body());
+            feed.healthChanged(connection, connection.getString("user_id"));
+          }).completion(),
           vertx.eventBus().consumer(Addresses.INSTITUTION_CHANGED, message -> {
             JsonObject body = HealthSource.json(message.body());
             feed.institutionChanged(body.containsKey("institution") ? body.getJsonObject("institution") : body);
@@ -98,17 +97,12 @@ public final class HttpVerticle extends VerticleBase {
           vertx.eventBus().consumer(Addresses.NOTIFICATION_CREATED, message -> {
             JsonObject body = HealthSource.json(message.body());
             feed.notificationCreated(body.getString("user_id"), body.getJsonObject("notification", new JsonObject()));
-          }).completion(),
-          fallbackFeed(Addresses.SYNC_COMPLETED), fallbackFeed(Addresses.SYNC_FAILED), fallbackFeed(Addresses.SYNC_STARTED),
-          fallbackFeed(Addresses.CONNECTION_ITEM_EVENT), fallbackFeed(Addresses.CONNECTION_REGISTERED),
-          fallbackFeed(Addresses.CONNECTION_REMOVED))
+          }).completion())
           .stream().reduce(Future.succeededFuture(), (a, b) -> a.compose(v -> b.mapEmpty()), (a, b) -> a)
           .compose(v -> vertx.createHttpServer(options).requestHandler(router).listen());
     }).onSuccess(listening -> {
       server = listening;
       feed.start();
-      checkHealthPresent();
-      timers.add(vertx.setPeriodic(5_000, id -> checkHealthPresent()));
       timers.add(vertx.setPeriodic(60_000, id -> {
         limiter.prune(System.nanoTime());
         webhooks.prune();
@@ -247,48 +241,6 @@ public final class HttpVerticle extends VerticleBase {
       return;
     }
     ctx.next();
-  }
-
-  // --- live changes ----------------------------------------------------------------------------------
-
-  private void onHealthChanged(JsonObject body) {
-    JsonObject connection = body.containsKey("connection") ? body.getJsonObject("connection") : body;
-    health.changed(connection);
-    feed.healthChanged(connection, body.getString("user_id"));
-  }
-
-  /** While no health tracking runs, sync's own events drive the feed through the derived view. */
-  private Future<Void> fallbackFeed(String address) {
-    return vertx.eventBus().consumer(address, message -> {
-      Object raw = message.body();
-      JsonObject event = raw instanceof BusMessage bus ? bus.toJson() : HealthSource.json(raw);
-      String connectionId = event.getString("connection_id");
-      if (SyncEvent.REMOVED.equals(event.getString("kind"))) {
-        health.removed(connectionId);
-      }
-      if (connectionId == null || healthPresent) {
-        return;
-      }
-      if (SyncEvent.REMOVED.equals(event.getString("kind"))) {
-        feed.healthChanged(new JsonObject().put("connection_id", connectionId).put("user_id", event.getString("user_id"))
-            .put("status", "disconnected").put("removed", true), event.getString("user_id"));
-        return;
-      }
-      health.connection(null, connectionId).onSuccess(view -> feed.healthChanged(view, view.getString("user_id")));
-    }).completion();
-  }
-
-  private void checkHealthPresent() {
-    Bus.request(vertx, Addresses.HEALTH_PING, new JsonObject(), pingTimeoutMs)
-        .onComplete(result -> {
-          boolean present = result.succeeded()
-              || !(result.cause() instanceof Bus.BusException bus && bus.failure().infrastructure());
-          if (present != healthPresent) {
-            log.debug("Health tracking {}: the feed follows {}", present ? "answers" : "is absent",
-                present ? "health.changed" : "sync's events");
-          }
-          healthPresent = present;
-        });
   }
 
   /** Real checks: each component answers a ping over the bus within the timeout (the database through its monitor). */

@@ -54,13 +54,17 @@ final class EventRelay {
     this.batch = batch;
   }
 
-  /** Publishes a committed event and hands it to health; forgets it once health has applied it. */
-  void tell(SyncStore.Outboxed told) {
+  /**
+   * Publishes a committed event and hands it to health; forgets it once health has applied it. The future
+   * completes (never fails) when this node's health has applied it or did not: a caller answering a person
+   * can wait for it, so what it answers is what health already shows.
+   */
+  Future<Void> tell(SyncStore.Outboxed told) {
     if (told == null) {
-      return;
+      return Future.succeededFuture();
     }
     vertx.eventBus().publish(told.address(), told.event());
-    apply(told.id(), told.event());
+    return apply(told.id(), told.event()).<Void>mapEmpty().otherwiseEmpty();
   }
 
   private Future<Object> apply(long id, SyncEvent event) {

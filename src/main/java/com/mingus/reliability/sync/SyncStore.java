@@ -644,9 +644,7 @@ final class SyncStore {
   private static final String CONNECTION_VIEW = """
       SELECT c.connection_id, c.user_id, c.item_id, c.institution_id, c.institution_name, c.created_at,
              s.next_sync_at, s.trigger, s.paused, s.attempt, s.retry_count, s.last_retry_at, s.last_success_at,
-             s.last_attempt_at, s.lease_until > now() AS syncing,
-             EXISTS (SELECT 1 FROM institution_pauses p WHERE p.institution_id = c.institution_id
-                     AND (p.until_at IS NULL OR p.until_at > now())) AS institution_paused
+             s.last_attempt_at, s.lease_until > now() AS syncing
       FROM connections c JOIN sync_schedule s ON s.connection_id = c.connection_id
       """;
 
@@ -661,7 +659,6 @@ final class SyncStore {
         .put("next_sync_at", text(row.getOffsetDateTime("next_sync_at")))
         .put("trigger", row.getString("trigger"))
         .put("paused", row.getString("paused"))
-        .put("institution_paused", row.getBoolean("institution_paused"))
         .put("attempt", row.getInteger("attempt"))
         .put("retry_count", row.getInteger("retry_count"))
         .put("last_retry_attempt", text(row.getOffsetDateTime("last_retry_at")))

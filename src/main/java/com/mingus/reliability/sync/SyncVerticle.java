@@ -220,8 +220,8 @@ public final class SyncVerticle extends VerticleBase {
                           return Future.failedFuture(new CommandFailure(FailureCodes.CONFLICT,
                               "this bank connection is already registered"));
                         }
-                        relay.tell(registered);
-                        return store.connection(userId, connectionId);
+                        // health knows the connection before the user hears of it (HTTP asks health alone)
+                        return relay.tell(registered).compose(told -> store.connection(userId, connectionId));
                       });
                 })))
         .map(view -> {
@@ -263,10 +263,8 @@ public final class SyncVerticle extends VerticleBase {
           })
           .compose(v -> store.deleteConnection(connectionId, Addresses.CONNECTION_REMOVED,
               itemEvent(SyncEvent.REMOVED, view, null, null)))
-          .map(removed -> {
-            relay.tell(removed);
-            return (Object) new JsonObject().put("connection_id", connectionId).put("removed", true);
-          });
+          .compose(removed -> relay.tell(removed))
+          .map(told -> (Object) new JsonObject().put("connection_id", connectionId).put("removed", true));
     });
   }
 
