@@ -181,6 +181,19 @@ class RowLevelSecurityTest {
         .iterator().next().getString(0)).isEqualTo("mingus_tenant|bob");
   }
 
+  @Test
+  void whenTheScopingFailsTheStatementsSentBehindItRunNot() {
+    long before = Sql.number(db, "SELECT count(*) FROM server_starts");
+    Future<Long> seen = pool.withTransaction(conn -> Tenancy.pipelined(conn, conn.query("SELECT 1/0").execute(),
+        c -> c.query("INSERT INTO server_starts (node_id, version) VALUES ('intruder', 'x')").execute()
+            .compose(v -> c.query("SELECT count(*) FROM connections").execute())
+            .map(rows -> rows.iterator().next().getLong(0))));
+    assertThatThrownBy(() -> Await.result(seen)).hasMessageContaining("division by zero");
+    assertThat(Sql.number(db, "SELECT count(*) FROM server_starts")).as("nothing written as the login role").isEqualTo(before);
+    assertThatThrownBy(() -> Await.result(Tenancy.asUser(pool, "alice\u0000", conn -> conn.query("SELECT 1").execute())))
+        .hasRootCauseInstanceOf(IllegalArgumentException.class);
+  }
+
   private static String whoAmI() {
     return Await.result(pool.query("SELECT current_user || '|' || COALESCE(current_setting('mingus.user_id', true), '')")
         .execute()).iterator().next().getString(0);
