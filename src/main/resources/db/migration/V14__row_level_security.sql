@@ -26,7 +26,8 @@ BEGIN
     END;
   END IF;
   -- the login role switches to them per transaction, so it must be a member (a superuser needs no grant)
-  IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+  IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
+     AND NOT (pg_has_role(current_user, 'mingus_tenant', 'MEMBER') AND pg_has_role(current_user, 'mingus_operator', 'MEMBER')) THEN
     BEGIN
       EXECUTE format('GRANT mingus_tenant, mingus_operator TO %I', current_user);
     EXCEPTION WHEN insufficient_privilege THEN

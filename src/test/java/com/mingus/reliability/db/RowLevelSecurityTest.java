@@ -194,6 +194,29 @@ class RowLevelSecurityTest {
         .hasRootCauseInstanceOf(IllegalArgumentException.class);
   }
 
+  @Test
+  void aLoginRoleThatIsNoSuperuserMigratesAndIsWalledInToo() {
+    // an external database: the login role owns the database, an administrator made it a member of both roles
+    String role = "mingus_app_" + System.nanoTime();
+    DatabaseTarget admin = TestDatabase.server().target();
+    TestDatabase.execute(admin, "CREATE ROLE " + role + " LOGIN");
+    TestDatabase.execute(admin, "GRANT mingus_tenant, mingus_operator TO " + role);
+    TestDatabase.execute(admin, "CREATE DATABASE " + role + " OWNER " + role);
+    DatabaseTarget own = new DatabaseTarget(admin.host(), admin.port(), role, role, null);
+    assertThat(Migrations.migrate(own)).isPositive();
+    TwoUsers.seed(own);
+    assertThat(Sql.number(own, "SELECT count(*) FROM transactions")).as("the owner, background work").isEqualTo(4);
+    Pool external = Pools.create(vertx, Pools.connectionConfig(own, 1), "rls-external");
+    try {
+      assertThat(names(Tenancy.asUser(external, ALICE, conn -> conn.query("SELECT transaction_id FROM transactions")
+          .execute()))).containsExactly("tx_a1", "tx_a2");
+      assertThat(names(Tenancy.asOperator(external, conn -> conn.query("SELECT connection_id FROM connections")
+          .execute()))).hasSize(2);
+    } finally {
+      Await.result(external.close());
+    }
+  }
+
   private static String whoAmI() {
     return Await.result(pool.query("SELECT current_user || '|' || COALESCE(current_setting('mingus.user_id', true), '')")
         .execute()).iterator().next().getString(0);
