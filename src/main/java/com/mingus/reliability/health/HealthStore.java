@@ -2,9 +2,11 @@ package com.mingus.reliability.health;
 
 import com.mingus.reliability.bus.ConnectionHealth;
 import com.mingus.reliability.bus.ConnectionStatus;
+import com.mingus.reliability.db.Tenancy;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
@@ -18,7 +20,10 @@ import java.util.function.Supplier;
 
 /** Every query of health tracking, in one place. */
 final class HealthStore {
-  private final Pool pool;
+  /** The pool; {@link #asUser} scopes one of its connections. */
+  private final Pool root;
+  /** Where the queries go: the pool, or the connection of a user's or an operator's transaction (db/Tenancy). */
+  private final SqlClient pool;
   /** The notify.send request of a change a user must hear about, written with the change (docs/cluster.md). */
   private final NoticeRequests notices;
   private final long redriveAfterMs;
@@ -29,9 +34,22 @@ final class HealthStore {
   }
 
   HealthStore(Pool pool, NoticeRequests notices, long redriveAfterMs) {
-    this.pool = pool;
+    this(pool, pool, notices, redriveAfterMs);
+  }
+
+  private HealthStore(Pool root, SqlClient client, NoticeRequests notices, long redriveAfterMs) {
+    this.root = root;
+    this.pool = client;
     this.notices = notices;
     this.redriveAfterMs = redriveAfterMs;
+  }
+
+  /**
+   * Runs {@code work} on a store whose queries are one transaction as that user, under row-level security
+   * (V14): what answers a user's request. With a null user, as the operator role (operator routes).
+   */
+  <T> Future<T> asUser(String userId, Function<HealthStore, Future<T>> work) {
+    return Tenancy.scoped(root, userId, conn -> work.apply(new HealthStore(root, conn, notices, redriveAfterMs)));
   }
 
   /**

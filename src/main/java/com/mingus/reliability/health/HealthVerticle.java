@@ -498,7 +498,7 @@ public final class HealthVerticle extends VerticleBase {
 
   private Future<Object> connections(JsonObject body) {
     String userId = optionalUser(body);
-    return store.list(userId).map(list -> {
+    return store.asUser(userId, scoped -> scoped.list(userId)).map(list -> {
       JsonArray out = new JsonArray();
       int healthy = 0;
       int degraded = 0;
@@ -528,7 +528,7 @@ public final class HealthVerticle extends VerticleBase {
   private Future<Object> connection(JsonObject body) {
     String userId = optionalUser(body);
     String connectionId = Commands.required(body, "connection_id");
-    return store.get(userId, connectionId).map(health -> {
+    return store.asUser(userId, scoped -> scoped.get(userId, connectionId)).map(health -> {
       if (health == null) {
         throw CommandFailure.notFound("no such connection");
       }
@@ -538,14 +538,14 @@ public final class HealthVerticle extends VerticleBase {
 
   private Future<Object> overview(JsonObject body) {
     String userId = optionalUser(body);
-    return store.counts(userId).map(row -> (Object) Metrics.overview(row));
+    return store.asUser(userId, scoped -> scoped.counts(userId)).map(row -> (Object) Metrics.overview(row));
   }
 
   private Future<Object> connectionMetrics(JsonObject body) {
     String userId = optionalUser(body);
     String connectionId = Commands.required(body, "connection_id");
     int days = body.getValue("days") instanceof Number n ? Math.max(1, Math.min(365, n.intValue())) : 30;
-    return store.get(userId, connectionId).compose(health -> {
+    return store.asUser(userId, scoped -> scoped.get(userId, connectionId)).compose(health -> {
       if (health == null) {
         return Future.failedFuture(CommandFailure.notFound("no such connection"));
       }

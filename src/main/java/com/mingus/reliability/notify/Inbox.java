@@ -32,12 +32,14 @@ final class Inbox {
     }
     int limit = clamp(request.limit() <= 0 ? 20 : request.limit(), 1, 100);
     int offset = Math.max(0, request.offset());
-    Future<List<NotificationView>> page = store.list(request.userId(), limit, offset, request.unreadOnly());
-    Future<int[]> counts = store.counts(request.userId());
-    return Future.all(page, counts).map(both -> {
+    return store.asUser(request.userId(), own -> {
+      Future<List<NotificationView>> page = own.list(request.userId(), limit, offset, request.unreadOnly());
+      Future<int[]> counts = own.counts(request.userId());
+      return Future.all(page, counts).map(both -> {
       int total = request.unreadOnly() ? counts.result()[1] : counts.result()[0];
       Integer next = offset + page.result().size() < total ? offset + page.result().size() : null;
       return new NotificationPage(page.result(), counts.result()[1], total, limit, offset, next);
+      });
     });
   }
 
@@ -49,7 +51,7 @@ final class Inbox {
     if (id == null) {
       return Future.failedFuture(Refusal.notFound("no such notification"));
     }
-    return store.markRead(request.userId(), id).compose(view -> view == null
+    return store.asUser(request.userId(), own -> own.markRead(request.userId(), id)).compose(view -> view == null
         ? Future.failedFuture(Refusal.notFound("no such notification"))
         : Future.succeededFuture(view));
   }
@@ -59,7 +61,8 @@ final class Inbox {
     if (id == null || OperatorAlerts.USER.equals(request.userId())) {
       return Future.failedFuture(Refusal.notFound("no such notification"));
     }
-    return store.deliveries(id, request.userId()).compose(list -> list == null
+    // the owner's own, or (no user) an operator's
+    return store.asUser(request.userId(), scoped -> scoped.deliveries(id, request.userId())).compose(list -> list == null
         ? Future.failedFuture(Refusal.notFound("no such notification"))
         : Future.succeededFuture(new NotifyDeliveries(request.userId(), id.toString(),
             request.userId() == null ? list.stream().map(Inbox::redacted).toList() : list)));

@@ -8,10 +8,12 @@ import com.mingus.reliability.bus.NotificationType;
 import com.mingus.reliability.bus.NotificationView;
 import com.mingus.reliability.bus.PushSubscription;
 import com.mingus.reliability.crypto.TokenCipher;
+import com.mingus.reliability.db.Tenancy;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
@@ -31,13 +33,29 @@ import java.util.UUID;
 
 /** Every SQL statement of the notify verticle, against the tables of {@code V5__notify.sql}. */
 final class NotifyStore {
-  private final Pool pool;
+  /** The pool; {@link #asUser} scopes one of its connections. */
+  private final Pool root;
+  /** Where the queries go: the pool, or the connection of a user's or an operator's transaction (db/Tenancy). */
+  private final SqlClient pool;
   /** Webhook signing secrets and the VAPID private key are stored sealed, like Plaid access tokens. */
   private final TokenCipher cipher;
 
   NotifyStore(Pool pool, TokenCipher cipher) {
+    this(pool, pool, cipher);
+  }
+
+  private NotifyStore(Pool root, SqlClient client, TokenCipher cipher) {
     this.cipher = cipher;
-    this.pool = pool;
+    this.root = root;
+    this.pool = client;
+  }
+
+  /**
+   * Runs {@code work} on a store whose queries are one transaction as that user, under row-level security
+   * (V14): what answers a user's request. With a null user, as the operator role (operator commands).
+   */
+  <T> Future<T> asUser(String userId, java.util.function.Function<NotifyStore, Future<T>> work) {
+    return Tenancy.scoped(root, userId, conn -> work.apply(new NotifyStore(root, conn, cipher)));
   }
 
   // ---- templates

@@ -42,7 +42,7 @@ final class PreferenceCommands {
     if (request == null || blank(request.userId())) {
       return Future.failedFuture(invalid("user_id is required"));
     }
-    return store.preferences(request.userId()).map(prefs -> view(prefs, false));
+    return store.asUser(request.userId(), own -> own.preferences(request.userId())).map(prefs -> view(prefs, false));
   }
 
   private static NotifyPreferences view(Preferences p, boolean showSecret) {
@@ -61,7 +61,7 @@ final class PreferenceCommands {
     } catch (Refusal e) {
       return Future.failedFuture(e);
     }
-    return store.preferences(request.userId()).compose(stored -> {
+    return store.asUser(request.userId(), own -> own.preferences(request.userId()).compose(stored -> {
       String url = wanted.webhookUrl();
       String secret = null;
       boolean show = false;
@@ -81,8 +81,8 @@ final class PreferenceCommands {
       Preferences next = new Preferences(wanted.userId(), wanted.zone(), wanted.quietStart(), wanted.quietEnd(),
           wanted.channels(), wanted.email(), wanted.phone(), wanted.push(), url, secret, disabled);
       boolean showSecret = show;
-      return store.savePreferences(next).map(ignored -> view(next, showSecret));
-    });
+      return own.savePreferences(next).map(ignored -> view(next, showSecret));
+    }));
   }
 
   /**
@@ -99,7 +99,7 @@ final class PreferenceCommands {
     if (blank(endpoint)) {
       return Future.failedFuture(invalid(add ? "subscription.endpoint is required" : "endpoint is required"));
     }
-    return store.preferences(userId).compose(stored -> {
+    return store.asUser(userId, own -> own.preferences(userId).compose(stored -> {
       List<PushSubscription> push = new ArrayList<>(stored.push().stream().filter(s -> !s.endpoint().equals(endpoint)).toList());
       if (add) {
         push.add(PushSubscription.fromJson(subscription));
@@ -116,8 +116,8 @@ final class PreferenceCommands {
       Preferences next = new Preferences(stored.userId(), checked.zone(), checked.quietStart(), checked.quietEnd(),
           checked.channels(), checked.email(), checked.phone(), checked.push(), stored.webhookUrl(),
           stored.webhookSecret(), stored.webhookDisabled());
-      return store.savePreferences(next).map(ignored -> view(next, false));
-    });
+      return own.savePreferences(next).map(ignored -> view(next, false));
+    }));
   }
 
   private Preferences validate(NotifyPreferences p) {

@@ -2,6 +2,7 @@ package com.mingus.reliability.sync;
 
 import com.mingus.reliability.bus.SyncEvent;
 import com.mingus.reliability.crypto.TokenCipher;
+import com.mingus.reliability.db.Tenancy;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -12,6 +13,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.math.BigDecimal;
@@ -29,7 +31,12 @@ import java.util.function.Function;
  */
 final class SyncStore {
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(SyncStore.class);
-  private final Pool pool;
+  /** The pool; an unscoped store's transactions begin here, and {@link #asUser} scopes one of its connections. */
+  private final Pool root;
+  /** Where the queries go: the pool, or the connection of a user's or an operator's transaction (db/Tenancy). */
+  private final SqlClient pool;
+  /** That transaction's connection, or null for the unscoped store of background work (the login role). */
+  private final SqlConnection scoped;
   /** How long an event may wait for health's acknowledgement before any node tells it again. */
   private final long redriveAfterMs;
 
@@ -38,12 +45,31 @@ final class SyncStore {
   }
 
   SyncStore(Pool pool, long redriveAfterMs) {
-    this.pool = pool;
+    this(pool, null, redriveAfterMs);
+  }
+
+  private SyncStore(Pool root, SqlConnection scoped, long redriveAfterMs) {
+    this.root = root;
+    this.pool = scoped == null ? root : scoped;
+    this.scoped = scoped;
     this.redriveAfterMs = redriveAfterMs;
   }
 
   Pool pool() {
-    return pool;
+    return root;
+  }
+
+  /**
+   * Runs {@code work} on a store whose every query is one transaction as that user, under row-level security
+   * (V14): what serves a user's request. With a null user, as the operator role (operator routes).
+   */
+  <T> Future<T> asUser(String userId, Function<SyncStore, Future<T>> work) {
+    return Tenancy.scoped(root, userId, conn -> work.apply(new SyncStore(root, conn, redriveAfterMs)));
+  }
+
+  /** A transaction of this store: the scoped one it already runs in, or a new one on the pool. */
+  private <T> Future<T> transaction(Function<SqlConnection, Future<T>> work) {
+    return scoped != null ? work.apply(scoped) : root.withTransaction(work);
   }
 
   /** Thrown inside a transaction when this node no longer holds the lease; the transaction rolls back. */
@@ -207,7 +233,7 @@ final class SyncStore {
     if (result == null || result.isEmpty()) {
       return finishWithoutChanges(claim, next, log, tell);
     }
-    return pool.withTransaction(conn -> conn.preparedQuery(FENCE)
+    return transaction(conn -> conn.preparedQuery(FENCE)
         .execute(Tuple.from(new Object[] {claim.connectionId(), claim.leaseToken(), next.at(), next.trigger(),
             next.priority(), next.paused(), next.success(), next.countsAsAttempt(), next.nextBalanceAt()}))
         .compose(rows -> {
@@ -603,7 +629,7 @@ final class SyncStore {
   Future<Outboxed> insertConnection(String connectionId, String userId, String itemId, String institutionId,
       String institutionName, TokenCipher.Sealed token, UUID firstSyncId, long reconcileMs, String address,
       SyncEvent registered) {
-    return pool.withTransaction(conn -> conn.preparedQuery("""
+    return transaction(conn -> conn.preparedQuery("""
             INSERT INTO connections (connection_id, user_id, item_id, institution_id, institution_name,
                                      token_key_id, token_nonce, token_ciphertext)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -689,7 +715,7 @@ final class SyncStore {
    * comes later finds no schedule row and writes none.
    */
   Future<Outboxed> deleteConnection(String connectionId, String address, SyncEvent removed) {
-    return pool.withTransaction(conn -> conn.preparedQuery(
+    return transaction(conn -> conn.preparedQuery(
             "SELECT connection_id FROM sync_schedule WHERE connection_id = $1 FOR UPDATE")
         .execute(Tuple.of(connectionId))
         .compose(locked -> conn.preparedQuery("DELETE FROM sync_logs WHERE connection_id = $1")
@@ -747,7 +773,7 @@ final class SyncStore {
    */
   Future<Outboxed> itemWebhook(String itemId, boolean park, String paused, String address,
       Function<JsonObject, SyncEvent> event) {
-    return pool.withTransaction(conn -> (park
+    return transaction(conn -> (park
             ? conn.preparedQuery("""
                 UPDATE sync_schedule s SET paused = $2,
                        attempt = CASE WHEN $2::text IS NULL THEN 0 ELSE s.attempt END,
@@ -777,7 +803,7 @@ final class SyncStore {
 
   /** Lifts a pause and spreads the institution's due connections over a window, so they do not stampede. */
   Future<Integer> resumeInstitution(String institutionId, long spreadMs) {
-    return pool.withTransaction(conn -> conn.preparedQuery("DELETE FROM institution_pauses WHERE institution_id = $1")
+    return transaction(conn -> conn.preparedQuery("DELETE FROM institution_pauses WHERE institution_id = $1")
         .execute(Tuple.of(institutionId))
         .compose(v -> conn.preparedQuery("""
                 UPDATE sync_schedule s SET next_sync_at = now() + (random() * $2::bigint * interval '1 millisecond'),

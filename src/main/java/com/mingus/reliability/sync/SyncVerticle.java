@@ -213,15 +213,16 @@ public final class SyncVerticle extends VerticleBase {
                   JsonObject known = new JsonObject().put("connection_id", connectionId).put("user_id", userId)
                       .put("item_id", exchange.itemId()).put("institution_id", item.item().institutionId())
                       .put("institution_name", name);
-                  return store.insertConnection(connectionId, userId, exchange.itemId(), item.item().institutionId(),
-                      name, sealed, firstSync, settings.reconcileIntervalMs(), Addresses.CONNECTION_REGISTERED,
-                      itemEvent(SyncEvent.REGISTERED, known, null, null)).compose(registered -> {
+                  return store.asUser(userId, own -> own.insertConnection(connectionId, userId, exchange.itemId(),
+                      item.item().institutionId(), name, sealed, firstSync, settings.reconcileIntervalMs(),
+                      Addresses.CONNECTION_REGISTERED, itemEvent(SyncEvent.REGISTERED, known, null, null))).compose(registered -> {
                         if (registered == null) {
                           return Future.failedFuture(new CommandFailure(FailureCodes.CONFLICT,
                               "this bank connection is already registered"));
                         }
                         // health knows the connection before the user hears of it (HTTP asks health alone)
-                        return relay.tell(registered).compose(told -> store.connection(userId, connectionId));
+                        return relay.tell(registered)
+                            .compose(told -> store.asUser(userId, own -> own.connection(userId, connectionId)));
                       });
                 })))
         .map(view -> {
@@ -242,7 +243,7 @@ public final class SyncVerticle extends VerticleBase {
   private Future<Object> remove(JsonObject body) {
     String userId = required(body, "user_id");
     String connectionId = required(body, "connection_id");
-    return store.tokenRow(userId, connectionId).compose(row -> {
+    return store.asUser(userId, own -> own.tokenRow(userId, connectionId)).compose(row -> {
       if (row == null) {
         return Future.failedFuture(new CommandFailure(FailureCodes.NOT_FOUND, NOT_FOUND));
       }
@@ -261,8 +262,8 @@ public final class SyncVerticle extends VerticleBase {
             }
             return Future.failedFuture(failure);
           })
-          .compose(v -> store.deleteConnection(connectionId, Addresses.CONNECTION_REMOVED,
-              itemEvent(SyncEvent.REMOVED, view, null, null)))
+          .compose(v -> store.asUser(userId, own -> own.deleteConnection(connectionId, Addresses.CONNECTION_REMOVED,
+              itemEvent(SyncEvent.REMOVED, view, null, null))))
           .compose(removed -> relay.tell(removed))
           .map(told -> (Object) new JsonObject().put("connection_id", connectionId).put("removed", true));
     });
@@ -311,7 +312,7 @@ public final class SyncVerticle extends VerticleBase {
   private Future<Object> syncNow(JsonObject body) {
     String userId = required(body, "user_id");
     String connectionId = required(body, "connection_id");
-    return store.requestNow(userId, connectionId).map(syncId -> {
+    return store.asUser(userId, own -> own.requestNow(userId, connectionId)).map(syncId -> {
       if (syncId == null) {
         throw new CommandFailure(FailureCodes.NOT_FOUND, NOT_FOUND);
       }
@@ -324,7 +325,7 @@ public final class SyncVerticle extends VerticleBase {
   /** Durable before the answer, like sync-now: the schedule row says reconcile before the 202. */
   private Future<Object> reconcile(JsonObject body) {
     String connectionId = required(body, "connection_id");
-    return store.requestReconcile(connectionId).map(syncId -> {
+    return store.asUser(null, operator -> operator.requestReconcile(connectionId)).map(syncId -> {
       if (syncId == null) {
         throw new CommandFailure(FailureCodes.NOT_FOUND, NOT_FOUND);
       }
@@ -339,17 +340,18 @@ public final class SyncVerticle extends VerticleBase {
     String connectionId = body.getString("connection_id");
     int limit = Math.max(1, Math.min(200, body.getInteger("limit", 20)));
     if (connectionId == null) {
-      return store.reconciliationTotals(24).compose(totals -> store.reconciliations(null, limit)
-          .map(rows -> new JsonObject().put("totals", totals).put("reconciliations", rows)));
+      return store.asUser(null, operator -> operator.reconciliationTotals(24)
+          .compose(totals -> operator.reconciliations(null, limit)
+              .map(rows -> new JsonObject().put("totals", totals).put("reconciliations", rows))));
     }
-    return store.reconciliations(connectionId, limit)
+    return store.asUser(null, operator -> operator.reconciliations(connectionId, limit))
         .map(rows -> new JsonObject().put("connection_id", connectionId).put("reconciliations", rows));
   }
 
   private Future<Object> retry(JsonObject body) {
     String userId = required(body, "user_id");
     String connectionId = required(body, "connection_id");
-    return store.requestRetry(userId, connectionId).map(row -> {
+    return store.asUser(userId, own -> own.requestRetry(userId, connectionId)).map(row -> {
       if (row == null) {
         throw new CommandFailure(FailureCodes.NOT_FOUND, NOT_FOUND);
       }
@@ -366,11 +368,12 @@ public final class SyncVerticle extends VerticleBase {
     String connectionId = required(body, "connection_id");
     int days = Math.max(1, Math.min(365, body.getInteger("days", 30)));
     int limit = Math.max(1, Math.min(200, body.getInteger("limit", 20)));
-    return store.connection(userId, connectionId).compose(view -> {
+    // the user's own, or (no user: an operator route, or health's metrics for one) anyone's
+    return store.asUser(userId, scoped -> scoped.connection(userId, connectionId).compose(view -> {
       if (view == null) {
         return Future.failedFuture(new CommandFailure(FailureCodes.NOT_FOUND, NOT_FOUND));
       }
-      return Future.all(store.syncLogs(connectionId, limit), store.reliabilityStats(connectionId, days))
+      return Future.all(scoped.syncLogs(connectionId, limit), scoped.reliabilityStats(connectionId, days))
           .map(all -> {
             JsonArray logs = all.resultAt(0);
             JsonObject stats = all.resultAt(1);
@@ -380,19 +383,19 @@ public final class SyncVerticle extends VerticleBase {
                 .put("sync_logs", logs)
                 .put("reliability_stats", stats);
           });
-    });
+    }));
   }
 
   private Future<Object> accounts(JsonObject body) {
     String userId = required(body, "user_id");
     String connectionId = required(body, "connection_id");
-    return store.connection(userId, connectionId).compose(view -> {
+    return store.asUser(userId, own -> own.connection(userId, connectionId).compose(view -> {
       if (view == null) {
         return Future.failedFuture(new CommandFailure(FailureCodes.NOT_FOUND, NOT_FOUND));
       }
-      return store.accounts(connectionId)
+      return own.accounts(connectionId)
           .map(accounts -> new JsonObject().put("connection_id", connectionId).put("accounts", accounts));
-    });
+    }));
   }
 
   private Future<Object> transactions(JsonObject body) {
@@ -418,11 +421,11 @@ public final class SyncVerticle extends VerticleBase {
     }
     LocalDate fromDate = afterDate;
     String fromId = afterId;
-    return store.connection(userId, connectionId).compose(view -> {
+    return store.asUser(userId, own -> own.connection(userId, connectionId).compose(view -> {
       if (view == null) {
         return Future.failedFuture(new CommandFailure(FailureCodes.NOT_FOUND, NOT_FOUND));
       }
-      return store.transactions(connectionId, since, fromDate, fromId, limit + 1).map(rows -> {
+      return own.transactions(connectionId, since, fromDate, fromId, limit + 1).map(rows -> {
         boolean hasMore = rows.size() > limit;
         List<JsonObject> page = hasMore ? rows.subList(0, limit) : rows;
         JsonArray out = new JsonArray();
@@ -436,7 +439,7 @@ public final class SyncVerticle extends VerticleBase {
         return (Object) new JsonObject().put("transactions", out).put("next_cursor", hasMore ? next : null)
             .put("has_more", hasMore);
       });
-    });
+    }));
   }
 
   private static LocalDate parseDate(String text, String field) {
@@ -452,13 +455,14 @@ public final class SyncVerticle extends VerticleBase {
 
   private Future<Object> connections(JsonObject body) {
     String userId = body.getString("user_id");
-    return store.connections(userId).map(list -> new JsonObject().put("connections", new JsonArray(list)));
+    return store.asUser(userId, scoped -> scoped.connections(userId))
+        .map(list -> new JsonObject().put("connections", new JsonArray(list)));
   }
 
   private Future<Object> linkToken(JsonObject body) {
     String userId = required(body, "user_id");
     String connectionId = required(body, "connection_id");
-    return store.tokenRow(userId, connectionId).compose(row -> {
+    return store.asUser(userId, own -> own.tokenRow(userId, connectionId)).compose(row -> {
       if (row == null) {
         return Future.failedFuture(new CommandFailure(FailureCodes.NOT_FOUND, NOT_FOUND));
       }
