@@ -169,13 +169,18 @@ class NoPlaintextTokenTest {
 
       // every verticle on both nodes has had its say; now look
       List<String> findings = new ArrayList<>();
-      int bodies = scanBus(findings);
+      List<Captured> bus = List.copyOf(this.bus);
+      int bodies = scanBus(bus, findings);
       int lines = scanLogs(findings);
       int[] columns = scanDatabase(db, findings);
       System.getLogger(NoPlaintextTokenTest.class.getName()).log(System.Logger.Level.INFO, String.format(
-          "Scanned %d bus messages (%d bytes), %d log lines, %d columns of %d tables (%d values) for %d access tokens: "
-              + "%d findings", bodies, bus.stream().mapToLong(c -> c.wire().length).sum(), lines, columns[0], columns[1],
-          columns[2], accessTokens.size(), findings.size()));
+          "Scanned %d bus messages (%d sent, %d delivered, %d addresses, %d bytes), %d log lines, %d columns of %d tables "
+              + "(%d values) for %d access tokens and %d public tokens: %d findings", bodies,
+          bus.stream().filter(c -> c.direction().equals("out")).count(),
+          bus.stream().filter(c -> c.direction().equals("in")).count(),
+          bus.stream().map(c -> c.address().startsWith("__vertx.reply") ? "reply" : c.address()).distinct().count(),
+          bus.stream().mapToLong(c -> c.wire().length).sum(), lines, columns[0], columns[1],
+          columns[2], accessTokens.size(), publicTokens.size(), findings.size()));
       assertThat(bodies).as("bus messages captured").isGreaterThan(100);
       assertThat(bus.stream().anyMatch(c -> c.node() == 1 && c.direction().equals("in")
           && bus.stream().noneMatch(o -> o.node() == 1 && o.direction().equals("out") && o.address().equals(c.address()))))
@@ -328,7 +333,7 @@ class NoPlaintextTokenTest {
     return accessTokens.stream().map(TokenLeaks::new).toList();
   }
 
-  private int scanBus(List<String> findings) {
+  private int scanBus(List<Captured> bus, List<String> findings) {
     List<TokenLeaks> leaks = leaks();
     int n = 0;
     for (Captured c : bus) {

@@ -106,6 +106,8 @@ class KeyRotationTest {
     }
     long movedBeforeStop = count(db, "SELECT count(*) FROM connections WHERE token_key_id = 'k2'");
     assertThat(movedBeforeStop).as("stopped half way").isBetween(6L, (long) CONNECTIONS - 1);
+    System.getLogger(KeyRotationTest.class.getName()).log(System.Logger.Level.INFO,
+        "Stopped half way: " + movedBeforeStop + " of " + CONNECTIONS + " tokens under k2");
     assertThat(count(db, "SELECT count(*) FROM connections WHERE token_key_id = 'k1'")).isEqualTo(CONNECTIONS - movedBeforeStop);
 
     // 2b. "k2,k1" again: the rotation resumes and finishes (5 rows a batch) while webhooks and sync-nows keep syncing
