@@ -63,6 +63,9 @@ final class TokenRotation {
   private final AtomicLong unreadableRows = new AtomicLong();
   private final List<Meter> meters = new ArrayList<>();
   private Counter resealed;
+  /** Re-sealed by this instance in the current pass, told once at its end. */
+  private long passResealed;
+  private long lastReadoutNanos = System.nanoTime();
   private long timer = -1;
   private volatile boolean stopped;
 
@@ -115,6 +118,10 @@ final class TokenRotation {
   void stop() {
     stopped = true;
     vertx.cancelTimer(timer);
+    if (passResealed > 0) {
+      log.info("Re-sealed {} access token(s) under key {} before stopping; the next start resumes", passResealed,
+          cipher.primaryKeyId());
+    }
     if (registry != null) {
       meters.forEach(registry::remove);
     }
@@ -130,12 +137,22 @@ final class TokenRotation {
         return;
       }
       if (done.succeeded() && done.result() > 0) {
+        if (System.nanoTime() - lastReadoutNanos > 5_000_000_000L) {
+          // the gauges follow a long rotation every few seconds, not only at its end
+          lastReadoutNanos = System.nanoTime();
+          readout();
+        }
         timer = vertx.setTimer(Math.max(1, pauseMs), id -> pass());
         return;
       }
       if (done.failed()) {
         log.warn("Token re-sealing paused until the next pass: {}", done.cause().getMessage());
       }
+      if (passResealed > 0) {
+        log.info("Re-sealed {} access token(s) under key {}", passResealed, cipher.primaryKeyId());
+        passResealed = 0;
+      }
+      lastReadoutNanos = System.nanoTime();
       readout().onSuccess(readout -> {
         long left = readout.getLong("rows_under_old_keys");
         if (left > 0 && done.succeeded()) {
@@ -178,7 +195,8 @@ final class TokenRotation {
               : conn.preparedQuery(UNREADABLE).executeBatch(unreadable).map(TokenRotation::rowCount))
           .map(marked -> {
             if (count > 0) {
-              log.info("Re-sealed {} access token(s) under key {}", count, primary);
+              log.debug("Re-sealed a batch of {} access token(s) under key {}", count, primary);
+              passResealed += count;
               if (resealed != null) {
                 resealed.increment(count);
               }
