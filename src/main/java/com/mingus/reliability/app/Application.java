@@ -313,6 +313,12 @@ public final class Application implements AutoCloseable {
 
   private static void registerSecrets(Settings settings) {
     Redactor.registerSecret(settings.jwtSecret());
+    Object previous = ConfigLoader.get(settings.raw(), "auth.jwt.previous_secrets");
+    if (previous instanceof String list) {
+      for (String old : list.split(",")) {
+        Redactor.registerSecret(old.trim());
+      }
+    }
     Redactor.registerSecret(settings.raw().getJsonObject("plaid", new io.vertx.core.json.JsonObject()).getString("secret"));
     Redactor.registerSecret(settings.raw().getJsonObject("smtp", new io.vertx.core.json.JsonObject()).getString("password"));
     if (settings.database() != null) {

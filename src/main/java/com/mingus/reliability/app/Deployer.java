@@ -148,7 +148,9 @@ final class Deployer {
           deployed.push(id);
           log.info("Started {} ({} instance{})", unit.name(), unit.instances(), unit.instances() == 1 ? "" : "s");
         })
-        .recover(failure -> Future.failedFuture(new IllegalStateException(unit.name() + ": " + failure.getMessage(), failure)))
+        .recover(failure -> Future.failedFuture(failure instanceof com.mingus.reliability.config.ConfigException
+            ? failure // a setting a verticle found wrong (a token key missing): one line naming the setting
+            : new IllegalStateException(unit.name() + ": " + failure.getMessage(), failure)))
         .mapEmpty();
   }
 

@@ -54,6 +54,11 @@ public final class Addresses {
    * window (body: institution_id, spread_ms); idempotent: a connection already due is left as it is.
    */
   public static final String SYNC_AHEAD_INSTITUTION = "sync.ahead_institution";
+  /**
+   * Operator readout of the access-token keys: {} → {primary_key_id, configured_key_ids, keys: [{key_id, rows,
+   * unreadable, configured, primary}], rows_under_old_keys, unreadable} (key ids and counts only, never a key).
+   */
+  public static final String SYNC_KEYS = "sync.keys";
   /** Local to a node: a claimable sync was queued, claim now rather than at the next poll. */
   public static final String SYNC_WAKE = "sync.wake";
 

@@ -36,6 +36,7 @@ public final class ConfigLoader {
       new EnvSetting("PGPASSWORD", "database.pg.password", Kind.STRING),
       new EnvSetting("DB_POOL_SIZE", "database.pool_size", Kind.INT),
       new EnvSetting("MINGUS_JWT_SECRET", "auth.jwt.secret", Kind.STRING),
+      new EnvSetting("MINGUS_JWT_PREVIOUS_SECRETS", "auth.jwt.previous_secrets", Kind.STRING),
       new EnvSetting("MINGUS_JWT_PUBLIC_KEY", "auth.jwt.public_key", Kind.STRING),
       new EnvSetting("MINGUS_JWT_PUBLIC_KEY_ALG", "auth.jwt.public_key_algorithm", Kind.STRING),
       new EnvSetting("PLAID_BASE_URL", "plaid.base_url", Kind.STRING),

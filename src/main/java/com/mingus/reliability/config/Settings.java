@@ -53,6 +53,18 @@ public record Settings(
     if (secret != null && secret.length() < 32) {
       throw new ConfigException("MINGUS_JWT_SECRET", "must be at least 32 characters for HS256");
     }
+    String previous = (String) ConfigLoader.get(raw, "auth.jwt.previous_secrets");
+    if (previous != null && !previous.isBlank()) {
+      if (secret == null) {
+        throw new ConfigException("MINGUS_JWT_PREVIOUS_SECRETS", "needs MINGUS_JWT_SECRET: the new secret signs, the "
+            + "previous ones only verify");
+      }
+      for (String old : previous.split(",")) {
+        if (!old.isBlank() && old.trim().length() < 32) {
+          throw new ConfigException("MINGUS_JWT_PREVIOUS_SECRETS", "each secret must be at least 32 characters for HS256");
+        }
+      }
+    }
     String plaidBaseUrl = plaidBaseUrl(raw);
     int sandboxPort = port(section(raw, "sandbox").getValue("port", 7070), "SANDBOX_PORT");
     boolean demo = bool(section(raw, "demo").getValue("enabled", true), "MINGUS_DEMO");

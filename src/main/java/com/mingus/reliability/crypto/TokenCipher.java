@@ -128,6 +128,11 @@ public final class TokenCipher {
     return primaryId;
   }
 
+  /** The configured key ids, the primary first (ids only: never a key). */
+  public java.util.List<String> keyIds() {
+    return java.util.List.copyOf(keys.keySet());
+  }
+
   public boolean knows(String keyId) {
     return keys.containsKey(keyId);
   }

@@ -73,9 +73,12 @@ final class Api {
   void register(RoutingContext ctx) {
     JsonObject request = new JsonObject().put("user_id", principal(ctx).userId())
         .put("public_token", body(ctx).getString("public_token"));
-    // a public token is good for one exchange: sent again only when it surely reached no one
-    answer(ctx, 201, Bus.<Object>handOff(vertx, Addresses.SYNC_REGISTER, request, timeoutMs + 30_000, timeoutMs + 30_000,
-            false)
+    // a public token is good for one exchange, and buys an access token: it goes to this node's own sync only,
+    // never over the cluster's bus (docs/secrets.md), and is sent once
+    answer(ctx, 201, vertx.eventBus().<Object>request(Addresses.SYNC_REGISTER, request,
+            new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(timeoutMs + 30_000).setLocalOnly(true))
+        .map(io.vertx.core.eventbus.Message::body)
+        .recover(failure -> Future.failedFuture(new Bus.BusException(com.mingus.reliability.bus.BusFailure.of(failure))))
         .map(HealthSource::json)
         .map(view -> {
           JsonObject connection = view.copy();
@@ -319,6 +322,11 @@ final class Api {
           .put("limit", page.getInteger("limit")).put("offset", page.getInteger("offset"))
           .put("next_offset", page.getValue("next_offset"));
     }));
+  }
+
+  /** Operator: which keys seal the stored access tokens, how many rows each, how many left to re-seal (docs/secrets.md). */
+  void adminKeys(RoutingContext ctx) {
+    answer(ctx, 200, ask(Addresses.SYNC_KEYS, new JsonObject()));
   }
 
   void adminAlerts(RoutingContext ctx) {

@@ -73,6 +73,15 @@ final class Auth {
     if (secret != null && allowed.contains("HS256")) {
       options.addPubSecKey(new PubSecKeyOptions().setAlgorithm("HS256").setBuffer(secret));
       usable.add("HS256");
+      // rotation with an overlap (docs/secrets.md): tokens signed with a previous secret verify until it is removed
+      String previous = jwt.getString("previous_secrets");
+      if (previous != null) {
+        for (String old : previous.split(",")) {
+          if (!old.isBlank()) {
+            options.addPubSecKey(new PubSecKeyOptions().setAlgorithm("HS256").setBuffer(old.trim()));
+          }
+        }
+      }
     }
     String publicKey = jwt.getString("public_key");
     String publicAlg = jwt.getString("public_key_algorithm", "RS256");

@@ -174,6 +174,7 @@ public final class HttpVerticle extends VerticleBase {
     admin(router, HttpMethod.POST, "/api/admin/notifications/broadcast", "adminBroadcast", api::adminBroadcast);
     admin(router, HttpMethod.GET, "/api/admin/notifications/:id/deliveries", "adminDeliveries", api::adminDeliveries);
     admin(router, HttpMethod.GET, "/api/admin/alerts", "adminAlerts", api::adminAlerts);
+    admin(router, HttpMethod.GET, "/api/admin/keys", "adminKeys", api::adminKeys);
     user(router, HttpMethod.GET, "/api/reliability/notifications/push/vapid-public-key", "vapidPublicKey",
         api::vapidPublicKey);
 

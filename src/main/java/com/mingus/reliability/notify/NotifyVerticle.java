@@ -94,7 +94,8 @@ public final class NotifyVerticle extends VerticleBase {
     if (crypto == null) {
       log.warn("No token encryption keys in notify's configuration: secrets are sealed with a key of this process only");
     }
-    store = new NotifyStore(pool, crypto == null ? TokenCipher.ephemeral() : TokenCipher.fromConfig(crypto));
+    TokenCipher cipher = crypto == null ? TokenCipher.ephemeral() : TokenCipher.fromConfig(crypto);
+    store = new NotifyStore(pool, cipher);
     preferences = new PreferenceCommands(store);
     templates = new TemplateCommands(vertx, store, appUrl);
     inbox = new Inbox(store);
@@ -129,7 +130,8 @@ public final class NotifyVerticle extends VerticleBase {
         broadcastConfig.getLong("recipients_timeout_ms", 10_000L), broadcastConfig.getInteger("max_recipients", 100_000));
     JsonObject pushConfig = config.getJsonObject("push", new JsonObject());
 
-    return store.seedTemplates(DefaultTemplates.ALL.values())
+    return SecretRotation.run(pool, cipher)
+        .compose(resealed -> store.seedTemplates(DefaultTemplates.ALL.values()))
         .compose(ignored -> templates.reload())
         .compose(ignored -> loadVapid(pushConfig))
         .compose(keys -> {

@@ -68,6 +68,13 @@ final class SyncRunner {
     this.reconciler = new Reconciler(store, this, settings.reconcileHistoryDays());
   }
 
+  private java.util.function.Consumer<Claim> unreadableToken = claim -> {};
+
+  /** Told of every claim whose token does not open (key rotation marks the row). */
+  void onUnreadableToken(java.util.function.Consumer<Claim> listener) {
+    unreadableToken = listener;
+  }
+
   /** Our own limiter said "not yet": nothing was sent to Plaid. */
   static final class Throttled extends RuntimeException {
     final long notBefore;
@@ -89,6 +96,7 @@ final class SyncRunner {
       token = cipher.open(claim.token(), claim.userId(), claim.itemId());
     } catch (RuntimeException e) {
       log.error("Connection {}: its access token cannot be decrypted ({}); parked", claim.connectionId(), e.getMessage());
+      unreadableToken.accept(claim);
       return finishFailure(claim, new SyncResult(), startedAt, startedNanos, null, null, e.getMessage(), "stopped",
           OffsetDateTime.now(ZoneOffset.UTC).plusHours(1), "failed");
     }

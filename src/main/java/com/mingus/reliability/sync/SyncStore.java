@@ -920,21 +920,6 @@ final class SyncStore {
         });
   }
 
-  // --- key rotation ---------------------------------------------------------------------------------
-
-  Future<RowSet<Row>> tokensNotUnder(String keyId, int limit) {
-    return pool.preparedQuery("SELECT connection_id, user_id, item_id, token_key_id, token_nonce, token_ciphertext "
-            + "FROM connections WHERE token_key_id <> $1 LIMIT $2").execute(Tuple.of(keyId, limit));
-  }
-
-  Future<Integer> replaceToken(String connectionId, String oldKeyId, TokenCipher.Sealed sealed) {
-    return pool.preparedQuery("UPDATE connections SET token_key_id = $3, token_nonce = $4, token_ciphertext = $5, "
-            + "updated_at = now() WHERE connection_id = $1 AND token_key_id = $2")
-        .execute(Tuple.of(connectionId, oldKeyId, sealed.keyId(), Buffer.buffer(sealed.nonce()),
-            Buffer.buffer(sealed.ciphertext())))
-        .map(RowSet::rowCount);
-  }
-
   // --- helpers --------------------------------------------------------------------------------------
 
   static String text(OffsetDateTime time) {

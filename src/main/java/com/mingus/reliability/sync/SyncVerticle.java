@@ -59,6 +59,7 @@ public final class SyncVerticle extends VerticleBase {
   private SyncMetrics metrics;
   private long heartbeatTimer = -1;
   private boolean stopping;
+  private TokenRotation rotation;
 
   @Override
   public Future<?> start() {
@@ -81,6 +82,14 @@ public final class SyncVerticle extends VerticleBase {
               .onFailure(failure -> log.warn("Connection {}: sync ended with {}", claim.connectionId(), failure.getMessage()));
         });
 
+    rotation = new TokenRotation(vertx, pool, cipher, config.getJsonObject("key_rotation", new JsonObject()),
+        registryName == null ? null : io.vertx.micrometer.backends.BackendRegistries.getNow(registryName));
+    runner.onUnreadableToken(claim -> rotation.markUnreadable(claim.connectionId(), claim.token()));
+    // every stored token's key must be configured before this node claims a single sync
+    return rotation.checkKeys().compose(checked -> rotation.readout()).compose(keys -> consumers());
+  }
+
+  private Future<?> consumers() {
     List<Future<?>> consumers = List.of(
         handle(Addresses.SYNC_REGISTER, this::register),
         handle(Addresses.SYNC_REMOVE, this::remove),
@@ -98,6 +107,7 @@ public final class SyncVerticle extends VerticleBase {
         handle(Addresses.SYNC_RESUME_INSTITUTION, this::resumeInstitution),
         handle(Addresses.SYNC_PROBE_INSTITUTION, this::probeInstitution),
         handle(Addresses.SYNC_AHEAD_INSTITUTION, this::aheadInstitution),
+        handle(Addresses.SYNC_KEYS, body -> rotation.readout().map(readout -> (Object) readout)),
         vertx.eventBus().localConsumer(Addresses.SYNC_WAKE, message -> claimLoop.claimDue()).completion(),
         Bus.answerPing(vertx, "sync", () -> pool.query("SELECT 1").execute().map(rows -> PingReply.up("sync")))
             .completion());
@@ -108,13 +118,14 @@ public final class SyncVerticle extends VerticleBase {
       metricsTimer = vertx.setPeriodic(settings.metricsIntervalMs(), id -> store.dueCount()
           .onSuccess(metrics::queue)
           .onFailure(failure -> log.debug("Claim queue not counted: {}", failure.getMessage())));
-      vertx.setTimer(1_000, id -> rotateKeys());
+      rotation.start();
     });
   }
 
   @Override
   public Future<?> stop() {
     stopping = true;
+    rotation.stop();
     claimLoop.stop();
     vertx.cancelTimer(pollTimer);
     vertx.cancelTimer(heartbeatTimer);
@@ -136,35 +147,6 @@ public final class SyncVerticle extends VerticleBase {
     List<Claim> held = claimLoop.held();
     store.heartbeat(nodeId, held, settings.leaseMs())
         .onFailure(failure -> log.warn("Lease heartbeat failed: {}", failure.getMessage()));
-  }
-
-  /** Re-encrypts tokens sealed under an older key with the current one, a batch at a time, in the background. */
-  private void rotateKeys() {
-    if (stopping) {
-      return;
-    }
-    store.tokensNotUnder(cipher.primaryKeyId(), 200).compose(rows -> {
-      Future<Integer> chain = Future.succeededFuture(0);
-      for (Row row : rows) {
-        if (!cipher.knows(row.getString("token_key_id"))) {
-          continue;
-        }
-        chain = chain.compose(count -> {
-          String plain = cipher.open(SyncStore.sealed(row), row.getString("user_id"), row.getString("item_id"));
-          return store.replaceToken(row.getString("connection_id"), row.getString("token_key_id"),
-              cipher.seal(plain, row.getString("user_id"), row.getString("item_id"))).map(n -> count + n);
-        });
-      }
-      return chain.map(count -> rows.size() == 0 ? -1 : count);
-    }).onComplete(done -> {
-      if (done.succeeded() && done.result() > 0) {
-        log.info("Re-encrypted {} access token(s) under key {}", done.result(), cipher.primaryKeyId());
-        vertx.runOnContext(v -> rotateKeys());
-      } else if (done.failed()) {
-        log.warn("Token re-encryption paused: {}", done.cause().getMessage());
-        vertx.setTimer(60_000, id -> rotateKeys());
-      }
-    });
   }
 
   /**

@@ -363,6 +363,7 @@ class OpenApiResponsesTest {
     get(operator, "/api/admin/alerts", "/api/admin/alerts?limit=50&offset=0", 200);
     get(operator, "/api/admin/alerts", "/api/admin/alerts?kind=dead_letter", 200);
     get(operator, "/api/admin/alerts", "/api/admin/alerts?kind=nonsense", 400);
+    get(operator, "/api/admin/keys", "/api/admin/keys", 200);
 
     get(operator, a + "/templates", a + "/templates", 200);
     String t = a + "/templates/{type}/{channel}";
