@@ -43,8 +43,9 @@ import org.junit.jupiter.api.Test;
  * application (TestApp, the sandbox at 0 latency) with N connections whose Items send their webhooks to
  * our {@code /api/plaid/webhook}. At a steady rate (default 1,000 a minute) the driver adds one transaction
  * to a random Item in the sandbox, which sends Plaid's signed {@code SYNC_UPDATES_AVAILABLE}; the time
- * counted is from just before that change to the first {@code GET /connections/:id/transactions} (as the
- * connection's user, polled every 50 ms) that lists the new transaction.
+ * counted is from just before that change to the first {@code GET /connections/:id/transactions} that
+ * lists the new transaction (as the connection's user: one request in flight per connection with changes
+ * awaited, every 50 ms).
  *
  * <p>The peer, in the same run and at the same rate: the floor of any webhook-driven design, a loop that
  * learns of the change at once (no webhook, no queue) and calls {@code /transactions/sync} with its cursor
@@ -136,6 +137,7 @@ class WebhookLatencyBench {
       ConcurrentLinkedQueue<Long> ours = new ConcurrentLinkedQueue<>();
       ConcurrentLinkedQueue<Long> floor = new ConcurrentLinkedQueue<>();
       AtomicInteger lost = new AtomicInteger();
+      Map<String, Watcher> watchers = new ConcurrentHashMap<>();
       Random random = new Random(7);
       long periodNanos = 60_000_000_000L / PER_MINUTE;
       int changes = PER_MINUTE * SECONDS / 60;
@@ -150,7 +152,7 @@ class WebhookLatencyBench {
           changedAt.putIfAbsent(target.connectionId(), start);
           JsonObject change = sandbox.mutate(target.itemId(), 1, 0, 0);
           String added = change.getJsonArray("added").getString(0);
-          poll(http, pollers, app.httpPort(), target, added, start, deadlineNanos, ours, lost);
+          watcher(watchers, http, pollers, app.httpPort(), target, deadlineNanos, ours, lost).expect(added, start);
           synchronized (peer) {
             long peerStart = System.nanoTime();
             String peerAdded = sandbox.mutate(peer[0], 1, 0, 0).getJsonArray("added").getString(0);
@@ -182,33 +184,80 @@ class WebhookLatencyBench {
     }
   }
 
-  /** Polls the user's transactions until the added one is listed; records the time since {@code start}. */
-  private static void poll(HttpClient http, ScheduledExecutorService pollers, int port, Linked target, String added,
-      long start, long deadlineNanos, ConcurrentLinkedQueue<Long> out, AtomicInteger lost) {
-    HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/reliability/connections/"
-        + target.connectionId() + "/transactions?limit=500")).header("Authorization", "Bearer " + target.token())
-        .timeout(Duration.ofSeconds(10)).GET().build();
-    http.sendAsync(request, HttpResponse.BodyHandlers.ofString()).whenComplete((response, failure) -> {
-      if (failure == null && response.statusCode() == 200 && listed(response.body(), added)) {
-        out.add(System.nanoTime() - start);
-      } else if (System.nanoTime() > deadlineNanos) {
-        lost.incrementAndGet();
-      } else {
-        // every 50 ms: the polls are load on the server too (about 20 per change in flight per second)
-        pollers.schedule(() -> poll(http, pollers, port, target, added, start, deadlineNanos, out, lost), 50,
-            TimeUnit.MILLISECONDS);
-      }
-    });
+  private static Watcher watcher(Map<String, Watcher> watchers, HttpClient http, ScheduledExecutorService pollers,
+      int port, Linked target, long deadlineNanos, ConcurrentLinkedQueue<Long> out, AtomicInteger lost) {
+    return watchers.computeIfAbsent(target.connectionId(),
+        id -> new Watcher(http, pollers, port, target, deadlineNanos, out, lost));
   }
 
-  private static boolean listed(String body, String transactionId) {
-    JsonArray transactions = new JsonObject(body).getJsonArray("transactions");
-    for (int i = 0; i < transactions.size(); i++) {
-      if (transactionId.equals(transactions.getJsonObject(i).getString("transaction_id"))) {
-        return true;
+  /**
+   * The connection's user reading their transactions while changes are awaited: one request in flight per
+   * connection, every 50 ms, each answer settling every awaited transaction it lists (so the polls do not
+   * grow with the number of changes in flight, and do not become the load they measure).
+   */
+  private static final class Watcher {
+    private final HttpClient http;
+    private final ScheduledExecutorService pollers;
+    private final HttpRequest request;
+    private final long deadlineNanos;
+    private final ConcurrentLinkedQueue<Long> out;
+    private final AtomicInteger lost;
+    private final Map<String, Long> awaited = new HashMap<>();
+    private boolean polling;
+
+    Watcher(HttpClient http, ScheduledExecutorService pollers, int port, Linked target, long deadlineNanos,
+        ConcurrentLinkedQueue<Long> out, AtomicInteger lost) {
+      this.http = http;
+      this.pollers = pollers;
+      this.deadlineNanos = deadlineNanos;
+      this.out = out;
+      this.lost = lost;
+      this.request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/reliability/connections/"
+          + target.connectionId() + "/transactions?limit=500")).header("Authorization", "Bearer " + target.token())
+          .timeout(Duration.ofSeconds(10)).GET().build();
+    }
+
+    synchronized void expect(String transactionId, long start) {
+      awaited.put(transactionId, start);
+      if (!polling) {
+        polling = true;
+        poll();
       }
     }
-    return false;
+
+    private void poll() {
+      http.sendAsync(request, HttpResponse.BodyHandlers.ofString()).whenComplete((response, failure) -> {
+        long now = System.nanoTime();
+        Set<String> listed = failure == null && response.statusCode() == 200 ? ids(response.body()) : Set.of();
+        synchronized (this) {
+          awaited.entrySet().removeIf(entry -> {
+            if (listed.contains(entry.getKey())) {
+              out.add(now - entry.getValue());
+              return true;
+            }
+            if (now > deadlineNanos) {
+              lost.incrementAndGet();
+              return true;
+            }
+            return false;
+          });
+          if (awaited.isEmpty()) {
+            polling = false;
+            return;
+          }
+        }
+        pollers.schedule(this::poll, 50, TimeUnit.MILLISECONDS);
+      });
+    }
+  }
+
+  private static Set<String> ids(String body) {
+    Set<String> ids = new java.util.HashSet<>();
+    JsonArray transactions = new JsonObject(body).getJsonArray("transactions");
+    for (int i = 0; i < transactions.size(); i++) {
+      ids.add(transactions.getJsonObject(i).getString("transaction_id"));
+    }
+    return ids;
   }
 
   /** Pages /transactions/sync from {@code cursor} to the end (until {@code wanted} is seen, when given); the new cursor. */
