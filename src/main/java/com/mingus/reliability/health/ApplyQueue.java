@@ -18,6 +18,7 @@ import java.util.function.Function;
  * (the verticle's), so it needs no locking.
  */
 final class ApplyQueue<C, R> {
+  private static final long FAILURE_PAUSE_MS = 100;
   private final Vertx vertx;
   private final int maxBatch;
   private final long lingerMs;
@@ -67,10 +68,11 @@ final class ApplyQueue<C, R> {
   private final class Shard {
     final ArrayDeque<Waiting<C, R>> waiting = new ArrayDeque<>();
     boolean inFlight;
+    boolean paused;
     long timer = -1;
 
     void kick() {
-      if (inFlight || waiting.isEmpty()) {
+      if (inFlight || paused || waiting.isEmpty()) {
         return;
       }
       if (waiting.size() >= maxBatch || lingerMs == 0) {
@@ -115,6 +117,15 @@ final class ApplyQueue<C, R> {
           }
         } else {
           batch.forEach(waiting -> waiting.promise().fail(result.cause()));
+          // a pause, so the pool notices a lost connection before the next batch is handed the same one
+          if (!closed) {
+            paused = true;
+            vertx.setTimer(FAILURE_PAUSE_MS, id -> {
+              paused = false;
+              drain();
+            });
+          }
+          return;
         }
         // what arrived meanwhile has waited a batch already: no linger for it
         if (!waiting.isEmpty() && !closed) {

@@ -30,8 +30,8 @@ import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Load driver: how many sync events per second the health verticle applies (each one a locked, idempotent
- * transaction through the state machine), beside its peer in the same run: the least any tracker must do,
+ * Load driver: how many sync events per second the health verticle applies (in batches: one transaction of a
+ * few statements claims, reads, computes and writes many events), beside its peer in the same run: the least any tracker must do,
  * one plain UPDATE of a counter per event through a pool of the same size. Also how many health.changed
  * events the coalescer lets out. Run (after mvn -B -q test-compile):
  *
@@ -58,7 +58,9 @@ public final class HealthBench {
       JsonObject config = new JsonObject().put("database", Pools.connectionConfig(db, poolSize))
           .put("coalesce_ms", 1_000).put("institution_coalesce_ms", 1_000)
           // one bank per 10 connections, a high threshold: the circuit never trips during the run
-          .put("circuit", new JsonObject().put("min_connections", 1_000_000));
+          .put("circuit", new JsonObject().put("min_connections", 1_000_000))
+          // the batching settings (health.apply), e.g. -Dbench.apply='{"max_batch":2000}'; default: the verticle's
+          .put("apply", new JsonObject(System.getProperty("bench.apply", "{}")));
       Await.result(vertx.deployVerticle(new HealthVerticle(), new DeploymentOptions().setConfig(config)));
 
       for (int c = 0; c < connections; c++) {
