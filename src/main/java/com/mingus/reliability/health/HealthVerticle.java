@@ -83,7 +83,7 @@ public final class HealthVerticle extends VerticleBase {
     pool = Pools.create(vertx, config().getJsonObject("database"), "health");
     store = new HealthStore(pool, HealthVerticle::noticeRequest, settings.noticeRedriveAfterMs());
     changes = new ApplyQueue<>(vertx, settings.applyShards(), settings.applyMaxBatch(), settings.applyLingerMs(),
-        batch -> store.applyBatch(batch).onFailure(failure -> log.warn(
+        batch -> timed(batch.size(), store.applyBatch(batch)).onFailure(failure -> log.warn(
             "A batch of {} health change(s) was not applied (each is applied when told again): {}", batch.size(),
             failure.getMessage())));
     JsonObject plaidSection = config().getJsonObject("plaid");
@@ -599,6 +599,12 @@ public final class HealthVerticle extends VerticleBase {
   }
 
   // --- helpers ----------------------------------------------------------------------------------------
+
+  private static <T> Future<T> timed(int size, Future<T> batch) {
+    long start = System.nanoTime();
+    return batch.onSuccess(done -> log.debug("Batch of {} change(s) applied in {} ms", size,
+        (System.nanoTime() - start) / 1_000_000));
+  }
 
   private static Instant now() {
     return Instant.now().truncatedTo(ChronoUnit.MILLIS);
