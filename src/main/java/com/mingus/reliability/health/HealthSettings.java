@@ -27,11 +27,15 @@ record HealthSettings(
     boolean predictMaintenance,
     long forecastIntervalMs,
     long forecastToleranceMs,
-    long syncAheadMs) {
+    long syncAheadMs,
+    int applyShards,
+    int applyMaxBatch,
+    long applyLingerMs) {
 
   static HealthSettings from(JsonObject config) {
     JsonObject circuit = config.getJsonObject("circuit", new JsonObject());
     JsonObject maintenance = config.getJsonObject("maintenance", new JsonObject());
+    JsonObject apply = config.getJsonObject("apply", new JsonObject());
     JsonObject windows = config.getJsonObject("rate_windows_ms",
         new JsonObject().put("5m", 300_000L).put("1h", 3_600_000L).put("24h", 86_400_000L));
     Map<String, Long> rateWindows = new LinkedHashMap<>();
@@ -64,7 +68,10 @@ record HealthSettings(
         maintenance.getBoolean("predict", true),
         positive(maintenance.getLong("forecast_interval_ms", 300_000L), "maintenance.forecast_interval_ms"),
         positive(maintenance.getLong("tolerance_ms", 1_800_000L), "maintenance.tolerance_ms"),
-        nonNegative(maintenance.getLong("sync_ahead_ms", 600_000L), "maintenance.sync_ahead_ms"));
+        nonNegative(maintenance.getLong("sync_ahead_ms", 600_000L), "maintenance.sync_ahead_ms"),
+        (int) positive(apply.getLong("shards", 4L), "apply.shards"),
+        (int) positive(apply.getLong("max_batch", 500L), "apply.max_batch"),
+        nonNegative(apply.getLong("linger_ms", 2L), "apply.linger_ms"));
   }
 
   private static long positive(Long value, String key) {

@@ -9,12 +9,19 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -88,147 +95,348 @@ final class HealthStore {
       """;
 
   /**
-   * The first row of a connection, the event's claim ($20) and its pending notices ($21, an array) in one statement:
-   * all of it commits, or none.
+   * The rows a batch touches, locked in connection order (so two batches, or two nodes, never wait on each
+   * other in a circle): the connection's events are claimed, computed and written only while this holds.
    */
-  private static final String INSERT_NEW = "WITH inserted AS (INSERT INTO health_connections (" + COLUMNS + """
-      , notified_key, pending_notices, notices_redrive_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-                $21::jsonb,
-                CASE WHEN $21::jsonb IS NULL THEN NULL ELSE now() + ($22::bigint * interval '1 millisecond') END)
-        ON CONFLICT (connection_id) DO NOTHING
-        RETURNING connection_id
-      ), claimed AS (
-        INSERT INTO health_applied_events (event_key) SELECT $20 FROM inserted WHERE $20::text IS NOT NULL
-        ON CONFLICT DO NOTHING RETURNING 1
-      )
-      SELECT count(*) AS n FROM inserted
+  private static final String LOCK = "SELECT " + COLUMNS + """
+      , notified_key, last_event_at FROM health_connections
+      WHERE connection_id = ANY($1::text[]) ORDER BY connection_id FOR UPDATE
       """;
 
   /**
-   * The change, the event's claim ($22) and its pending notices ($23, an array) in one statement, only if the row is
-   * still the version this read ($20): a node that dies mid-way leaves the event unclaimed, and its
-   * redelivery applies it; one that committed leaves it claimed, and a redelivery is a duplicate.
+   * Claims a batch's event keys at once (sorted, so concurrent claims of overlapping keys cannot deadlock);
+   * answers the keys nobody had claimed: the events to apply. A duplicate (a redelivery, another node's copy)
+   * is not returned. The claim commits with the writes, or not at all.
    */
-  private static final String UPDATE = """
-      WITH updated AS (
-        UPDATE health_connections SET
-          institution_name = COALESCE($5, institution_name), status = $6, status_since = $7,
-          last_successful_sync = $8, last_error = $9, sync_success_count = $10, sync_failure_count = $11,
-          consecutive_failures = $12, maintenance_until = $13, retry_attempts = $14, next_retry = $15,
-          consent_expiring = $16, consent_expiration_time = $17, updated_at = $18,
-          notified_key = COALESCE($19, notified_key),
-          last_event_at = GREATEST(last_event_at, $21),
-          pending_notices = CASE WHEN $23::jsonb IS NULL THEN pending_notices
-                                 ELSE COALESCE(pending_notices, '[]'::jsonb) || $23::jsonb END,
-          notices_redrive_at = CASE WHEN $23::jsonb IS NULL THEN notices_redrive_at
-                                    ELSE now() + ($24::bigint * interval '1 millisecond') END,
-          version = version + 1
-        WHERE connection_id = $1 AND version = $20
-        RETURNING connection_id
-      ), claimed AS (
-        INSERT INTO health_applied_events (event_key) SELECT $22 FROM updated WHERE $22::text IS NOT NULL
-        ON CONFLICT DO NOTHING RETURNING 1
-      )
-      SELECT count(*) AS n FROM updated
+  private static final String CLAIM = """
+      INSERT INTO health_applied_events (event_key) SELECT k FROM unnest($1::text[]) AS k ORDER BY k
+      ON CONFLICT DO NOTHING RETURNING event_key
       """;
 
-  /** The row (columns null when there is none) and whether the event was applied already. */
-  private static final String READ = "SELECT " + prefixed("h.") + """
-      , h.notified_key, h.version, h.last_event_at,
-        EXISTS (SELECT 1 FROM health_applied_events WHERE event_key = $2) AS claimed
-      FROM (VALUES (1)) AS one (x) LEFT JOIN health_connections h ON h.connection_id = $1
+  private static final String DELETE_ALL = "DELETE FROM health_connections WHERE connection_id = ANY($1::text[])";
+
+  /** Every changed row of a batch in one statement; pending notices ($18, JSON arrays) are appended. */
+  private static final String UPDATE_ALL = """
+      UPDATE health_connections h SET
+        institution_name = COALESCE(u.institution_name, h.institution_name), status = u.status,
+        status_since = u.status_since, last_successful_sync = u.last_successful_sync, last_error = u.last_error::jsonb,
+        sync_success_count = u.sync_success_count, sync_failure_count = u.sync_failure_count,
+        consecutive_failures = u.consecutive_failures, maintenance_until = u.maintenance_until,
+        retry_attempts = u.retry_attempts, next_retry = u.next_retry, consent_expiring = u.consent_expiring,
+        consent_expiration_time = u.consent_expiration_time, updated_at = u.updated_at, notified_key = u.notified_key,
+        last_event_at = u.last_event_at,
+        pending_notices = CASE WHEN u.notices IS NULL THEN h.pending_notices
+                               ELSE COALESCE(h.pending_notices, '[]'::jsonb) || u.notices::jsonb END,
+        notices_redrive_at = CASE WHEN u.notices IS NULL THEN h.notices_redrive_at
+                                  ELSE now() + ($19::bigint * interval '1 millisecond') END,
+        version = h.version + 1
+      FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::text[], $7::bigint[],
+                  $8::bigint[], $9::int[], $10::timestamptz[], $11::int[], $12::timestamptz[], $13::boolean[],
+                  $14::timestamptz[], $15::timestamptz[], $16::text[], $17::timestamptz[], $18::text[])
+        AS u (connection_id, institution_name, status, status_since, last_successful_sync, last_error,
+              sync_success_count, sync_failure_count, consecutive_failures, maintenance_until, retry_attempts,
+              next_retry, consent_expiring, consent_expiration_time, updated_at, notified_key, last_event_at, notices)
+      WHERE h.connection_id = u.connection_id
       """;
 
-  private static String prefixed(String alias) {
-    StringBuilder out = new StringBuilder();
-    for (String column : COLUMNS.split(",")) {
-      out.append(out.length() == 0 ? "" : ", ").append(alias).append(column.trim());
+  /** Every row a batch creates (registrations) in one statement; answers the ones inserted. */
+  private static final String INSERT_ALL = "INSERT INTO health_connections (" + COLUMNS + """
+      , notified_key, last_event_at, pending_notices, notices_redrive_at)
+      SELECT connection_id, user_id, item_id, institution_id, institution_name, status, status_since,
+             last_successful_sync, last_error::jsonb, sync_success_count, sync_failure_count, consecutive_failures,
+             maintenance_until, retry_attempts, next_retry, consent_expiring, consent_expiration_time, updated_at,
+             notified_key, last_event_at, notices::jsonb,
+             CASE WHEN notices IS NULL THEN NULL ELSE now() + ($22::bigint * interval '1 millisecond') END
+      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
+                  $8::timestamptz[], $9::text[], $10::bigint[], $11::bigint[], $12::int[], $13::timestamptz[],
+                  $14::int[], $15::timestamptz[], $16::boolean[], $17::timestamptz[], $18::timestamptz[], $19::text[],
+                  $20::timestamptz[], $21::text[])
+        AS u (connection_id, user_id, item_id, institution_id, institution_name, status, status_since,
+              last_successful_sync, last_error, sync_success_count, sync_failure_count, consecutive_failures,
+              maintenance_until, retry_attempts, next_retry, consent_expiring, consent_expiration_time, updated_at,
+              notified_key, last_event_at, notices)
+      ON CONFLICT (connection_id) DO NOTHING
+      RETURNING connection_id
+      """;
+
+  /**
+   * One change of a batch: an event for one connection ({@code eventKey}: what makes it count once, e.g.
+   * {@code sync:completed:<sync_id>}; {@code absent} makes the row when there is none, null: the event is
+   * ignored then; {@code told}: a notice the event itself carries), or the connection's removal.
+   */
+  record Change(String connectionId, String eventKey, Instant eventAt, Supplier<ConnectionHealth> absent,
+      BiFunction<ConnectionHealth, Boolean, ConnectionHealth> change, Function<ConnectionHealth, JsonObject> told,
+      boolean removal) {
+    static Change event(String connectionId, String eventKey, Instant eventAt, Supplier<ConnectionHealth> absent,
+        BiFunction<ConnectionHealth, Boolean, ConnectionHealth> change, Function<ConnectionHealth, JsonObject> told) {
+      return new Change(connectionId, eventKey, eventAt, absent, change, told, false);
     }
-    return out.toString();
-  }
 
-  /**
-   * Applies one event to one connection, at most once however often it is delivered: the event's key is
-   * claimed in {@code health_applied_events} by the same statement that writes the change, so the claim
-   * exists exactly when the change committed. The write is optimistic (read the row, its version and
-   * whether the event is claimed; compute; write only if the version held, else read again), so two
-   * statements and no lock per event. {@code absent} makes the row when health has not seen the
-   * connection (null: the event is ignored).
-   */
-  Future<Applied> apply(String connectionId, String eventKey, Instant eventAt, Supplier<ConnectionHealth> absent,
-      java.util.function.BiFunction<ConnectionHealth, Boolean, ConnectionHealth> change) {
-    return apply(connectionId, eventKey, eventAt, absent, change, null);
-  }
+    static Change removal(String connectionId) {
+      return new Change(connectionId, null, null, null, null, null, true);
+    }
 
-  /**
-   * As above, with a notice the event itself carries ({@code told}: the connection after the change → a
-   * notify.send request with its own dedupe key, or null), pending in the same statement as the change.
-   */
-  Future<Applied> apply(String connectionId, String eventKey, Instant eventAt, Supplier<ConnectionHealth> absent,
-      java.util.function.BiFunction<ConnectionHealth, Boolean, ConnectionHealth> change,
-      java.util.function.Function<ConnectionHealth, JsonObject> told) {
-    String key = eventKey == null ? null : connectionId + "|" + eventKey;
-    return read(connectionId, key).compose(row -> write(connectionId, key, row, eventAt, absent, change, told, 0));
-  }
-
-  private Future<Row> read(String connectionId, String key) {
-    return pool.preparedQuery(READ).execute(Tuple.of(connectionId, key)).map(rows -> rows.iterator().next());
+    /** The claim's key: one per connection and event. */
+    String claimKey() {
+      return eventKey == null ? null : connectionId + "|" + eventKey;
+    }
   }
 
   private static final Applied DUPLICATE = new Applied(null, null, null, null, true, null, null);
 
-  private Future<Applied> write(String connectionId, String eventKey, Row read, Instant eventAt,
-      Supplier<ConnectionHealth> absent, java.util.function.BiFunction<ConnectionHealth, Boolean, ConnectionHealth> change,
-      java.util.function.Function<ConnectionHealth, JsonObject> eventNotice, int attempt) {
-    if (eventKey != null && Boolean.TRUE.equals(read.getBoolean("claimed"))) {
-      return Future.succeededFuture(DUPLICATE);
+  /** Another writer (the start-up reconciliation) inserted a row this batch meant to create: run it again. */
+  private static final class RowAppeared extends RuntimeException {
+    RowAppeared() {
+      super("a connection row appeared under the batch", null, false, false);
     }
-    Row row = read.getString("connection_id") == null ? null : read;
-    ConnectionHealth before = row == null ? null : health(row);
-    ConnectionHealth base = before != null ? before : absent == null ? null : absent.get();
+  }
+
+  /**
+   * Applies a batch of changes (in order; each connection's in the order given) in one transaction with a
+   * constant number of statements, whatever its size: lock the rows, claim every event key, apply the
+   * machine in memory, then one DELETE, one UPDATE and one INSERT for every row touched. Answers one
+   * {@link Applied} per change, in order; a failure means nothing of the batch committed (claims included),
+   * so each of its events may be delivered again and counts then. A deadlock or a row inserted meanwhile by
+   * the reconciliation runs the batch again (nothing had committed).
+   */
+  Future<List<Applied>> applyBatch(List<Change> changes) {
+    return applyBatch(changes, 0);
+  }
+
+  private Future<List<Applied>> applyBatch(List<Change> changes, int attempt) {
+    return pool.withTransaction(conn -> applyIn(conn, changes)).recover(failure -> {
+      boolean again = failure instanceof RowAppeared || failure instanceof io.vertx.pgclient.PgException pg
+          && ("40P01".equals(pg.getSqlState()) || "40001".equals(pg.getSqlState()));
+      return again && attempt < 3 ? applyBatch(changes, attempt + 1) : Future.failedFuture(failure);
+    });
+  }
+
+  /** One connection as the batch sees it: the row read (locked), and what the changes so far made of it. */
+  private static final class Slot {
+    boolean existed;
+    ConnectionHealth health;
+    String notifiedKey;
+    Instant lastEventAt;
+    boolean removed;
+    boolean created;
+    boolean dirty;
+    io.vertx.core.json.JsonArray notices;
+  }
+
+  private Future<List<Applied>> applyIn(SqlConnection conn, List<Change> changes) {
+    Map<String, Slot> slots = new TreeMap<>();
+    Set<String> creating = new HashSet<>();
+    for (Change c : changes) {
+      slots.computeIfAbsent(c.connectionId(), id -> new Slot());
+      if (c.absent() != null) {
+        creating.add(c.connectionId());
+      }
+    }
+    return conn.preparedQuery(LOCK).execute(Tuple.of(slots.keySet().toArray(new String[0]))).compose(rows -> {
+      for (Row row : rows) {
+        Slot slot = slots.get(row.getString("connection_id"));
+        slot.existed = true;
+        slot.health = health(row);
+        slot.notifiedKey = row.getString("notified_key");
+        slot.lastEventAt = instant(row.getOffsetDateTime("last_event_at"));
+      }
+      // only events that can apply are claimed: one for a connection health does not know is ignored, unclaimed
+      Set<String> keys = new TreeSet<>();
+      for (Change c : changes) {
+        String key = c.claimKey();
+        if (key != null && (slots.get(c.connectionId()).existed || creating.contains(c.connectionId()))) {
+          keys.add(key);
+        }
+      }
+      if (keys.isEmpty()) {
+        return Future.succeededFuture(Set.<String>of());
+      }
+      return conn.preparedQuery(CLAIM).execute(Tuple.of(keys.toArray(new String[0]))).map(claimed -> {
+        Set<String> fresh = new HashSet<>(claimed.size() * 2);
+        claimed.forEach(row -> fresh.add(row.getString(0)));
+        return fresh;
+      });
+    }).compose(fresh -> {
+      Set<String> unapplied = new HashSet<>(fresh);
+      List<Applied> out = new ArrayList<>(changes.size());
+      for (Change c : changes) {
+        out.add(applyInMemory(slots.get(c.connectionId()), c, unapplied));
+      }
+      return writeAll(conn, slots).map(out);
+    });
+  }
+
+  /** The machine's step for one change, on the slot (what the previous changes of the batch left). */
+  private Applied applyInMemory(Slot slot, Change c, Set<String> unapplied) {
+    if (c.removal()) {
+      ConnectionHealth before = slot.health;
+      slot.removed |= slot.existed;
+      slot.created = false;
+      slot.dirty = false;
+      slot.health = null;
+      slot.notifiedKey = null;
+      slot.lastEventAt = null;
+      slot.notices = null;
+      return new Applied(before, null, null, null, false, null, null);
+    }
+    String key = c.claimKey();
+    // claimed by this batch and not yet used: a second copy within the batch is a duplicate too
+    if (key != null && !unapplied.remove(key)) {
+      return DUPLICATE;
+    }
+    ConnectionHealth before = slot.health;
+    ConnectionHealth base = before != null ? before : c.absent() == null ? null : c.absent().get();
     if (base == null) {
-      return Future.succeededFuture(DUPLICATE);
+      return DUPLICATE;
     }
-    Instant newest = row == null ? null : instant(row.getOffsetDateTime("last_event_at"));
-    boolean stale = eventAt != null && newest != null && eventAt.isBefore(newest);
-    ConnectionHealth after = change.apply(base, stale);
+    Instant eventAt = c.eventAt();
+    boolean stale = eventAt != null && slot.lastEventAt != null && eventAt.isBefore(slot.lastEventAt);
+    ConnectionHealth after = c.change().apply(base, stale);
     HealthMachine.Notice notice = HealthMachine.notice(base.status(), after.status(), after.lastError());
-    String key = notice == null ? null : connectionId + ":" + after.status().wire() + ":" + after.statusSince();
-    if (notice != null && row != null && key.equals(row.getString("notified_key"))) {
+    String noticeKey = notice == null ? null : c.connectionId() + ":" + after.status().wire() + ":" + after.statusSince();
+    if (notice != null && before != null && noticeKey.equals(slot.notifiedKey)) {
       notice = null;
     }
-    HealthMachine.Notice told = notice;
-    JsonObject request = told == null ? null : notices.request(after, told, key);
-    JsonObject extra = eventNotice == null ? null : eventNotice.apply(after);
-    io.vertx.core.json.JsonArray pending = new io.vertx.core.json.JsonArray();
-    if (request != null) {
-      pending.add(request);
-    }
-    if (extra != null) {
-      pending.add(extra);
-    }
-    Object pendingParam = pending.isEmpty() ? null : pending;
-    Tuple values = tuple(after, told == null ? null : key);
-    Future<Integer> written = row == null
-        ? pool.preparedQuery(INSERT_NEW).execute(values.addValue(eventKey).addValue(pendingParam).addLong(redriveAfterMs))
-            .map(rows -> rows.iterator().next().getLong("n").intValue())
-        : pool.preparedQuery(UPDATE).execute(values.addLong(row.getLong("version")).addValue(time(eventAt))
-                .addValue(eventKey).addValue(pendingParam).addLong(redriveAfterMs))
-            .map(rows -> rows.iterator().next().getLong("n").intValue());
-    return written.compose(count -> {
-      if (count == 1) {
-        return Future.succeededFuture(new Applied(before, after, told, told == null ? null : key, false, request, extra));
+    JsonObject request = notice == null ? null : notices.request(after, notice, noticeKey);
+    JsonObject extra = c.told() == null ? null : c.told().apply(after);
+    if (request != null || extra != null) {
+      if (slot.notices == null) {
+        slot.notices = new io.vertx.core.json.JsonArray();
       }
-      // every retry means another writer committed, so the loop ends; the bound only guards a bug
-      if (attempt >= 200) {
-        return Future.failedFuture(new IllegalStateException("connection " + connectionId
-            + " kept changing under this update"));
+      if (request != null) {
+        slot.notices.add(request);
       }
-      // another writer got there first: apply this event to what it wrote (or see that it was this event)
-      return read(connectionId, eventKey)
-          .compose(fresh -> write(connectionId, eventKey, fresh, eventAt, absent, change, eventNotice, attempt + 1));
-    });
+      if (extra != null) {
+        slot.notices.add(extra);
+      }
+    }
+    if (notice != null) {
+      slot.notifiedKey = noticeKey;
+    }
+    if (eventAt != null && (slot.lastEventAt == null || eventAt.isAfter(slot.lastEventAt))) {
+      slot.lastEventAt = eventAt;
+    }
+    if (before == null) {
+      slot.created = true;
+    } else if (!slot.created) {
+      slot.dirty = true;
+    }
+    slot.health = after;
+    return new Applied(before, after, notice, notice == null ? null : noticeKey, false, request, extra);
+  }
+
+  /** The batch's rows back: one DELETE, one UPDATE, one INSERT (each only when it has rows). */
+  private Future<Void> writeAll(SqlConnection conn, Map<String, Slot> slots) {
+    List<String> removed = new ArrayList<>();
+    List<Slot> updated = new ArrayList<>();
+    List<Slot> created = new ArrayList<>();
+    for (Map.Entry<String, Slot> e : slots.entrySet()) {
+      Slot slot = e.getValue();
+      if (slot.removed) {
+        removed.add(e.getKey());
+      }
+      if (slot.created) {
+        created.add(slot);
+      } else if (slot.dirty && !slot.removed) {
+        updated.add(slot);
+      }
+    }
+    Future<Void> chain = removed.isEmpty() ? Future.succeededFuture()
+        : conn.preparedQuery(DELETE_ALL).execute(Tuple.of(removed.toArray(new String[0]))).mapEmpty();
+    if (!updated.isEmpty()) {
+      chain = chain.compose(v -> conn.preparedQuery(UPDATE_ALL).execute(updateTuple(updated)).mapEmpty());
+    }
+    if (!created.isEmpty()) {
+      chain = chain.compose(v -> conn.preparedQuery(INSERT_ALL).execute(insertTuple(created)).compose(rows ->
+          rows.rowCount() == created.size() ? Future.<Void>succeededFuture() : Future.failedFuture(new RowAppeared())));
+    }
+    return chain;
+  }
+
+  private Tuple updateTuple(List<Slot> slots) {
+    int n = slots.size();
+    String[] ids = new String[n];
+    String[] names = new String[n];
+    String[] statuses = new String[n];
+    OffsetDateTime[] since = new OffsetDateTime[n];
+    OffsetDateTime[] lastSuccess = new OffsetDateTime[n];
+    String[] errors = new String[n];
+    Long[] successes = new Long[n];
+    Long[] failures = new Long[n];
+    Integer[] consecutive = new Integer[n];
+    OffsetDateTime[] maintenanceUntil = new OffsetDateTime[n];
+    Integer[] retries = new Integer[n];
+    OffsetDateTime[] nextRetry = new OffsetDateTime[n];
+    Boolean[] consent = new Boolean[n];
+    OffsetDateTime[] consentTime = new OffsetDateTime[n];
+    OffsetDateTime[] updatedAt = new OffsetDateTime[n];
+    String[] notified = new String[n];
+    OffsetDateTime[] lastEvent = new OffsetDateTime[n];
+    String[] pending = new String[n];
+    for (int i = 0; i < n; i++) {
+      Slot slot = slots.get(i);
+      ConnectionHealth h = slot.health;
+      ids[i] = h.connectionId();
+      names[i] = h.institutionName();
+      statuses[i] = h.status().wire();
+      since[i] = time(h.statusSince());
+      lastSuccess[i] = time(h.lastSuccessfulSync());
+      errors[i] = h.lastError() == null ? null : h.lastError().encode();
+      successes[i] = h.syncSuccessCount();
+      failures[i] = h.syncFailureCount();
+      consecutive[i] = h.consecutiveFailures();
+      maintenanceUntil[i] = time(h.maintenanceUntil());
+      retries[i] = h.retryAttempts();
+      nextRetry[i] = time(h.nextRetry());
+      consent[i] = h.consentExpiring();
+      consentTime[i] = time(h.consentExpirationTime());
+      updatedAt[i] = time(h.updatedAt());
+      notified[i] = slot.notifiedKey;
+      lastEvent[i] = time(slot.lastEventAt);
+      pending[i] = slot.notices == null ? null : slot.notices.encode();
+    }
+    return Tuple.from(new Object[] {ids, names, statuses, since, lastSuccess, errors, successes, failures, consecutive,
+        maintenanceUntil, retries, nextRetry, consent, consentTime, updatedAt, notified, lastEvent, pending,
+        redriveAfterMs});
+  }
+
+  private Tuple insertTuple(List<Slot> slots) {
+    int n = slots.size();
+    String[][] text = new String[9][n];
+    OffsetDateTime[][] times = new OffsetDateTime[7][n];
+    Long[] successes = new Long[n];
+    Long[] failures = new Long[n];
+    Integer[] consecutive = new Integer[n];
+    Integer[] retries = new Integer[n];
+    Boolean[] consent = new Boolean[n];
+    for (int i = 0; i < n; i++) {
+      Slot slot = slots.get(i);
+      ConnectionHealth h = slot.health;
+      text[0][i] = h.connectionId();
+      text[1][i] = h.userId();
+      text[2][i] = h.itemId();
+      text[3][i] = h.institutionId();
+      text[4][i] = h.institutionName();
+      text[5][i] = h.status().wire();
+      text[6][i] = h.lastError() == null ? null : h.lastError().encode();
+      text[7][i] = slot.notifiedKey;
+      text[8][i] = slot.notices == null ? null : slot.notices.encode();
+      times[0][i] = time(h.statusSince());
+      times[1][i] = time(h.lastSuccessfulSync());
+      times[2][i] = time(h.maintenanceUntil());
+      times[3][i] = time(h.nextRetry());
+      times[4][i] = time(h.consentExpirationTime());
+      times[5][i] = time(h.updatedAt());
+      times[6][i] = time(slot.lastEventAt);
+      successes[i] = h.syncSuccessCount();
+      failures[i] = h.syncFailureCount();
+      consecutive[i] = h.consecutiveFailures();
+      retries[i] = h.retryAttempts();
+      consent[i] = h.consentExpiring();
+    }
+    return Tuple.from(new Object[] {text[0], text[1], text[2], text[3], text[4], text[5], times[0], times[1], text[6],
+        successes, failures, consecutive, times[2], retries, times[3], consent, times[4], times[5], text[7], times[6],
+        text[8], redriveAfterMs});
   }
 
   // --- notices waiting for notify -------------------------------------------------------------------
@@ -286,11 +494,6 @@ final class HealthStore {
     return pool.preparedQuery("DELETE FROM health_applied_events WHERE event_key IN (SELECT event_key FROM "
             + "health_applied_events WHERE applied_at < now() - ($1::bigint * interval '1 millisecond') LIMIT 10000)")
         .execute(Tuple.of(olderThanMs)).map(RowSet::rowCount);
-  }
-
-  Future<Void> delete(String connectionId) {
-    return pool.preparedQuery("DELETE FROM health_connections WHERE connection_id = $1").execute(Tuple.of(connectionId))
-        .mapEmpty();
   }
 
   /** Adds connections health has not seen (registered before it ran); answers how many were new. */

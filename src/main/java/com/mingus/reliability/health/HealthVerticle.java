@@ -33,7 +33,6 @@ import io.vertx.sqlclient.Pool;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -68,8 +67,8 @@ public final class HealthVerticle extends VerticleBase {
   private Coalescer<ConnectionHealth> healthEvents;
   private Coalescer<InstitutionHealth> institutionEvents;
   private BankTracker banks;
-  /** The tail of each connection's chain of event applications, so one connection's events apply in order. */
-  private final Map<String, Future<?>> tails = new HashMap<>();
+  /** Every change of a connection on its way to the database, in batches, each connection's in arrival order. */
+  private ApplyQueue<HealthStore.Change, HealthStore.Applied> changes;
   private final List<Long> timers = new ArrayList<>();
   private boolean stopping;
 
@@ -83,6 +82,10 @@ public final class HealthVerticle extends VerticleBase {
     MessageCodecs.register(vertx.eventBus());
     pool = Pools.create(vertx, config().getJsonObject("database"), "health");
     store = new HealthStore(pool, HealthVerticle::noticeRequest, settings.noticeRedriveAfterMs());
+    changes = new ApplyQueue<>(vertx, settings.applyShards(), settings.applyMaxBatch(), settings.applyLingerMs(),
+        batch -> timed(batch.size(), store.applyBatch(batch)).onFailure(failure -> log.warn(
+            "A batch of {} health change(s) was not applied (each is applied when told again): {}", batch.size(),
+            failure.getMessage())));
     JsonObject plaidSection = config().getJsonObject("plaid");
     plaid = plaidSection == null || plaidSection.getString("base_url") == null ? null
         : PlaidClient.create(vertx, plaidSection);
@@ -156,6 +159,7 @@ public final class HealthVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     stopping = true;
+    changes.close();
     timers.forEach(vertx::cancelTimer);
     banks.stop();
     healthEvents.cancel();
@@ -183,11 +187,11 @@ public final class HealthVerticle extends VerticleBase {
     switch (event.kind() == null ? "" : event.kind()) {
       case SyncEvent.REGISTERED -> {
         banks.bank(event.institutionId(), event.institutionName());
-        return serially(event.connectionId(), () -> store.apply(event.connectionId(), "registered", null,
-            () -> fresh(event), (health, stale) -> health).compose(this::after));
+        return changes.submit(event.connectionId(), HealthStore.Change.event(event.connectionId(), "registered", null,
+            () -> fresh(event), (health, stale) -> health, null)).compose(this::after);
       }
       case SyncEvent.REMOVED -> {
-        return serially(event.connectionId(), () -> store.delete(event.connectionId()).map(v -> {
+        return changes.submit(event.connectionId(), HealthStore.Change.removal(event.connectionId())).map(v -> {
           ConnectionHealth gone = ConnectionHealth.fresh(event.connectionId(), event.userId(), event.itemId(),
               event.institutionId(), event.institutionName(), now());
           // The user removed it: listeners see it go; nobody is told about their own removal.
@@ -195,7 +199,7 @@ public final class HealthVerticle extends VerticleBase {
               gone.institutionId(), gone.institutionName(), ConnectionStatus.DISCONNECTED, now(), null, null, 0, 0, 0,
               null, 0, null, false, null, now()));
           return true;
-        }));
+        });
       }
       case SyncEvent.COMPLETED, SyncEvent.FAILED -> {
         Input input = syncInput(event, at);
@@ -224,9 +228,9 @@ public final class HealthVerticle extends VerticleBase {
   private Future<Boolean> applyTo(SyncEvent event, String key, Input input) {
     // No row from a sync or webhook event: a connection health never saw registered is added by the
     // reconciliation, and one already removed must not come back from a late event.
-    return serially(event.connectionId(), () -> store.apply(event.connectionId(), key, input.at(), null,
+    return changes.submit(event.connectionId(), HealthStore.Change.event(event.connectionId(), key, input.at(), null,
         (health, stale) -> HealthMachine.apply(named(health, event), input, now(), stale),
-        health -> correctedNotice(health, event)).compose(this::after));
+        health -> correctedNotice(health, event))).compose(this::after);
   }
 
   /**
@@ -343,20 +347,6 @@ public final class HealthVerticle extends VerticleBase {
     };
   }
 
-  /** Runs the work after the connection's previous work, so its events apply in arrival order. */
-  private <T> Future<T> serially(String connectionId, java.util.function.Supplier<Future<T>> work) {
-    Future<?> previous = tails.getOrDefault(connectionId, Future.succeededFuture());
-    Future<T> next = previous.transform(ignored -> work.get()
-        .onFailure(failure -> log.warn("Connection {}: health update failed: {}", connectionId, failure.getMessage())));
-    tails.put(connectionId, next);
-    next.onComplete(done -> {
-      if (tails.get(connectionId) == next) {
-        tails.remove(connectionId);
-      }
-    });
-    return next;
-  }
-
   private Future<Boolean> after(HealthStore.Applied applied) {
     if (applied.duplicate() || applied.after() == null) {
       return Future.succeededFuture(false);
@@ -380,10 +370,23 @@ public final class HealthVerticle extends VerticleBase {
 
   /** A bank-wide signal (from the bank tracker) applied to each of the bank's connections, each once. */
   private void toEveryConnection(String institutionId, String key, Input input) {
-    store.connectionsOf(institutionId).onSuccess(ids -> ids.forEach(id -> serially(id, () -> store.apply(id, key,
-            input.at(), null, (health, stale) -> HealthMachine.apply(health, input, now(), stale)).compose(this::after))))
+    store.connectionsOf(institutionId).onSuccess(ids -> ids.forEach(id -> toConnection(id, key, input, 1)))
         .onFailure(failure -> log.warn("Bank {}: connections not updated for {}: {}", institutionId, input.signal(),
             failure.getMessage()));
+  }
+
+  /** Nobody tells a bank-wide signal again, so a batch that failed is retried here (its key makes it count once). */
+  private void toConnection(String connectionId, String key, Input input, int attempt) {
+    changes.submit(connectionId, HealthStore.Change.event(connectionId, key, input.at(), null,
+            (health, stale) -> HealthMachine.apply(health, input, now(), stale), null))
+        .compose(this::after)
+        .onFailure(failure -> {
+          if (attempt < 3 && !stopping) {
+            timers.add(vertx.setTimer(200L * attempt, id -> toConnection(connectionId, key, input, attempt + 1)));
+          } else {
+            log.warn("Connection {}: {} not applied: {}", connectionId, input.signal(), failure.getMessage());
+          }
+        });
   }
 
   // --- notifications ----------------------------------------------------------------------------------
@@ -596,6 +599,12 @@ public final class HealthVerticle extends VerticleBase {
   }
 
   // --- helpers ----------------------------------------------------------------------------------------
+
+  private static <T> Future<T> timed(int size, Future<T> batch) {
+    long start = System.nanoTime();
+    return batch.onSuccess(done -> log.debug("Batch of {} change(s) applied in {} ms", size,
+        (System.nanoTime() - start) / 1_000_000));
+  }
 
   private static Instant now() {
     return Instant.now().truncatedTo(ChronoUnit.MILLIS);
