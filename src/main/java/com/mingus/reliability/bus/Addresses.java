@@ -14,6 +14,14 @@ public final class Addresses {
   public static final String DB_PING = "db" + PING_SUFFIX;
   /** Liveness of the HTTP verticle instances. */
   public static final String HTTP_PING = "http" + PING_SUFFIX;
+  /** Liveness of sync scheduling (and its database pool). */
+  public static final String SYNC_PING = "sync" + PING_SUFFIX;
+  /** Liveness of the rate limiter. */
+  public static final String RATELIMIT_PING = "ratelimit" + PING_SUFFIX;
+  /** Liveness of notification delivery (and its database pool). */
+  public static final String NOTIFY_PING = "notify" + PING_SUFFIX;
+  /** Liveness of the Plaid sandbox, where it runs. */
+  public static final String SANDBOX_PING = "sandbox" + PING_SUFFIX;
 
   // sync scheduling: commands (JSON bodies from the HTTP edge, each with the caller's user_id)
   /** Register a connection from a public token: {user_id, public_token} → the connection. */

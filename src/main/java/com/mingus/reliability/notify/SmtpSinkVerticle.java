@@ -3,6 +3,9 @@ package com.mingus.reliability.notify;
 import com.icegreen.greenmail.util.GreenMail;
 import com.icegreen.greenmail.util.ServerSetup;
 import com.mingus.reliability.bus.Addresses;
+import com.mingus.reliability.bus.Commands;
+import com.mingus.reliability.bus.Commands.CommandFailure;
+import com.mingus.reliability.bus.FailureCodes;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonArray;
@@ -52,22 +55,18 @@ final class SmtpSinkVerticle extends VerticleBase {
     }).compose(p -> {
       log.info("Embedded SMTP sink listening on 127.0.0.1:{} (no SMTP_HOST configured)", p);
       timer = vertx.setPeriodic(1_000, id -> collect());
-      return vertx.eventBus().<JsonObject>consumer(Addresses.NOTIFY_SINK_MESSAGES, message -> {
-        int limit = Math.max(1, Math.min(maxMessages, body(message.body()).getInteger("limit", 50)));
-        collect().onComplete(ignored -> {
+      return Commands.answer(vertx, Addresses.NOTIFY_SINK_MESSAGES, body -> {
+        int limit = Math.max(1, Math.min(maxMessages, body.getInteger("limit", 50)));
+        return collect().transform(ignored -> {
           JsonArray out = new JsonArray();
           List<JsonObject> snapshot = new ArrayList<>(recent);
           for (int i = snapshot.size() - 1; i >= 0 && out.size() < limit; i--) {
             out.add(snapshot.get(i));
           }
-          message.reply(new JsonObject().put("messages", out).put("enabled", true).put("port", port));
+          return Future.succeededFuture(new JsonObject().put("messages", out).put("enabled", true).put("port", port));
         });
-      }).completion();
+      }, failure -> new CommandFailure(FailureCodes.INTERNAL, "the mail sink failed to answer"));
     });
-  }
-
-  private static JsonObject body(Object body) {
-    return body instanceof JsonObject json ? json : new JsonObject();
   }
 
   private Future<Void> collect() {

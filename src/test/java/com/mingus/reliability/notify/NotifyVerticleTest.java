@@ -165,6 +165,24 @@ class NotifyVerticleTest {
   }
 
   @Test
+  void aBodyThatIsNotTheAddressesRecordIsRefusedAtOnceAndSendsNothing() {
+    long start = System.nanoTime();
+    // notify.send takes a NotifySend record, never its JSON: the answer is INVALID_REQUEST, not a timeout
+    assertThatThrownBy(() -> ask(Addresses.NOTIFY_SEND, NotifySend.of("user-wrong-body", NotificationType.PLAID_CONNECTION_ISSUE,
+        "conn-1", null, new JsonObject()).toJson()))
+        .isInstanceOfSatisfying(Bus.BusException.class, e -> {
+          assertThat(e.failure().code()).isEqualTo(FailureCodes.INVALID_REQUEST);
+          assertThat(e.failure().message()).isEqualTo("expected a NotifySend");
+        });
+    assertThatThrownBy(() -> ask(Addresses.NOTIFY_DEAD_LETTERS_LIST, "limit=5"))
+        .isInstanceOfSatisfying(Bus.BusException.class,
+            e -> assertThat(e.failure().code()).isEqualTo(FailureCodes.INVALID_REQUEST));
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
+    NotificationPage page = ask(Addresses.NOTIFY_LIST, new NotifyList("user-wrong-body", 10, 0, false));
+    assertThat(page.notifications()).isEmpty();
+  }
+
+  @Test
   void everyMailIsDeliveredOnceWhenTheMailServerIsDownForAWhileThenBack() throws Exception {
     String user = "mail-outage";
     String address = "outage@example.com";
