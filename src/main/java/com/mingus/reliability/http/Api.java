@@ -310,8 +310,9 @@ final class Api {
   }
 
   void adminMail(RoutingContext ctx) {
-    answer(ctx, 200, ask(Addresses.NOTIFY_SINK_MESSAGES, new JsonObject().put("limit", intParam(ctx, "limit", 50)))
-        .map(reply -> new JsonObject().put("messages", reply.getJsonArray("messages", new JsonArray()))));
+    answer(ctx, 200, ask(Addresses.NOTIFY_SINK_MESSAGES, page(ctx, new JsonObject().put("limit", intParam(ctx, "limit", 50))))
+        .map(reply -> new JsonObject().put("messages", reply.getJsonArray("messages", new JsonArray()))
+            .put("next_cursor", reply.getValue("next_cursor")).put("has_more", reply.getBoolean("has_more", false))));
   }
 
   // --- operator actions on notifications (issue 15, part 5), and the VAPID key for subscribing ----------

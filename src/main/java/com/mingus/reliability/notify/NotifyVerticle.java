@@ -195,7 +195,8 @@ public final class NotifyVerticle extends VerticleBase {
           smtp.getString("password"), from, smtp);
       // the dashboard asks either way; with a real mail server there is nothing to show
       return command(Addresses.NOTIFY_SINK_MESSAGES, Body.json(),
-          body -> Future.succeededFuture(new JsonObject().put("messages", new JsonArray()).put("enabled", false)));
+          body -> Future.succeededFuture(new JsonObject().put("messages", new JsonArray()).put("enabled", false)
+              .putNull("next_cursor").put("has_more", false)));
     }
     SmtpSinkVerticle sinkVerticle = new SmtpSinkVerticle(sink.getInteger("max_messages", 200));
     return vertx.deployVerticle(sinkVerticle).map(id -> {

@@ -277,4 +277,29 @@ class PaginationTest {
     refusesForeignCursors(operator, drift, firstCursor(operator, "/api/admin/alerts?kind=circuit_open"));
     refusesForeignCursors(operator, "/api/admin/alerts", firstCursor(operator, drift));
   }
+  private static int mails() {
+    return operator.get("/api/admin/mail?limit=200").json().getJsonArray("messages").size();
+  }
+
+  private static void sendMail() {
+    int before = mails();
+    Http.Response sent = pat.post("/api/reliability/notifications/send-test", new JsonObject()
+        .put("type", "account_update").put("channels", new io.vertx.core.json.JsonArray().add("email")));
+    assertThat(sent.status()).as(sent.body()).isEqualTo(200);
+    Await.until(() -> mails() > before, Duration.ofSeconds(20), "the test mail reaches the sink");
+  }
+
+  @Test
+  void theMailSinksMessagesArePagedByCursorAndEachIsSeenOnceWhileNewOnesArrive() {
+    for (int i = 0; i < 7; i++) {
+      sendMail();
+    }
+    Set<String> before = new HashSet<>(operator.get("/api/admin/mail?limit=200").json().getJsonArray("messages").stream()
+        .map(m -> ((JsonObject) m).getString("message_id")).toList());
+    assertThat(before).hasSizeGreaterThanOrEqualTo(7);
+    List<String> seen = pageThrough(operator, "/api/admin/mail", "messages", "message_id", 2, PaginationTest::sendMail);
+    assertThat(seen).hasSize(before.size());
+    assertThat(new HashSet<>(seen)).isEqualTo(before);
+    refusesForeignCursors(operator, "/api/admin/mail", firstCursor(operator, "/api/admin/alerts"));
+  }
 }
