@@ -47,7 +47,9 @@ public final class PageCursor {
       int dot = cursor.indexOf('.');
       byte[] payload = Base64.getUrlDecoder().decode(cursor.substring(0, dot));
       byte[] check = Base64.getUrlDecoder().decode(cursor.substring(dot + 1));
-      if (!MessageDigest.isEqual(check, check(list, payload))) {
+      // the check, and the text being exactly what encode writes (base64 ignores the spare bits of its last character)
+      if (!MessageDigest.isEqual(check, check(list, payload)) || !cursor.equals(ENCODER.encodeToString(payload) + "."
+          + ENCODER.encodeToString(check))) {
         throw new IllegalArgumentException(INVALID);
       }
       JsonArray keys = new JsonArray(new String(payload, StandardCharsets.UTF_8));
