@@ -14,6 +14,14 @@ public final class Addresses {
   public static final String DB_PING = "db" + PING_SUFFIX;
   /** Liveness of the HTTP verticle instances. */
   public static final String HTTP_PING = "http" + PING_SUFFIX;
+  /** Liveness of sync scheduling (and its database pool). */
+  public static final String SYNC_PING = "sync" + PING_SUFFIX;
+  /** Liveness of the rate limiter. */
+  public static final String RATELIMIT_PING = "ratelimit" + PING_SUFFIX;
+  /** Liveness of notification delivery (and its database pool). */
+  public static final String NOTIFY_PING = "notify" + PING_SUFFIX;
+  /** Liveness of the Plaid sandbox, where it runs. */
+  public static final String SANDBOX_PING = "sandbox" + PING_SUFFIX;
 
   // sync scheduling: commands (JSON bodies from the HTTP edge, each with the caller's user_id)
   /** Register a connection from a public token: {user_id, public_token} → the connection. */
@@ -27,15 +35,15 @@ public final class Addresses {
   /** An operator asks for a reconciliation with Plaid's history now: {connection_id} → {sync_id, queued_at}. */
   public static final String SYNC_RECONCILE = "sync.reconcile";
   /**
-   * Latest reconciliations, newest first: {connection_id, limit?} → {reconciliations}; without connection_id,
-   * every connection's, with the last day's {totals}.
+   * Reconciliations, newest first, a page at a time ({@link PageCursor}): {connection_id?, limit?, cursor?} →
+   * {reconciliations, next_cursor, has_more}; without connection_id, every connection's, with the last day's {totals}.
    */
   public static final String SYNC_RECONCILIATIONS = "sync.reconciliations";
   /** Sync logs and reliability stats of one connection: {user_id, connection_id, days?}. */
   public static final String SYNC_STATUS = "sync.status";
   /** A connection's accounts with their last known balances: {user_id, connection_id} → {accounts}. */
   public static final String SYNC_ACCOUNTS = "sync.accounts";
-  /** A page of stored transactions: {user_id, connection_id, since?, limit?, cursor?}. */
+  /** A page of stored transactions ({@link PageCursor}): {user_id, connection_id, since?, limit?, cursor?} → {transactions, next_cursor, has_more}. */
   public static final String SYNC_TRANSACTIONS = "sync.transactions";
   /** The registry: {user_id?} (absent = every connection, for operators and health) → {connections}. */
   public static final String SYNC_CONNECTIONS = "sync.connections";
@@ -149,7 +157,10 @@ public final class Addresses {
   public static final String NOTIFY_TEMPLATES_PREVIEW = "notify.templates.preview";
   /** Event: {"type"}; a template was saved, so every notify instance on every node reloads before its next send. */
   public static final String NOTIFY_TEMPLATES_CHANGED = "notify.templates.changed";
-  /** Operator command: {"limit", "offset"} → {"dead_letters": [...], "total", "next_offset"}; deliveries that failed their last attempt (targets redacted). */
+  /**
+   * Operator command: {"limit"?, "cursor"?} → {"dead_letters": [...], "total", "limit", "next_cursor", "has_more"} ({@link PageCursor});
+   * deliveries that failed their last attempt, newest first (targets redacted).
+   */
   public static final String NOTIFY_DEAD_LETTERS_LIST = "notify.dead_letters.list";
   /**
    * Operator command: {"delivery_id"} or {"all": true} → {"redriven": n}; dead letters go back to the outbox (same
@@ -157,9 +168,9 @@ public final class Addresses {
    */
   public static final String NOTIFY_DEAD_LETTERS_REDRIVE = "notify.dead_letters.redrive";
   /**
-   * Operator command: {"limit"?, "offset"?, "kind"?} → {"alerts": [{id, kind, severity, title, message, data, institution_id,
-   * connection_id, notification_id, deliveries: [{channel, status, attempts}], created_at}], total, limit, offset, next_offset};
-   * operator alerts (circuit_open, dead_letter, reconciliation_drift), newest first.
+   * Operator command: {"limit"?, "cursor"?, "kind"?} → {"alerts": [{id, kind, severity, title, message, data, institution_id,
+   * connection_id, notification_id, deliveries: [{channel, status, attempts}], created_at}], total, limit, next_cursor, has_more}
+   * ({@link PageCursor}); operator alerts (circuit_open, dead_letter, reconciliation_drift), newest first.
    */
   public static final String NOTIFY_ALERTS_LIST = "notify.alerts.list";
   /**

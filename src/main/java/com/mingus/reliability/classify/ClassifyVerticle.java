@@ -5,6 +5,8 @@ import com.mingus.reliability.bus.Bus;
 import com.mingus.reliability.bus.Classification;
 import com.mingus.reliability.bus.ClassifyOutcome;
 import com.mingus.reliability.bus.ClassifyRequest;
+import com.mingus.reliability.bus.Commands;
+import com.mingus.reliability.bus.Commands.CommandFailure;
 import com.mingus.reliability.bus.FailureCodes;
 import com.mingus.reliability.bus.MessageCodecs;
 import com.mingus.reliability.bus.PingReply;
@@ -60,36 +62,30 @@ public final class ClassifyVerticle extends VerticleBase {
     String registryName = config().getString("metrics_registry");
     registry = registryName == null ? null : BackendRegistries.getNow(registryName);
     return Future.all(
-        vertx.eventBus().consumer(Addresses.CLASSIFY_ERROR, this::classify).completion(),
+        Commands.answer(vertx, Addresses.CLASSIFY_ERROR, ClassifyVerticle::requestOf, this::classify,
+            failure -> new CommandFailure(FailureCodes.INTERNAL, "classification failed: " + failure.getClass().getSimpleName())),
+        // an event (sent, not requested): nothing to answer
         vertx.eventBus().consumer(Addresses.CLASSIFY_OUTCOME, this::outcome).completion(),
         Bus.answerPing(vertx, "classify", () -> Future.succeededFuture(PingReply.up("classify"))).completion());
   }
 
-  private void classify(Message<Object> message) {
-    ClassifyRequest request = requestOf(message.body());
-    if (request == null) {
-      message.fail(FailureCodes.INVALID_REQUEST,
-          "classify.error takes a ClassifyRequest or a JSON object, got " + typeName(message.body()));
-      return;
-    }
+  private Future<Classification> classify(ClassifyRequest request) {
     String problem = request.problem();
     if (problem != null) {
-      message.fail(FailureCodes.INVALID_REQUEST, problem);
-      return;
+      throw new IllegalArgumentException(problem);
     }
     Classification classification;
     try {
       classification = classifier.classify(request, clock.millis());
     } catch (RuntimeException bug) {
       log.error("Classification failed for {} on {}", request.errorCode(), request.endpoint(), bug);
-      message.fail(FailureCodes.INTERNAL, "classification failed: " + bug.getClass().getSimpleName());
-      return;
+      throw new CommandFailure(FailureCodes.INTERNAL, "classification failed: " + bug.getClass().getSimpleName());
     }
     count(classification);
     if (classification.budgetExhausted()) {
       budgetWarning(request, classification);
     }
-    message.reply(classification);
+    return Future.succeededFuture(classification);
   }
 
   /** One warning a minute per instance at most: an outage would otherwise log every denied retry. */
@@ -117,21 +113,23 @@ public final class ClassifyVerticle extends VerticleBase {
     }
   }
 
+  /** The request as a record, its JSON, or that JSON as text (what a caller outside Java may send). */
   private static ClassifyRequest requestOf(Object body) {
-    if (body instanceof ClassifyRequest request) {
-      return request;
-    }
-    if (body instanceof JsonObject json) {
-      return ClassifyRequest.fromJson(json);
-    }
-    if (body instanceof String text) {
-      try {
-        return ClassifyRequest.fromJson(new JsonObject(text));
-      } catch (RuntimeException notJson) {
-        return null;
+    try {
+      if (body instanceof ClassifyRequest request) {
+        return request;
       }
+      if (body instanceof JsonObject json) {
+        return ClassifyRequest.fromJson(json);
+      }
+      if (body instanceof String text) {
+        return ClassifyRequest.fromJson(new JsonObject(text));
+      }
+    } catch (RuntimeException unreadable) {
+      // told below, like any other body this address does not take
     }
-    return null;
+    throw new IllegalArgumentException(
+        "classify.error takes a ClassifyRequest or a JSON object, got " + typeName(body));
   }
 
   private static String typeName(Object body) {

@@ -204,7 +204,7 @@ final class HealthStore {
   }
 
   private Future<List<Applied>> applyBatch(List<Change> changes, int attempt) {
-    return pool.withTransaction(conn -> applyIn(conn, changes)).recover(failure -> {
+    return root.withTransaction(conn -> applyIn(conn, changes)).recover(failure -> {
       boolean again = failure instanceof RowAppeared || failure instanceof io.vertx.pgclient.PgException pg
           && ("40P01".equals(pg.getSqlState()) || "40001".equals(pg.getSqlState()));
       return again && attempt < 3 ? applyBatch(changes, attempt + 1) : Future.failedFuture(failure);

@@ -8,6 +8,7 @@ import com.mingus.reliability.bus.ConnectionHealth;
 import com.mingus.reliability.bus.ConnectionStatus;
 import com.mingus.reliability.bus.Commands;
 import com.mingus.reliability.bus.Commands.CommandFailure;
+import com.mingus.reliability.bus.Commands.Body;
 import com.mingus.reliability.bus.FailureCodes;
 import com.mingus.reliability.bus.InstitutionHealth;
 import com.mingus.reliability.bus.MessageCodecs;
@@ -113,26 +114,13 @@ public final class HealthVerticle extends VerticleBase {
     });
     registerMeters();
 
-    var bus = vertx.eventBus();
     List<Future<?>> started = new ArrayList<>();
     // Local: sync's outbox relay hands each event to its own node's health, and answers come back once the
     // event is applied and committed (docs/cluster.md); a redelivery (any node's relay, after a death) is a
     // duplicate and changes nothing.
-    started.add(bus.<Object>localConsumer(Addresses.HEALTH_APPLY, message -> {
-      SyncEvent event = message.body() instanceof SyncEvent record ? record
-          : message.body() instanceof JsonObject json ? SyncEvent.fromJson(json) : null;
-      if (event == null) {
-        message.fail(FailureCodes.INVALID_REQUEST, "expected a SyncEvent");
-        return;
-      }
-      onEvent(event).onComplete(done -> {
-        if (done.succeeded()) {
-          message.reply(new JsonObject().put("applied", done.result()));
-        } else {
-          message.fail(FailureCodes.UNAVAILABLE, "health could not apply the event: " + done.cause().getMessage());
-        }
-      });
-    }).completion());
+    started.add(Commands.answerLocal(vertx, Addresses.HEALTH_APPLY, Body.of(SyncEvent.class, SyncEvent::fromJson),
+        event -> onEvent(event).map(applied -> new JsonObject().put("applied", applied)),
+        failure -> new CommandFailure(FailureCodes.UNAVAILABLE, "health could not apply the event: " + failure.getMessage())));
     started.add(command(Addresses.HEALTH_CONNECTIONS, this::connections));
     started.add(command(Addresses.HEALTH_CONNECTION, this::connection));
     started.add(command(Addresses.HEALTH_OVERVIEW, this::overview));

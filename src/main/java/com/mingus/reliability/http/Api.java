@@ -184,31 +184,17 @@ final class Api {
 
   /** Operator: every connection's latest reconciliations and the last day's totals. */
   void allReconciliations(RoutingContext ctx) {
-    JsonObject request = new JsonObject();
-    String limit = ctx.request().getParam("limit");
-    if (limit != null) {
-      request.put("limit", Integer.parseInt(limit));
-    }
-    answer(ctx, 200, ask(Addresses.SYNC_RECONCILIATIONS, request));
+    answer(ctx, 200, ask(Addresses.SYNC_RECONCILIATIONS, page(ctx, new JsonObject())));
   }
 
   /** Operator: a connection's latest reconciliations, newest first. */
   void reconciliations(RoutingContext ctx) {
     JsonObject request = new JsonObject().put("connection_id", ctx.pathParam("id"));
-    String limit = ctx.request().getParam("limit");
-    if (limit != null) {
-      request.put("limit", Integer.parseInt(limit));
-    }
-    answer(ctx, 200, ask(Addresses.SYNC_RECONCILIATIONS, request));
+    answer(ctx, 200, ask(Addresses.SYNC_RECONCILIATIONS, page(ctx, request)));
   }
 
   void transactions(RoutingContext ctx) {
-    JsonObject request = own(ctx);
-    String limit = ctx.request().getParam("limit");
-    if (limit != null) {
-      request.put("limit", Integer.parseInt(limit));
-    }
-    request.put("since", ctx.request().getParam("since")).put("cursor", ctx.request().getParam("cursor"));
+    JsonObject request = page(ctx, own(ctx)).put("since", ctx.request().getParam("since"));
     answer(ctx, 200, ask(Addresses.SYNC_TRANSACTIONS, request).map(reply -> new JsonObject()
         .put("connection_id", ctx.pathParam("id"))
         .put("transactions", reply.getJsonArray("transactions", new JsonArray()))
@@ -220,14 +206,15 @@ final class Api {
 
   void notifications(RoutingContext ctx) {
     int limit = intParam(ctx, "limit", 50);
-    int offset = intParam(ctx, "offset", 0);
     boolean unreadOnly = "true".equals(ctx.request().getParam("unread_only"));
-    answer(ctx, 200, ask(Addresses.NOTIFY_LIST, new NotifyList(principal(ctx).userId(), limit, offset, unreadOnly))
+    answer(ctx, 200, ask(Addresses.NOTIFY_LIST, new NotifyList(principal(ctx).userId(), limit,
+            ctx.request().getParam("cursor"), unreadOnly))
         .map(page -> new JsonObject()
             .put("notifications", page.getJsonArray("notifications", new JsonArray()))
             .put("unread_count", page.getInteger("unread_count", 0))
             .put("total", page.getInteger("total", 0))
-            .put("next_offset", page.getValue("next_offset"))));
+            .put("next_cursor", page.getValue("next_cursor"))
+            .put("has_more", page.getBoolean("has_more", false))));
   }
 
   void markRead(RoutingContext ctx) {
@@ -302,15 +289,15 @@ final class Api {
   }
 
   void adminMail(RoutingContext ctx) {
-    answer(ctx, 200, ask(Addresses.NOTIFY_SINK_MESSAGES, new JsonObject().put("limit", intParam(ctx, "limit", 50)))
-        .map(reply -> new JsonObject().put("messages", reply.getJsonArray("messages", new JsonArray()))));
+    answer(ctx, 200, ask(Addresses.NOTIFY_SINK_MESSAGES, page(ctx, new JsonObject().put("limit", intParam(ctx, "limit", 50))))
+        .map(reply -> new JsonObject().put("messages", reply.getJsonArray("messages", new JsonArray()))
+            .put("next_cursor", reply.getValue("next_cursor")).put("has_more", reply.getBoolean("has_more", false))));
   }
 
   // --- operator actions on notifications (issue 15, part 5), and the VAPID key for subscribing ----------
 
   void adminDeadLetters(RoutingContext ctx) {
-    JsonObject request = new JsonObject().put("limit", intParam(ctx, "limit", 50)).put("offset", intParam(ctx, "offset", 0));
-    answer(ctx, 200, ask(Addresses.NOTIFY_DEAD_LETTERS_LIST, request).map(page -> {
+    answer(ctx, 200, ask(Addresses.NOTIFY_DEAD_LETTERS_LIST, page(ctx, new JsonObject())).map(page -> {
       JsonArray shown = new JsonArray();
       page.getJsonArray("dead_letters", new JsonArray()).forEach(letter -> {
         JsonObject copy = ((JsonObject) letter).copy();
@@ -319,8 +306,8 @@ final class Api {
         shown.add(copy);
       });
       return new JsonObject().put("dead_letters", shown).put("total", page.getLong("total", 0L))
-          .put("limit", page.getInteger("limit")).put("offset", page.getInteger("offset"))
-          .put("next_offset", page.getValue("next_offset"));
+          .put("limit", page.getInteger("limit")).put("next_cursor", page.getValue("next_cursor"))
+          .put("has_more", page.getBoolean("has_more", false));
     }));
   }
 
@@ -330,12 +317,11 @@ final class Api {
   }
 
   void adminAlerts(RoutingContext ctx) {
-    JsonObject request = new JsonObject().put("limit", intParam(ctx, "limit", 50)).put("offset", intParam(ctx, "offset", 0))
-        .put("kind", ctx.request().getParam("kind"));
+    JsonObject request = page(ctx, new JsonObject()).put("kind", ctx.request().getParam("kind"));
     answer(ctx, 200, ask(Addresses.NOTIFY_ALERTS_LIST, request).map(page -> new JsonObject()
         .put("alerts", page.getJsonArray("alerts", new JsonArray())).put("total", page.getLong("total", 0L))
-        .put("limit", page.getInteger("limit")).put("offset", page.getInteger("offset"))
-        .put("next_offset", page.getValue("next_offset"))));
+        .put("limit", page.getInteger("limit")).put("next_cursor", page.getValue("next_cursor"))
+        .put("has_more", page.getBoolean("has_more", false))));
   }
 
   /** A broadcast is idempotent on its broadcast_id, so handing it to another node after no answer is safe. */
@@ -387,6 +373,15 @@ final class Api {
   void vapidPublicKey(RoutingContext ctx) {
     answer(ctx, 200, ask(Addresses.NOTIFY_VAPID_KEY, new JsonObject())
         .map(reply -> new JsonObject().put("public_key", reply.getString("public_key"))));
+  }
+
+  /** The one pagination convention: the query's limit (when given) and opaque cursor, for the list's owner to read. */
+  private static JsonObject page(RoutingContext ctx, JsonObject request) {
+    String limit = ctx.request().getParam("limit");
+    if (limit != null) {
+      request.put("limit", Integer.parseInt(limit));
+    }
+    return request.put("cursor", ctx.request().getParam("cursor"));
   }
 
   private static int intParam(RoutingContext ctx, String name, int fallback) {

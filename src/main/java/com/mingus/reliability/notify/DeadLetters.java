@@ -1,8 +1,9 @@
 package com.mingus.reliability.notify;
 
-import static com.mingus.reliability.notify.Requests.clamp;
 
+import com.mingus.reliability.bus.PageCursor;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.UUID;
 import org.slf4j.Logger;
@@ -24,12 +25,21 @@ final class DeadLetters {
     this.poll = poll;
   }
 
+  /** A keyset page of the dead letters, newest first ({@link PageCursor}: limit and cursor in, next_cursor and has_more out). */
   Future<JsonObject> list(JsonObject body) {
-    int limit = clamp(body.getInteger("limit", 50), 1, 500);
-    int offset = Math.max(0, body.getInteger("offset", 0));
-    return store.deadLetters(limit, offset).map(page -> page.put("limit", limit).put("offset", offset)
-        .put("next_offset", offset + page.getJsonArray("dead_letters").size() < page.getLong("total")
-            ? offset + page.getJsonArray("dead_letters").size() : null));
+    int limit = Requests.limit(body.getValue("limit"), 50, 500);
+    Requests.Key after = Requests.after("dead_letters", body.getString("cursor"));
+    return store.deadLetters(limit + 1, after == null ? null : after.at(), after == null ? null : after.id()).map(page -> {
+      JsonArray rows = page.getJsonArray("dead_letters");
+      boolean hasMore = rows.size() > limit;
+      if (hasMore) {
+        rows.remove(limit);
+      }
+      JsonObject last = hasMore ? rows.getJsonObject(limit - 1) : null;
+      return page.put("limit", limit).put("has_more", hasMore)
+          .put("next_cursor", last == null ? null : PageCursor.encode("dead_letters", last.getString("dead_lettered_at"),
+              last.getString("id")));
+    });
   }
 
   Future<JsonObject> redrive(JsonObject body) {

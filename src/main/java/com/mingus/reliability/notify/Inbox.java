@@ -10,6 +10,7 @@ import com.mingus.reliability.bus.NotificationView;
 import com.mingus.reliability.bus.NotifyDeliveries;
 import com.mingus.reliability.bus.NotifyList;
 import com.mingus.reliability.bus.NotifyMarkRead;
+import com.mingus.reliability.bus.PageCursor;
 import io.vertx.core.Future;
 import java.util.List;
 import java.util.UUID;
@@ -31,14 +32,21 @@ final class Inbox {
       return Future.failedFuture(Refusal.invalid("user_id is required"));
     }
     int limit = clamp(request.limit() <= 0 ? 20 : request.limit(), 1, 100);
-    int offset = Math.max(0, request.offset());
+    String list = "notifications:" + request.userId();
+    Requests.Key after = Requests.after(list, request.cursor());
     return store.asUser(request.userId(), own -> {
-      Future<List<NotificationView>> page = own.list(request.userId(), limit, offset, request.unreadOnly());
+      // one more than the page: whether there is a next one without counting what is left
+      Future<List<NotificationView>> page = own.list(request.userId(), limit + 1, after == null ? null : after.at(),
+          after == null ? null : after.id(), request.unreadOnly());
       Future<int[]> counts = own.counts(request.userId());
       return Future.all(page, counts).map(both -> {
-      int total = request.unreadOnly() ? counts.result()[1] : counts.result()[0];
-      Integer next = offset + page.result().size() < total ? offset + page.result().size() : null;
-      return new NotificationPage(page.result(), counts.result()[1], total, limit, offset, next);
+        int total = request.unreadOnly() ? counts.result()[1] : counts.result()[0];
+        List<NotificationView> rows = page.result();
+        boolean hasMore = rows.size() > limit;
+        List<NotificationView> shown = hasMore ? rows.subList(0, limit) : rows;
+        NotificationView last = shown.isEmpty() ? null : shown.get(shown.size() - 1);
+        String next = hasMore ? PageCursor.encode(list, last.createdAt(), last.id()) : null;
+        return new NotificationPage(List.copyOf(shown), counts.result()[1], total, limit, next, hasMore);
       });
     });
   }

@@ -395,11 +395,16 @@ final class NotifyStore {
 
   // ---- reading
 
-  Future<List<NotificationView>> list(String userId, int limit, int offset, boolean unreadOnly) {
+  /**
+   * A keyset page of a user's in-app notifications, newest first (created_at, then id, both descending): those
+   * after the row {@code (beforeAt, beforeId)} of the previous page, or from the newest when null.
+   */
+  Future<List<NotificationView>> list(String userId, int limit, OffsetDateTime beforeAt, UUID beforeId, boolean unreadOnly) {
     return pool.preparedQuery("SELECT id, type, priority, title, message, connection_id, read_at, created_at, occurrences "
-        + "FROM notifications WHERE user_id = $1 AND in_app AND ($4 = false OR read_at IS NULL) "
-        + "ORDER BY created_at DESC, id LIMIT $2 OFFSET $3")
-        .execute(Tuple.of(userId, limit, offset, unreadOnly)).map(rows -> {
+        + "FROM notifications WHERE user_id = $1 AND in_app AND ($3 = false OR read_at IS NULL) "
+        + "AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5)) "
+        + "ORDER BY created_at DESC, id DESC LIMIT $2")
+        .execute(Tuple.of(userId, limit, unreadOnly, beforeAt, beforeId)).map(rows -> {
           List<NotificationView> out = new ArrayList<>();
           rows.forEach(row -> out.add(view(row)));
           return out;
@@ -471,38 +476,33 @@ final class NotifyStore {
   }
 
   /**
-   * Dead letters, newest first, a page at a time, with how many there are in all. Targets are shown only
-   * redacted ({@link Targets#redact}): an operator needs the channel and roughly where, not the address.
+   * Dead letters, newest first (dead_lettered_at, then id, both descending), a keyset page at a time: those after
+   * the row {@code (beforeAt, beforeId)} of the previous page, or from the newest when null; with how many there
+   * are in all. Targets are shown only redacted ({@link Targets#redact}): an operator needs the channel and roughly
+   * where, not the address.
    */
-  Future<JsonObject> deadLetters(int limit, int offset) {
-    return pool.preparedQuery("SELECT id, notification_id, user_id, channel, target, attempts, reason, last_error, "
-        + "dead_lettered_at, count(*) OVER () AS total FROM notify_deliveries WHERE dead_lettered_at IS NOT NULL "
-        + "ORDER BY dead_lettered_at DESC, id LIMIT $1 OFFSET $2")
-        .execute(Tuple.of(limit, offset)).compose(rows -> {
-          JsonArray out = new JsonArray();
-          long total = 0;
-          for (Row row : rows) {
-            total = row.getLong("total");
-            String channel = row.getString("channel");
-            out.add(new JsonObject().put("id", row.getUUID("id").toString())
-                .put("delivery_id", row.getUUID("id").toString())
-                .put("notification_id", row.getUUID("notification_id").toString()).put("user_id", row.getString("user_id"))
-                .put("channel", channel).put("target", Targets.redact(channel, row.getString("target")))
-                .put("attempt_count", row.getInteger("attempts")).put("attempts", row.getInteger("attempts"))
-                .put("reason", row.getString("reason")).put("last_error", row.getString("last_error"))
-                .put("dead_lettered_at", iso(row.getOffsetDateTime("dead_lettered_at"))));
-          }
-          if (rows.size() == 0 && offset > 0) {
-            // past the end: the window function has no row to count on
-            return pool.query("SELECT count(*) AS total FROM notify_deliveries WHERE dead_lettered_at IS NOT NULL")
-                .execute().map(count -> page(out, count.iterator().next().getLong("total")));
-          }
-          return Future.succeededFuture(page(out, total));
-        });
-  }
-
-  private static JsonObject page(JsonArray deadLetters, long total) {
-    return new JsonObject().put("dead_letters", deadLetters).put("total", total);
+  Future<JsonObject> deadLetters(int limit, OffsetDateTime beforeAt, UUID beforeId) {
+    Future<RowSet<Row>> page = pool.preparedQuery("SELECT id, notification_id, user_id, channel, target, attempts, "
+        + "reason, last_error, dead_lettered_at FROM notify_deliveries WHERE dead_lettered_at IS NOT NULL "
+        + "AND ($2::timestamptz IS NULL OR (dead_lettered_at, id) < ($2, $3)) "
+        + "ORDER BY dead_lettered_at DESC, id DESC LIMIT $1")
+        .execute(Tuple.of(limit, beforeAt, beforeId));
+    Future<RowSet<Row>> count = pool.query("SELECT count(*) AS total FROM notify_deliveries WHERE dead_lettered_at IS NOT NULL")
+        .execute();
+    return Future.all(page, count).map(both -> {
+      JsonArray out = new JsonArray();
+      for (Row row : page.result()) {
+        String channel = row.getString("channel");
+        out.add(new JsonObject().put("id", row.getUUID("id").toString())
+            .put("delivery_id", row.getUUID("id").toString())
+            .put("notification_id", row.getUUID("notification_id").toString()).put("user_id", row.getString("user_id"))
+            .put("channel", channel).put("target", Targets.redact(channel, row.getString("target")))
+            .put("attempt_count", row.getInteger("attempts")).put("attempts", row.getInteger("attempts"))
+            .put("reason", row.getString("reason")).put("last_error", row.getString("last_error"))
+            .put("dead_lettered_at", iso(row.getOffsetDateTime("dead_lettered_at"))));
+      }
+      return new JsonObject().put("dead_letters", out).put("total", count.result().iterator().next().getLong("total"));
+    });
   }
 
   /** A delivery's status and whether it is dead-lettered, or null when there is no such delivery. */

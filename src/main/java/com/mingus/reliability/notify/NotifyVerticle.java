@@ -2,6 +2,9 @@ package com.mingus.reliability.notify;
 
 import com.mingus.reliability.bus.Addresses;
 import com.mingus.reliability.bus.Bus;
+import com.mingus.reliability.bus.Commands;
+import com.mingus.reliability.bus.Commands.Body;
+import com.mingus.reliability.bus.Commands.CommandFailure;
 import com.mingus.reliability.bus.FailureCodes;
 import com.mingus.reliability.bus.NotifyDeliveries;
 import com.mingus.reliability.bus.NotifyList;
@@ -17,7 +20,6 @@ import com.mingus.reliability.logging.Redactor;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.eventbus.Message;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.json.JsonArray;
@@ -30,6 +32,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -193,8 +196,9 @@ public final class NotifyVerticle extends VerticleBase {
       email = new EmailChannel(vertx, host, smtp.getInteger("port", 25), smtp.getString("username"),
           smtp.getString("password"), from, smtp);
       // the dashboard asks either way; with a real mail server there is nothing to show
-      return vertx.eventBus().consumer(Addresses.NOTIFY_SINK_MESSAGES,
-          m -> m.reply(new JsonObject().put("messages", new JsonArray()).put("enabled", false))).completion();
+      return command(Addresses.NOTIFY_SINK_MESSAGES, Body.json(),
+          body -> Future.succeededFuture(new JsonObject().put("messages", new JsonArray()).put("enabled", false)
+              .putNull("next_cursor").put("has_more", false)));
     }
     SmtpSinkVerticle sinkVerticle = new SmtpSinkVerticle(sink.getInteger("max_messages", 200));
     return vertx.deployVerticle(sinkVerticle).map(id -> {
@@ -205,41 +209,29 @@ public final class NotifyVerticle extends VerticleBase {
   }
 
   private Future<Void> registerConsumers() {
-    var bus = vertx.eventBus();
     List<Future<Void>> registered = new ArrayList<>();
-    registered.add(bus.<NotifySend>consumer(Addresses.NOTIFY_SEND, m -> answer(m, planner.send(m.body()))).completion());
-    registered.add(bus.<NotifySendTest>consumer(Addresses.NOTIFY_SEND_TEST, m -> answer(m, sendTest.send(m.body()))).completion());
-    registered.add(bus.<NotifyList>consumer(Addresses.NOTIFY_LIST, m -> answer(m, inbox.list(m.body()))).completion());
-    registered.add(bus.<NotifyMarkRead>consumer(Addresses.NOTIFY_MARK_READ, m -> answer(m, inbox.markRead(m.body()))).completion());
-    registered.add(bus.<NotifyPreferencesGet>consumer(Addresses.NOTIFY_PREFERENCES_GET,
-        m -> answer(m, preferences.get(m.body()))).completion());
-    registered.add(bus.<NotifyPreferences>consumer(Addresses.NOTIFY_PREFERENCES_PUT,
-        m -> answer(m, preferences.put(m.body()))).completion());
-    registered.add(bus.<NotifyDeliveries>consumer(Addresses.NOTIFY_DELIVERIES, m -> answer(m, inbox.deliveries(m.body())))
-        .completion());
-    registered.add(bus.<Object>consumer(Addresses.NOTIFY_TEMPLATES_LIST, m -> answer(m, templates.list())).completion());
-    registered.add(bus.<JsonObject>consumer(Addresses.NOTIFY_TEMPLATES_PUT, m -> answer(m, templates.put(m.body()))).completion());
-    registered.add(bus.<JsonObject>consumer(Addresses.NOTIFY_TEMPLATES_EDIT, m -> answer(m, templates.edit(json(m.body()))))
-        .completion());
-    registered.add(bus.<JsonObject>consumer(Addresses.NOTIFY_TEMPLATES_PREVIEW,
-        m -> answer(m, templates.preview(json(m.body())))).completion());
+    registered.add(command(Addresses.NOTIFY_SEND, Body.of(NotifySend.class), planner::send));
+    registered.add(command(Addresses.NOTIFY_SEND_TEST, Body.of(NotifySendTest.class), sendTest::send));
+    registered.add(command(Addresses.NOTIFY_LIST, Body.of(NotifyList.class), inbox::list));
+    registered.add(command(Addresses.NOTIFY_MARK_READ, Body.of(NotifyMarkRead.class), inbox::markRead));
+    registered.add(command(Addresses.NOTIFY_PREFERENCES_GET, Body.of(NotifyPreferencesGet.class), preferences::get));
+    registered.add(command(Addresses.NOTIFY_PREFERENCES_PUT, Body.of(NotifyPreferences.class), preferences::put));
+    registered.add(command(Addresses.NOTIFY_DELIVERIES, Body.of(NotifyDeliveries.class), inbox::deliveries));
+    registered.add(command(Addresses.NOTIFY_TEMPLATES_LIST, Body.json(), body -> templates.list()));
+    registered.add(command(Addresses.NOTIFY_TEMPLATES_PUT, Body.json(), templates::put));
+    registered.add(command(Addresses.NOTIFY_TEMPLATES_EDIT, Body.json(), templates::edit));
+    registered.add(command(Addresses.NOTIFY_TEMPLATES_PREVIEW, Body.json(), templates::preview));
     // another instance (or node) saved a template: the next send here must use it, not wait for the refresh
-    registered.add(bus.<Object>consumer(Addresses.NOTIFY_TEMPLATES_CHANGED, m -> templates.reload()
+    registered.add(vertx.eventBus().<Object>consumer(Addresses.NOTIFY_TEMPLATES_CHANGED, m -> templates.reload()
         .onFailure(failure -> log.warn("Template reload failed: {}", failure.getMessage()))).completion());
-    registered.add(bus.<JsonObject>consumer(Addresses.NOTIFY_DEAD_LETTERS_LIST, m -> answer(m, deadLetters.list(json(m.body()))))
-        .completion());
-    registered.add(bus.<JsonObject>consumer(Addresses.NOTIFY_ALERTS_LIST, m -> answer(m, alerts.list(json(m.body()))))
-        .completion());
-    registered.add(bus.<JsonObject>consumer(Addresses.NOTIFY_BROADCAST, m -> answer(m, broadcasts.broadcast(json(m.body()))))
-        .completion());
-    registered.add(bus.<JsonObject>consumer(Addresses.NOTIFY_DEAD_LETTERS_REDRIVE,
-        m -> answer(m, deadLetters.redrive(json(m.body())))).completion());
-    registered.add(bus.<JsonObject>consumer(Addresses.NOTIFY_PUSH_SUBSCRIBE, m -> answer(m, preferences.subscribe(json(m.body()), true)))
-        .completion());
-    registered.add(bus.<JsonObject>consumer(Addresses.NOTIFY_PUSH_UNSUBSCRIBE, m -> answer(m, preferences.subscribe(json(m.body()), false)))
-        .completion());
-    registered.add(bus.<Object>consumer(Addresses.NOTIFY_VAPID_KEY,
-        m -> m.reply(new JsonObject().put("public_key", vapid.publicKeyText()))).completion());
+    registered.add(command(Addresses.NOTIFY_DEAD_LETTERS_LIST, Body.json(), deadLetters::list));
+    registered.add(command(Addresses.NOTIFY_ALERTS_LIST, Body.json(), alerts::list));
+    registered.add(command(Addresses.NOTIFY_BROADCAST, Body.json(), broadcasts::broadcast));
+    registered.add(command(Addresses.NOTIFY_DEAD_LETTERS_REDRIVE, Body.json(), deadLetters::redrive));
+    registered.add(command(Addresses.NOTIFY_PUSH_SUBSCRIBE, Body.json(), body -> preferences.subscribe(body, true)));
+    registered.add(command(Addresses.NOTIFY_PUSH_UNSUBSCRIBE, Body.json(), body -> preferences.subscribe(body, false)));
+    registered.add(command(Addresses.NOTIFY_VAPID_KEY, Body.json(),
+        body -> Future.succeededFuture(new JsonObject().put("public_key", vapid.publicKeyText()))));
     registered.add(Bus.answerPing(vertx, "notify", () -> pool.query("SELECT 1").execute()
         .timeout(2, TimeUnit.SECONDS).map(rows -> PingReply.up("notify"))).completion());
     return Future.all(registered).mapEmpty();
@@ -255,22 +247,19 @@ public final class NotifyVerticle extends VerticleBase {
         || failure instanceof ClassCastException || failure instanceof IndexOutOfBoundsException);
   }
 
-  private static JsonObject json(Object body) {
-    return body instanceof JsonObject object ? object : new JsonObject();
-  }
-
-  /** Replies with the result, or fails the message with the typed failure's code. */
-  private static <T> void answer(Message<?> message, Future<T> result) {
-    result.onSuccess(message::reply).onFailure(failure -> {
-      if (failure instanceof Refusal refusal) {
-        message.fail(refusal.code, refusal.getMessage());
-      } else if (unreachable(failure)) {
-        log.warn("notify request on {} failed: {}", message.address(), failure.getMessage());
-        message.fail(FailureCodes.UNAVAILABLE, "notification store unavailable: " + EmailChannel.oneLine(failure.getMessage()));
-      } else {
-        log.error("notify request on {} failed", message.address(), failure);
-        message.fail(FailureCodes.INTERNAL, "notification delivery failed internally");
+  /**
+   * Answers one notify command; a {@link Refusal} fails with its own code, an unreachable database with
+   * UNAVAILABLE, anything else (ours) with INTERNAL.
+   */
+  private <T> Future<Void> command(String address, Body<T> body, Function<T, Future<?>> handler) {
+    return Commands.answer(vertx, address, body, handler, failure -> {
+      if (unreachable(failure)) {
+        log.warn("notify request on {} failed: {}", address, failure.getMessage());
+        return new CommandFailure(FailureCodes.UNAVAILABLE,
+            "notification store unavailable: " + EmailChannel.oneLine(failure.getMessage()));
       }
+      log.error("notify request on {} failed", address, failure);
+      return new CommandFailure(FailureCodes.INTERNAL, "notification delivery failed internally");
     });
   }
 

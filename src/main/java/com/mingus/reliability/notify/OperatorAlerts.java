@@ -1,6 +1,7 @@
 package com.mingus.reliability.notify;
 
 import com.mingus.reliability.bus.Addresses;
+import com.mingus.reliability.bus.PageCursor;
 import com.mingus.reliability.bus.InstitutionHealth;
 import com.mingus.reliability.bus.NotificationChannel;
 import com.mingus.reliability.bus.NotificationPriority;
@@ -9,6 +10,7 @@ import com.mingus.reliability.logging.Redactor;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -102,14 +104,25 @@ final class OperatorAlerts {
     }
   }
 
-  /** A page of the alerts ({@code notify.alerts.list}), newest first, optionally of one kind. */
+  /**
+   * A keyset page of the alerts ({@code notify.alerts.list}), newest first, optionally of one kind: limit and cursor
+   * in, next_cursor and has_more out ({@link PageCursor}); a cursor holds to the kind it was issued for.
+   */
   Future<JsonObject> list(JsonObject body) {
-    int limit = Requests.clamp(body.getInteger("limit", 50), 1, 500);
-    int offset = Math.max(0, body.getInteger("offset", 0));
+    int limit = Requests.limit(body.getValue("limit"), 50, 500);
     String kind = body.getString("kind");
-    return store.alerts(kind, limit, offset).map(page -> page.put("limit", limit).put("offset", offset)
-        .put("next_offset", offset + page.getJsonArray("alerts").size() < page.getLong("total")
-            ? offset + page.getJsonArray("alerts").size() : null));
+    String list = "alerts:" + (kind == null ? "" : kind);
+    Requests.Key after = Requests.after(list, body.getString("cursor"));
+    return store.alerts(kind, limit + 1, after == null ? null : after.at(), after == null ? null : after.id()).map(page -> {
+      JsonArray rows = page.getJsonArray("alerts");
+      boolean hasMore = rows.size() > limit;
+      if (hasMore) {
+        rows.remove(limit);
+      }
+      JsonObject last = hasMore ? rows.getJsonObject(limit - 1) : null;
+      return page.put("limit", limit).put("has_more", hasMore)
+          .put("next_cursor", last == null ? null : PageCursor.encode(list, last.getString("created_at"), last.getString("id")));
+    });
   }
 
   // ---- catching up on what a publish did not bring

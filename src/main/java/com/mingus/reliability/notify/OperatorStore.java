@@ -108,16 +108,21 @@ final class OperatorStore {
         });
   }
 
-  /** A page of alerts, newest first, each with its deliveries' channel and status; {@code kind} null for all. */
-  Future<JsonObject> alerts(String kind, int limit, int offset) {
+  /**
+   * A keyset page of alerts, newest first (created_at, then id, both descending), after the row
+   * {@code (beforeAt, beforeId)} of the previous page (null: from the newest), each with its deliveries' channel
+   * and status; {@code kind} null for all.
+   */
+  Future<JsonObject> alerts(String kind, int limit, java.time.OffsetDateTime beforeAt, java.util.UUID beforeId) {
     Future<io.vertx.sqlclient.RowSet<Row>> page = pool.preparedQuery("SELECT a.id, a.kind, a.severity, a.title, "
             + "a.message, a.data, a.institution_id, a.connection_id, a.notification_id, a.created_at, "
             + "(SELECT COALESCE(jsonb_agg(jsonb_build_object('channel', d.channel, 'status', d.status, 'attempts', "
             + "d.attempts) ORDER BY d.channel), '[]'::jsonb) FROM notify_deliveries d "
             + "WHERE d.notification_id = a.notification_id) AS deliveries "
             + "FROM operator_alerts a WHERE ($1::text IS NULL OR a.kind = $1) "
-            + "ORDER BY a.created_at DESC, a.id LIMIT $2 OFFSET $3")
-        .execute(Tuple.of(kind, limit, offset));
+            + "AND ($3::timestamptz IS NULL OR (a.created_at, a.id) < ($3, $4)) "
+            + "ORDER BY a.created_at DESC, a.id DESC LIMIT $2")
+        .execute(Tuple.of(kind, limit, beforeAt, beforeId));
     Future<io.vertx.sqlclient.RowSet<Row>> count = pool.preparedQuery(
         "SELECT count(*) AS total FROM operator_alerts WHERE ($1::text IS NULL OR kind = $1)").execute(Tuple.of(kind));
     return Future.all(page, count).map(both -> {

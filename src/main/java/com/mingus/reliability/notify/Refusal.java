@@ -1,14 +1,12 @@
 package com.mingus.reliability.notify;
 
+import com.mingus.reliability.bus.Commands.CommandFailure;
 import com.mingus.reliability.bus.FailureCodes;
 
 /** A deliberate refusal of a request, carrying the failure code the caller sees. */
-final class Refusal extends RuntimeException {
-  final int code;
-
+final class Refusal extends CommandFailure {
   private Refusal(int code, String message) {
-    super(message, null, false, false);
-    this.code = code;
+    super(code, message);
   }
 
   static Refusal invalid(String message) {
@@ -19,7 +17,7 @@ final class Refusal extends RuntimeException {
     return new Refusal(FailureCodes.CONFLICT, message);
   }
 
-  static Refusal notFound(String message) {
+  public static Refusal notFound(String message) {
     return new Refusal(FailureCodes.NOT_FOUND, message);
   }
 }

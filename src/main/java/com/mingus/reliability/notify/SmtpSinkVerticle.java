@@ -3,6 +3,10 @@ package com.mingus.reliability.notify;
 import com.icegreen.greenmail.util.GreenMail;
 import com.icegreen.greenmail.util.ServerSetup;
 import com.mingus.reliability.bus.Addresses;
+import com.mingus.reliability.bus.Commands;
+import com.mingus.reliability.bus.Commands.CommandFailure;
+import com.mingus.reliability.bus.FailureCodes;
+import com.mingus.reliability.bus.PageCursor;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonArray;
@@ -32,6 +36,8 @@ final class SmtpSinkVerticle extends VerticleBase {
   private volatile GreenMail greenMail;
   private volatile int port;
   private long timer;
+  /** Each caught message's place, newest highest: the sort key of the list's pages. */
+  private long sequence;
 
   SmtpSinkVerticle(int maxMessages) {
     this.maxMessages = maxMessages;
@@ -52,22 +58,44 @@ final class SmtpSinkVerticle extends VerticleBase {
     }).compose(p -> {
       log.info("Embedded SMTP sink listening on 127.0.0.1:{} (no SMTP_HOST configured)", p);
       timer = vertx.setPeriodic(1_000, id -> collect());
-      return vertx.eventBus().<JsonObject>consumer(Addresses.NOTIFY_SINK_MESSAGES, message -> {
-        int limit = Math.max(1, Math.min(maxMessages, body(message.body()).getInteger("limit", 50)));
-        collect().onComplete(ignored -> {
+      return Commands.answer(vertx, Addresses.NOTIFY_SINK_MESSAGES, body -> {
+        int limit = Math.max(1, Math.min(maxMessages, PageCursor.limit(body.getValue("limit"), 50, 10_000)));
+        // newest first by the sink's own sequence number (docs/api.md, "Pagination")
+        List<String> after = PageCursor.decode("mail", body.getString("cursor"), 1);
+        long before;
+        try {
+          before = after == null ? Long.MAX_VALUE : Long.parseLong(after.get(0));
+        } catch (NumberFormatException e) {
+          throw new IllegalArgumentException(PageCursor.INVALID);
+        }
+        return collect().transform(ignored -> {
           JsonArray out = new JsonArray();
           List<JsonObject> snapshot = new ArrayList<>(recent);
-          for (int i = snapshot.size() - 1; i >= 0 && out.size() < limit; i--) {
-            out.add(snapshot.get(i));
+          boolean hasMore = false;
+          for (int i = snapshot.size() - 1; i >= 0; i--) {
+            JsonObject message = snapshot.get(i);
+            if (message.getLong("seq") >= before) {
+              continue;
+            }
+            if (out.size() == limit) {
+              hasMore = true;
+              break;
+            }
+            out.add(message);
           }
-          message.reply(new JsonObject().put("messages", out).put("enabled", true).put("port", port));
+          String next = hasMore ? PageCursor.encode("mail", String.valueOf(out.getJsonObject(out.size() - 1).getLong("seq")))
+              : null;
+          JsonArray shown = new JsonArray();
+          out.forEach(message -> {
+            JsonObject copy = ((JsonObject) message).copy();
+            copy.remove("seq");
+            shown.add(copy);
+          });
+          return Future.succeededFuture(new JsonObject().put("messages", shown).put("enabled", true).put("port", port)
+              .put("next_cursor", next).put("has_more", hasMore));
         });
-      }).completion();
+      }, failure -> new CommandFailure(FailureCodes.INTERNAL, "the mail sink failed to answer"));
     });
-  }
-
-  private static JsonObject body(Object body) {
-    return body instanceof JsonObject json ? json : new JsonObject();
   }
 
   private Future<Void> collect() {
@@ -88,7 +116,7 @@ final class SmtpSinkVerticle extends VerticleBase {
       return summaries;
     }, true).map(summaries -> {
       for (JsonObject summary : summaries) {
-        recent.addLast(summary);
+        recent.addLast(summary.put("seq", ++sequence));
         while (recent.size() > maxMessages) {
           recent.removeFirst();
         }

@@ -3,6 +3,9 @@ package com.mingus.reliability.ratelimit;
 import com.mingus.reliability.bus.Addresses;
 import com.mingus.reliability.bus.Bus;
 import com.mingus.reliability.bus.BusFailure;
+import com.mingus.reliability.bus.Commands;
+import com.mingus.reliability.bus.Commands.Body;
+import com.mingus.reliability.bus.Commands.CommandFailure;
 import com.mingus.reliability.bus.FailureCodes;
 import com.mingus.reliability.bus.PermitReply;
 import com.mingus.reliability.bus.PermitRequest;
@@ -18,10 +21,10 @@ import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
-import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import com.mingus.reliability.chaos.CrashPoints;
 import io.vertx.micrometer.backends.BackendRegistries;
@@ -37,6 +40,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -73,7 +77,7 @@ public final class RateLimitVerticle extends VerticleBase {
   private long flushTimer = -1;
   private GrantStore store;
   /** Requests this instance forwarded and still waits on: answered at stop, when their replies can no longer come back. */
-  private final Map<Message<Object>, String> forwarded = new IdentityHashMap<>();
+  private final Map<Promise<Object>, String> forwarded = new IdentityHashMap<>();
   /** Cluster-mode requests being decided here or at the cluster owner, retried through a take-over. */
   private final Set<ClusterRequest> clusterRequests = new HashSet<>();
   private FencedJournal journal;
@@ -148,12 +152,19 @@ public final class RateLimitVerticle extends VerticleBase {
           }
           refreshFigures();
           List<Future<Void>> registered = new ArrayList<>();
-          registered.add(register(Addresses.rateLimitShard(shardPrefix, shard, "acquire"), this::acquireHere));
-          registered.add(register(Addresses.rateLimitShard(shardPrefix, shard, "report"), this::reportHere));
-          registered.add(register(Addresses.rateLimitShard(shardPrefix, shard, "status"), this::statusHere));
-          registered.add(register(Addresses.RATELIMIT_ACQUIRE, this::acquire));
-          registered.add(register(Addresses.RATELIMIT_REPORT, this::report));
-          registered.add(register(Addresses.RATELIMIT_STATUS, this::status));
+          // owner addresses: the body is already a parsed record, sent by another instance of this deployment
+          registered.add(register(Addresses.rateLimitShard(shardPrefix, shard, "acquire"), Body.of(PermitRequest.class),
+              this::acquireHere));
+          registered.add(register(Addresses.rateLimitShard(shardPrefix, shard, "report"), Body.of(RateLimitReport.class),
+              this::reportHere));
+          registered.add(register(Addresses.rateLimitShard(shardPrefix, shard, "status"),
+              Body.of(RateLimitStatusRequest.class), this::statusHere));
+          registered.add(register(Addresses.RATELIMIT_ACQUIRE, Body.of(PermitRequest.class, PermitRequest::fromJson),
+              this::acquire));
+          registered.add(register(Addresses.RATELIMIT_REPORT, Body.of(RateLimitReport.class, RateLimitReport::fromJson),
+              this::report));
+          registered.add(register(Addresses.RATELIMIT_STATUS,
+              Body.of(RateLimitStatusRequest.class, RateLimitStatusRequest::fromJson), this::status));
           registered.add(Bus.answerPing(vertx, "ratelimit", () -> Future.succeededFuture(PingReply.up("ratelimit")))
               .completion());
           return Future.all(registered);
@@ -248,12 +259,15 @@ public final class RateLimitVerticle extends VerticleBase {
           public io.vertx.core.Handler<Message<Object>> handler(String verb) {
             // a request routed here after this node lost the endpoint (a stale route) is refused, never decided
             return switch (verb) {
-              case "acquire" -> message -> decodeThen(message, PermitRequest.class, PermitRequest::fromJson,
-                  request -> ifOwner(message, request.endpoint(), () -> limiter(request.endpoint()).acquire(request, message::reply)));
-              case "report" -> message -> decodeThen(message, RateLimitReport.class, RateLimitReport::fromJson,
-                  report -> ifOwner(message, report.endpoint(), () -> message.reply(reportNow(report))));
-              default -> message -> decodeThen(message, RateLimitStatusRequest.class, RateLimitStatusRequest::fromJson,
-                  request -> ifOwner(message, request.endpoint(), () -> message.reply(new RateLimitStatus(statusBody(request)))));
+              case "acquire" -> Commands.answering(Body.of(PermitRequest.class, PermitRequest::fromJson),
+                  request -> ifOwner(request.endpoint(), answer -> limiter(request.endpoint()).acquire(request, answer::tryComplete)),
+                  RateLimitVerticle::failureOf);
+              case "report" -> Commands.answering(Body.of(RateLimitReport.class, RateLimitReport::fromJson),
+                  report -> ifOwner(report.endpoint(), answer -> answer.tryComplete(reportNow(report))),
+                  RateLimitVerticle::failureOf);
+              default -> Commands.answering(Body.of(RateLimitStatusRequest.class, RateLimitStatusRequest::fromJson),
+                  request -> ifOwner(request.endpoint(), answer -> answer.tryComplete(new RateLimitStatus(statusBody(request)))),
+                  RateLimitVerticle::failureOf);
             };
           }
         });
@@ -301,34 +315,30 @@ public final class RateLimitVerticle extends VerticleBase {
     }
   }
 
-  private void ifOwner(Message<Object> message, String endpoint, Runnable decide) {
-    if (endpoint != null && cluster.owns(endpoint)) {
-      decide.run();
-    } else {
-      message.fail(FailureCodes.UNAVAILABLE, "this node does not own the Plaid budget of " + endpoint);
+  private Future<Object> ifOwner(String endpoint, Consumer<Promise<Object>> decide) {
+    if (endpoint == null || !cluster.owns(endpoint)) {
+      return Future.failedFuture(new CommandFailure(FailureCodes.UNAVAILABLE,
+          "this node does not own the Plaid budget of " + endpoint));
     }
-  }
-
-  private <T> void decodeThen(Message<Object> message, Class<T> type, Function<JsonObject, T> fromJson,
-      java.util.function.Consumer<T> then) {
-    T body = parse(message, type, fromJson);
-    if (body != null) {
-      then.accept(body);
-    }
+    Promise<Object> answer = Promise.promise();
+    decide.accept(answer);
+    return answer.future();
   }
 
   /**
    * On the instance that owns an endpoint on this node: decide here when this node owns it cluster-wide
    * (or on a single node, or for an endpoint without a budget), else forward once to the cluster owner.
    */
-  private void decide(Message<Object> message, String endpoint, String verb, Object body, long waitMs, Runnable here) {
+  private Future<Object> decide(String endpoint, String verb, Object body, long waitMs, Consumer<Promise<Object>> here) {
+    Promise<Object> answer = Promise.promise();
     if (cluster == null || !settings.budgets().containsKey(endpoint)) {
-      here.run();
-      return;
+      here.accept(answer);
+      return answer.future();
     }
     // a report is told to the owner for up to one forward timeout; a status is asked once
     long bound = verb.equals("report") ? settings.forwardTimeoutMs() : verb.equals("status") ? 0 : waitMs;
-    new ClusterRequest(message, endpoint, verb, body, bound).attempt();
+    new ClusterRequest(answer, endpoint, verb, body, bound).attempt();
+    return answer.future();
   }
 
   /** How often a request is asked again while no budget owner answers (a take-over). */
@@ -344,7 +354,7 @@ public final class RateLimitVerticle extends VerticleBase {
    * a time, so an owner that dies holding it costs at most a lease, not the caller's whole wait.
    */
   private final class ClusterRequest {
-    final Message<Object> message;
+    final Promise<Object> answer;
     final String endpoint;
     final String verb;
     final Object body;
@@ -354,8 +364,8 @@ public final class RateLimitVerticle extends VerticleBase {
     long timer = -1;
     boolean done;
 
-    ClusterRequest(Message<Object> message, String endpoint, String verb, Object body, long boundMs) {
-      this.message = message;
+    ClusterRequest(Promise<Object> answer, String endpoint, String verb, Object body, long boundMs) {
+      this.answer = answer;
       this.endpoint = endpoint;
       this.verb = verb;
       // one id across this request's attempts: an owner that granted an attempt whose answer never came
@@ -399,7 +409,7 @@ public final class RateLimitVerticle extends VerticleBase {
                 retry(reply.cause());
               } else {
                 done();
-                fail(message, reply.cause());
+                answer.tryFail(failureOf(reply.cause()));
               }
               return;
             }
@@ -450,13 +460,13 @@ public final class RateLimitVerticle extends VerticleBase {
         finish(waited(permit));
       } else {
         done();
-        fail(message, (Throwable) refusal);
+        answer.tryFail(failureOf((Throwable) refusal));
       }
     }
 
-    private void finish(Object answer) {
+    private void finish(Object reply) {
       done();
-      message.reply(answer);
+      answer.tryComplete(reply);
     }
 
     private void done() {
@@ -476,32 +486,34 @@ public final class RateLimitVerticle extends VerticleBase {
         finish(PermitReply.deny(now() + settings.forwardTimeoutMs(), "stopping", (System.nanoTime() - startedNanos) / 1_000_000));
       } else {
         done();
-        message.fail(FailureCodes.UNAVAILABLE, "the rate limiter is stopping");
+        answer.tryFail(stoppingFailure());
       }
     }
   }
 
   /** Forwards once to the instance owning the endpoint on this node and relays the answer. */
-  private void forward(Message<Object> message, String address, String verb, Object body, long waitMs) {
+  private Future<Object> forward(String address, String verb, Object body, long waitMs) {
     // that instance may ask a cluster owner through a take-over for up to the wait plus a forward timeout
     DeliveryOptions options = new DeliveryOptions().setSendTimeout(waitMs + 2 * settings.forwardTimeoutMs());
-    forwarded.put(message, verb);
+    Promise<Object> answer = Promise.promise();
+    forwarded.put(answer, verb);
     vertx.eventBus().request(address, body, options)
         .onComplete(done -> {
-          if (forwarded.remove(message) == null) {
+          if (forwarded.remove(answer) == null) {
             return;
           }
           if (done.succeeded()) {
-            message.reply(done.result().body());
+            answer.tryComplete(done.result().body());
           } else {
-            fail(message, done.cause());
+            answer.tryFail(failureOf(done.cause()));
           }
         });
+    return answer.future();
   }
 
-  private Future<Void> register(String address, io.vertx.core.Handler<Message<Object>> handler) {
-    MessageConsumer<Object> consumer = vertx.eventBus().localConsumer(address, handler);
-    return consumer.completion();
+  /** The public addresses and the shard addresses are this node's own: the cluster's go through {@link ClusterOwnership}. */
+  private <T> Future<Void> register(String address, Body<T> body, Function<T, Future<?>> handler) {
+    return Commands.answerLocal(vertx, address, body, handler, RateLimitVerticle::failureOf);
   }
 
   private int ownerOf(String endpoint) {
@@ -560,34 +572,22 @@ public final class RateLimitVerticle extends VerticleBase {
     };
   }
 
-  // --- public addresses: parse, then handle here or forward to the owner
+  // --- public addresses: handle here or forward to the owner
 
-  private void acquire(Message<Object> message) {
-    PermitRequest request = parse(message, PermitRequest.class, PermitRequest::fromJson);
-    if (request == null) {
-      return;
-    }
+  private Future<Object> acquire(PermitRequest request) {
     long wait = Math.min(request.maxWaitMs(), settings.maxWaitMs());
-    route(message, request.endpoint(), "acquire", request, wait, () -> limiter(request.endpoint()).acquire(request, message::reply));
+    return route(request.endpoint(), "acquire", request, wait,
+        answer -> limiter(request.endpoint()).acquire(request, answer::tryComplete));
   }
 
-  private void report(Message<Object> message) {
-    RateLimitReport report = parse(message, RateLimitReport.class, RateLimitReport::fromJson);
-    if (report == null) {
-      return;
-    }
-    route(message, report.endpoint(), "report", report, 0, () -> message.reply(reportNow(report)));
+  private Future<Object> report(RateLimitReport report) {
+    return route(report.endpoint(), "report", report, 0, answer -> answer.tryComplete(reportNow(report)));
   }
 
-  private void status(Message<Object> message) {
-    RateLimitStatusRequest request = parse(message, RateLimitStatusRequest.class, RateLimitStatusRequest::fromJson);
-    if (request == null) {
-      return;
-    }
+  private Future<Object> status(RateLimitStatusRequest request) {
     if (request.endpoint() != null) {
-      route(message, request.endpoint(), "status", request, 0,
-          () -> message.reply(new RateLimitStatus(statusBody(request))));
-      return;
+      return route(request.endpoint(), "status", request, 0,
+          answer -> answer.tryComplete(new RateLimitStatus(statusBody(request))));
     }
     List<Future<RateLimitStatus>> parts = new ArrayList<>();
     if (vertx.isClustered()) {
@@ -601,50 +601,41 @@ public final class RateLimitVerticle extends VerticleBase {
       parts.add(i == shard ? Future.succeededFuture(new RateLimitStatus(statusBody(request)))
           : Bus.request(vertx, Addresses.rateLimitShard(shardPrefix, i, "status"), request, settings.forwardTimeoutMs()));
     }
-    Future.all(parts).onComplete(done -> {
-      if (done.failed()) {
-        fail(message, done.cause());
-        return;
-      }
+    return Future.all(parts).map(done -> {
       JsonObject endpoints = new JsonObject();
       for (Future<RateLimitStatus> part : parts) {
         endpoints.mergeIn(part.result().body().getJsonObject("endpoints"));
       }
-      message.reply(new RateLimitStatus(statusEnvelope(endpoints)));
+      return new RateLimitStatus(statusEnvelope(endpoints));
     });
   }
 
-  private void route(Message<Object> message, String endpoint, String verb, Object body, long waitMs, Runnable here) {
+  private Future<Object> route(String endpoint, String verb, Object body, long waitMs, Consumer<Promise<Object>> here) {
     int owner = ownerOf(endpoint);
     if (owner == shard) {
-      decide(message, endpoint, verb, body, waitMs, here);
-      return;
+      return decide(endpoint, verb, body, waitMs, here);
     }
-    forward(message, Addresses.rateLimitShard(shardPrefix, owner, verb), verb, body, waitMs);
+    return forward(Addresses.rateLimitShard(shardPrefix, owner, verb), verb, body, waitMs);
   }
 
   // --- owner addresses: the body is already a parsed record
 
-  private void acquireHere(Message<Object> message) {
-    PermitRequest request = (PermitRequest) message.body();
+  private Future<Object> acquireHere(PermitRequest request) {
     long wait = Math.min(request.maxWaitMs(), settings.maxWaitMs());
-    decide(message, request.endpoint(), "acquire", request, wait,
-        () -> limiter(request.endpoint()).acquire(request, message::reply));
+    return decide(request.endpoint(), "acquire", request, wait,
+        answer -> limiter(request.endpoint()).acquire(request, answer::tryComplete));
   }
 
-  private void reportHere(Message<Object> message) {
-    RateLimitReport report = (RateLimitReport) message.body();
-    decide(message, report.endpoint(), "report", report, 0, () -> message.reply(reportNow(report)));
+  private Future<Object> reportHere(RateLimitReport report) {
+    return decide(report.endpoint(), "report", report, 0, answer -> answer.tryComplete(reportNow(report)));
   }
 
-  private void statusHere(Message<Object> message) {
-    RateLimitStatusRequest request = (RateLimitStatusRequest) message.body();
+  private Future<Object> statusHere(RateLimitStatusRequest request) {
     if (request.endpoint() == null) {
-      message.reply(new RateLimitStatus(statusBody(request)));
-      return;
+      return Future.succeededFuture(new RateLimitStatus(statusBody(request)));
     }
-    decide(message, request.endpoint(), "status", request, 0,
-        () -> message.reply(new RateLimitStatus(statusBody(request))));
+    return decide(request.endpoint(), "status", request, 0,
+        answer -> answer.tryComplete(new RateLimitStatus(statusBody(request))));
   }
 
   private RateLimitReportReply reportNow(RateLimitReport report) {
@@ -706,25 +697,17 @@ public final class RateLimitVerticle extends VerticleBase {
     }
   }
 
-  private <T> T parse(Message<Object> message, Class<T> type, Function<JsonObject, T> fromJson) {
-    Object body = message.body();
-    try {
-      if (type.isInstance(body)) {
-        return type.cast(body);
-      }
-      if (body instanceof JsonObject json) {
-        return fromJson.apply(json);
-      }
-      message.fail(FailureCodes.INVALID_REQUEST, "expected a " + type.getSimpleName() + " or its JSON");
-    } catch (IllegalArgumentException | ClassCastException e) {
-      message.fail(FailureCodes.INVALID_REQUEST, "invalid " + type.getSimpleName() + ": " + e.getMessage());
+  /** A failure from a forward or a cluster owner, as this address answers it: absence and silence are UNAVAILABLE. */
+  private static CommandFailure failureOf(Throwable failure) {
+    if (failure instanceof CommandFailure command) {
+      return command;
     }
-    return null;
+    BusFailure typed = failure instanceof Bus.BusException bus ? bus.failure() : BusFailure.of(failure);
+    return new CommandFailure(typed.infrastructure() ? FailureCodes.UNAVAILABLE : typed.code(), typed.message());
   }
 
-  private static void fail(Message<Object> message, Throwable failure) {
-    BusFailure typed = failure instanceof Bus.BusException bus ? bus.failure() : BusFailure.of(failure);
-    message.fail(typed.infrastructure() ? FailureCodes.UNAVAILABLE : typed.code(), typed.message());
+  private static CommandFailure stoppingFailure() {
+    return new CommandFailure(FailureCodes.UNAVAILABLE, "the rate limiter is stopping");
   }
 
   // --- housekeeping and metrics
@@ -838,11 +821,11 @@ public final class RateLimitVerticle extends VerticleBase {
     Future<Void> unregistered = cluster == null ? Future.succeededFuture() : cluster.stop();
     long now = now();
     limiters.values().forEach(limiter -> limiter.close(now));
-    forwarded.forEach((message, verb) -> {
+    forwarded.forEach((answer, verb) -> {
       if (verb.equals("acquire")) {
-        message.reply(PermitReply.deny(now() + settings.forwardTimeoutMs(), "stopping", 0));
+        answer.tryComplete(PermitReply.deny(now() + settings.forwardTimeoutMs(), "stopping", 0));
       } else {
-        message.fail(FailureCodes.UNAVAILABLE, "the rate limiter is stopping");
+        answer.tryFail(stoppingFailure());
       }
     });
     forwarded.clear();

@@ -58,12 +58,12 @@ public final class SandboxVerticle extends VerticleBase {
           .end(failure.toResponse(sandbox.world.requestId()).toBuffer());
     });
 
-    Bus.answerPing(vertx, "sandbox", () -> Future.succeededFuture(PingReply.up("sandbox")));
     HttpServerOptions options = new HttpServerOptions()
         .setHost(config.getString("host", "127.0.0.1"))
         .setPort(config.getInteger("port", 7070))
         .setTcpNoDelay(true);
-    return vertx.createHttpServer(options).requestHandler(router).listen()
+    return Bus.answerPing(vertx, "sandbox", () -> Future.succeededFuture(PingReply.up("sandbox"))).completion()
+        .compose(pinged -> vertx.createHttpServer(options).requestHandler(router).listen())
         .onSuccess(listening -> {
           server = listening;
           log.info("Plaid sandbox listening on port {} (seed {})", listening.actualPort(), config.getLong("seed", 42L));

@@ -479,13 +479,17 @@ final class SyncStore {
         });
   }
 
-  /** The latest reconciliations of a connection (every connection's, with null), newest first. */
-  Future<JsonArray> reconciliations(String connectionId, int limit) {
+  /**
+   * A keyset page of the reconciliations of a connection (every connection's, with null), newest first: those
+   * with an id below {@code beforeId} (null: from the newest).
+   */
+  Future<JsonArray> reconciliations(String connectionId, Long beforeId, int limit) {
     return pool.preparedQuery("""
             SELECT id, connection_id, sync_id, trigger, status, started_at, finished_at, start_date, end_date, plaid_calls, checked,
                    missing, extra, changed, balances_checked, balances_changed, error_code, message
-            FROM reconciliations WHERE ($1::text IS NULL OR connection_id = $1) ORDER BY id DESC LIMIT $2
-            """).execute(Tuple.of(connectionId, limit)).map(rows -> {
+            FROM reconciliations WHERE ($1::text IS NULL OR connection_id = $1) AND ($2::bigint IS NULL OR id < $2)
+            ORDER BY id DESC LIMIT $3
+            """).execute(Tuple.of(connectionId, beforeId, limit)).map(rows -> {
           JsonArray out = new JsonArray();
           for (Row row : rows) {
             out.add(new JsonObject().put("id", row.getLong("id")).put("connection_id", row.getString("connection_id"))

@@ -6,6 +6,7 @@ import com.mingus.reliability.bus.Commands;
 import com.mingus.reliability.bus.Commands.CommandFailure;
 import com.mingus.reliability.bus.FailureCodes;
 import com.mingus.reliability.bus.PermitPriority;
+import com.mingus.reliability.bus.PageCursor;
 import com.mingus.reliability.bus.PingReply;
 import com.mingus.reliability.bus.SyncEvent;
 import com.mingus.reliability.crypto.TokenCipher;
@@ -20,12 +21,11 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
-import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.LocalDate;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
-import java.util.Base64;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.function.Function;
@@ -317,17 +317,25 @@ public final class SyncVerticle extends VerticleBase {
     });
   }
 
-  /** One connection's latest runs, or (no connection_id) every connection's with the last day's totals. */
+  /** One connection's runs, or (no connection_id) every connection's with the last day's totals; a page at a time. */
   private Future<Object> reconciliations(JsonObject body) {
-    String connectionId = body.getString("connection_id");
-    int limit = Math.max(1, Math.min(200, body.getInteger("limit", 20)));
-    if (connectionId == null) {
-      return store.asUser(null, operator -> operator.reconciliationTotals(24)
-          .compose(totals -> operator.reconciliations(null, limit)
-              .map(rows -> new JsonObject().put("totals", totals).put("reconciliations", rows))));
-    }
-    return store.asUser(null, operator -> operator.reconciliations(connectionId, limit))
-        .map(rows -> new JsonObject().put("connection_id", connectionId).put("reconciliations", rows));
+    String connectionId = Commands.optional(body, "connection_id");
+    int limit = PageCursor.limit(body.getValue("limit"), 20, 200);
+    String list = connectionId == null ? "reconciliations" : "reconciliations:" + connectionId;
+    List<String> after = PageCursor.decode(list, body.getString("cursor"), 1);
+    Long beforeId = after == null ? null : Long.valueOf(after.get(0));
+    return store.asUser(null, operator -> {
+      Future<JsonObject> totals = connectionId == null
+          ? operator.reconciliationTotals(24).map(t -> new JsonObject().put("totals", t))
+          : Future.succeededFuture(new JsonObject().put("connection_id", connectionId));
+      return totals.compose(answer -> operator.reconciliations(connectionId, beforeId, limit + 1).map(rows -> {
+        boolean hasMore = rows.size() > limit;
+        JsonArray page = new JsonArray(new ArrayList<>(rows.getList().subList(0, Math.min(limit, rows.size()))));
+        String next = hasMore ? PageCursor.encode(list, String.valueOf(page.getJsonObject(page.size() - 1).getLong("id")))
+            : null;
+        return (Object) answer.put("reconciliations", page).put("next_cursor", next).put("has_more", hasMore);
+      }));
+    });
   }
 
   private Future<Object> retry(JsonObject body) {
@@ -383,22 +391,19 @@ public final class SyncVerticle extends VerticleBase {
   private Future<Object> transactions(JsonObject body) {
     String userId = required(body, "user_id");
     String connectionId = required(body, "connection_id");
-    int limit = body.getValue("limit") == null ? 100 : body.getInteger("limit");
-    if (limit < 1 || limit > 500) {
-      throw new IllegalArgumentException("limit must be between 1 and 500");
-    }
+    int limit = PageCursor.limit(body.getValue("limit"), 100, 500);
     LocalDate since = parseDate(body.getString("since"), "since");
+    // the cursor is bound to the connection: another connection's is refused
+    String list = "transactions:" + connectionId;
+    List<String> after = PageCursor.decode(list, body.getString("cursor"), 2);
     LocalDate afterDate = null;
     String afterId = null;
-    String cursor = body.getString("cursor");
-    if (cursor != null && !cursor.isEmpty()) {
+    if (after != null) {
       try {
-        String decoded = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
-        int bar = decoded.indexOf('|');
-        afterDate = LocalDate.parse(decoded.substring(0, bar));
-        afterId = decoded.substring(bar + 1);
+        afterDate = LocalDate.parse(after.get(0));
+        afterId = after.get(1);
       } catch (RuntimeException e) {
-        throw new IllegalArgumentException("cursor is not one this server issued");
+        throw new IllegalArgumentException(PageCursor.INVALID);
       }
     }
     LocalDate fromDate = afterDate;
@@ -415,8 +420,7 @@ public final class SyncVerticle extends VerticleBase {
         for (JsonObject tx : page) {
           String date = (String) tx.remove("_date");
           out.add(tx);
-          next = Base64.getUrlEncoder().withoutPadding().encodeToString(
-              (date + "|" + tx.getString("transaction_id")).getBytes(StandardCharsets.UTF_8));
+          next = PageCursor.encode(list, date, tx.getString("transaction_id"));
         }
         return (Object) new JsonObject().put("transactions", out).put("next_cursor", hasMore ? next : null)
             .put("has_more", hasMore);

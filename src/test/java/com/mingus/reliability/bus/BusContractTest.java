@@ -82,4 +82,63 @@ class BusContractTest {
       test.completeNow();
     })));
   }
+  private static Future<BusFailure> failureOf(Future<?> request) {
+    return request.map(ok -> (BusFailure) null).recover(f -> Future.succeededFuture(((Bus.BusException) f).failure()));
+  }
+
+  @Test
+  void aTypedCommandAnswersItsRecordAndMapsEveryFailureOneWay(Vertx vertx, VertxTestContext test) {
+    Future<Void> registered = Commands.answer(vertx, "test.typed", Commands.Body.of(PingReply.class, PingReply::fromJson),
+        ping -> switch (ping.component()) {
+          case "refused" -> Future.failedFuture(new Commands.CommandFailure(FailureCodes.CONFLICT, "already there"));
+          case "thrown" -> throw new IllegalArgumentException("component is wrong");
+          case "broken" -> Future.failedFuture(new IllegalStateException("a bug"));
+          default -> Future.succeededFuture(PingReply.up(ping.component() + "!"));
+        },
+        failure -> new Commands.CommandFailure(FailureCodes.INTERNAL, "mapped: " + failure.getMessage()));
+    registered.compose(ok -> {
+      Future<PingReply> record = Bus.request(vertx, "test.typed", PingReply.up("x"), 1_000);
+      Future<PingReply> json = Bus.request(vertx, "test.typed", PingReply.up("y").toJson(), 1_000);
+      Future<BusFailure> wrongType = failureOf(Bus.request(vertx, "test.typed", "not a record", 1_000));
+      Future<BusFailure> refused = failureOf(Bus.request(vertx, "test.typed", PingReply.up("refused"), 1_000));
+      Future<BusFailure> thrown = failureOf(Bus.request(vertx, "test.typed", PingReply.up("thrown"), 1_000));
+      Future<BusFailure> broken = failureOf(Bus.request(vertx, "test.typed", PingReply.up("broken"), 1_000));
+      return Future.all(record, json, wrongType, refused, thrown, broken).onComplete(test.succeeding(all -> test.verify(() -> {
+        assertThat(record.result()).isEqualTo(PingReply.up("x!"));
+        assertThat(json.result()).isEqualTo(PingReply.up("y!"));
+        assertThat(wrongType.result().kind()).isEqualTo(BusFailure.Kind.RECIPIENT_FAILURE);
+        assertThat(wrongType.result().code()).isEqualTo(FailureCodes.INVALID_REQUEST);
+        assertThat(wrongType.result().message()).isEqualTo("expected a PingReply or its JSON");
+        assertThat(refused.result().code()).isEqualTo(FailureCodes.CONFLICT);
+        assertThat(refused.result().message()).isEqualTo("already there");
+        assertThat(thrown.result().code()).isEqualTo(FailureCodes.INVALID_REQUEST);
+        assertThat(thrown.result().message()).isEqualTo("component is wrong");
+        assertThat(broken.result().code()).isEqualTo(FailureCodes.INTERNAL);
+        assertThat(broken.result().message()).isEqualTo("mapped: a bug");
+        test.completeNow();
+      })));
+    });
+  }
+
+  @Test
+  void aRecordOnlyCommandRefusesJsonAndAJsonCommandRefusesARecord(Vertx vertx, VertxTestContext test) {
+    Future.all(
+        Commands.answer(vertx, "test.record", Commands.Body.of(PingReply.class), Future::succeededFuture,
+            failure -> new Commands.CommandFailure(FailureCodes.INTERNAL, "no")),
+        Commands.answer(vertx, "test.json", body -> Future.succeededFuture(body.put("seen", true)),
+            failure -> new Commands.CommandFailure(FailureCodes.INTERNAL, "no"))
+    ).compose(ok -> {
+      Future<BusFailure> json = failureOf(Bus.request(vertx, "test.record", new JsonObject(), 1_000));
+      Future<BusFailure> record = failureOf(Bus.request(vertx, "test.json", PingReply.up("x"), 1_000));
+      Future<JsonObject> empty = Bus.request(vertx, "test.json", null, 1_000);
+      return Future.all(json, record, empty).onComplete(test.succeeding(all -> test.verify(() -> {
+        assertThat(json.result().code()).isEqualTo(FailureCodes.INVALID_REQUEST);
+        assertThat(json.result().message()).isEqualTo("expected a PingReply");
+        assertThat(record.result().code()).isEqualTo(FailureCodes.INVALID_REQUEST);
+        assertThat(record.result().message()).isEqualTo("the request body must be a JSON object");
+        assertThat(empty.result()).isEqualTo(new JsonObject().put("seen", true));
+        test.completeNow();
+      })));
+    });
+  }
 }

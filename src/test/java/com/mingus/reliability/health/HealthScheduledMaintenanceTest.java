@@ -144,7 +144,7 @@ class HealthScheduledMaintenanceTest {
 
   private static List<com.mingus.reliability.bus.NotificationView> inApp(String userId) {
     com.mingus.reliability.bus.NotificationPage page = Await.result(Bus.request(app.vertx(), Addresses.NOTIFY_LIST,
-        new com.mingus.reliability.bus.NotifyList(userId, 50, 0, false), 5_000));
+        new com.mingus.reliability.bus.NotifyList(userId, 50, null, false), 5_000));
     return page.notifications();
   }
 

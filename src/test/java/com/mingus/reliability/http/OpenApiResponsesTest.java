@@ -270,8 +270,9 @@ class OpenApiResponsesTest {
         new JsonObject().put("type", "bank_maintenance").put("channels", new JsonArray().add("in_app").add("email")), 200);
     post(alice, n + "/send-test", n + "/send-test", new JsonObject().put("channels", new JsonArray().add("pigeon")), 400);
     String notification = sent.json().getString("notification_id");
-    get(alice, n, n + "?limit=10&offset=0&unread_only=true", 200);
+    get(alice, n, n + "?limit=10&unread_only=true", 200);
     get(alice, n, n + "?limit=0", 400);
+    get(alice, n, n + "?cursor=bm90LWEtY3Vyc29y", 400);
     post(alice, n + "/{id}/read", n + "/" + notification + "/read", null, 200);
     post(bob, n + "/{id}/read", n + "/" + notification + "/read", null, 404);
     get(alice, n + "/preferences", n + "/preferences", 200);
@@ -333,6 +334,7 @@ class OpenApiResponsesTest {
     get(operator, "/api/admin/connections/{id}/reconciliations", "/api/admin/connections/" + aliceConnection + "/reconciliations?limit=0", 400);
     get(operator, "/api/admin/reconciliations", "/api/admin/reconciliations?limit=20", 200);
     get(operator, "/api/admin/reconciliations", "/api/admin/reconciliations?limit=201", 400);
+    get(operator, "/api/admin/reconciliations", "/api/admin/reconciliations?cursor=bm90LWEtY3Vyc29y", 400);
     get(operator, "/api/admin/mail", "/api/admin/mail?limit=10", 200);
   }
 
@@ -348,8 +350,9 @@ class OpenApiResponsesTest {
         .json().getString("notification_id");
     Await.until(() -> operator.get(a + "/dead-letters?limit=500").body().contains(notification), Duration.ofSeconds(20),
         "the webhook is dead-lettered");
-    JsonObject letters = get(operator, a + "/dead-letters", a + "/dead-letters?limit=500&offset=0", 200).json();
+    JsonObject letters = get(operator, a + "/dead-letters", a + "/dead-letters?limit=500", 200).json();
     get(operator, a + "/dead-letters", a + "/dead-letters?limit=0", 400);
+    get(operator, a + "/dead-letters", a + "/dead-letters?cursor=bm90LWEtY3Vyc29y", 400);
     String delivery = letters.getJsonArray("dead_letters").stream().map(JsonObject.class::cast)
         .filter(l -> notification.equals(l.getString("notification_id"))).findFirst().orElseThrow().getString("id");
     get(operator, a + "/{id}/deliveries", a + "/" + notification + "/deliveries", 200);
@@ -360,10 +363,11 @@ class OpenApiResponsesTest {
     post(operator, a + "/dead-letters/{id}/redrive", a + "/dead-letters/not-a-uuid/redrive", null, 400);
     Await.until(() -> operator.get("/api/admin/alerts?kind=dead_letter").json().getLong("total") > 0, Duration.ofSeconds(20),
         "the dead letter raises an operator alert");
-    get(operator, "/api/admin/alerts", "/api/admin/alerts?limit=50&offset=0", 200);
+    get(operator, "/api/admin/alerts", "/api/admin/alerts?limit=50", 200);
     get(operator, "/api/admin/alerts", "/api/admin/alerts?kind=dead_letter", 200);
     get(operator, "/api/admin/alerts", "/api/admin/alerts?kind=nonsense", 400);
     get(operator, "/api/admin/keys", "/api/admin/keys", 200);
+    get(operator, "/api/admin/alerts", "/api/admin/alerts?cursor=bm90LWEtY3Vyc29y", 400);
 
     get(operator, a + "/templates", a + "/templates", 200);
     String t = a + "/templates/{type}/{channel}";

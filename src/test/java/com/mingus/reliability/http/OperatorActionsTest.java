@@ -190,8 +190,8 @@ class OperatorActionsTest {
     ApiCaller operator = operator();
     Http.Response before = operator.get(DEAD_LETTERS);
     assertThat(before.status()).as(before.body()).isEqualTo(200);
-    assertThat(before.json().fieldNames()).contains("dead_letters", "total", "limit", "offset", "next_offset");
-    for (String query : List.of("?limit=0", "?limit=501", "?limit=ten", "?offset=-1")) {
+    assertThat(before.json().fieldNames()).contains("dead_letters", "total", "limit", "next_cursor", "has_more");
+    for (String query : List.of("?limit=0", "?limit=501", "?limit=ten", "?cursor=forged", "?cursor=WyIxIl0.AAAAAAAAAAA")) {
       Http.Response bad = operator.get(DEAD_LETTERS + query);
       assertThat(bad.status()).as(query).isEqualTo(400);
       assertThat(ApiCaller.errorCode(bad)).isEqualTo("INVALID_REQUEST");

@@ -466,10 +466,10 @@ class OperatorAlertsTest {
   @Test
   void theAlertListIsPagedAndChecksItsParameters() {
     ApiCaller ops = operator();
-    Http.Response page = ops.get("/api/admin/alerts?limit=1&offset=0");
+    Http.Response page = ops.get("/api/admin/alerts?limit=1");
     assertThat(page.status()).as(page.body()).isEqualTo(200);
-    assertThat(page.json().fieldNames()).contains("alerts", "total", "limit", "offset", "next_offset");
-    for (String query : List.of("?limit=0", "?limit=501", "?offset=-1", "?kind=nonsense")) {
+    assertThat(page.json().fieldNames()).contains("alerts", "total", "limit", "next_cursor", "has_more");
+    for (String query : List.of("?limit=0", "?limit=501", "?cursor=forged", "?kind=nonsense")) {
       Http.Response bad = ops.get("/api/admin/alerts" + query);
       assertThat(bad.status()).as(query).isEqualTo(400);
       assertThat(ApiCaller.errorCode(bad)).isEqualTo("INVALID_REQUEST");

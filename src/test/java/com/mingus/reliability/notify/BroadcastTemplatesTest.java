@@ -48,7 +48,7 @@ class BroadcastTemplatesTest {
         new JsonObject().put("type", "feature_update").put("message", "x").put("title", 7)
             .put("segment", new JsonObject().put("all", true)))) {
       assertThatThrownBy(() -> Broadcasts.checked(bad)).as(bad.encode()).isInstanceOfSatisfying(Refusal.class,
-          refusal -> assertThat(refusal.code).isEqualTo(FailureCodes.INVALID_REQUEST));
+          refusal -> assertThat(refusal.code()).isEqualTo(FailureCodes.INVALID_REQUEST));
     }
   }
 }

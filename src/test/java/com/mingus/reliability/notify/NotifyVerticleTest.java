@@ -165,6 +165,24 @@ class NotifyVerticleTest {
   }
 
   @Test
+  void aBodyThatIsNotTheAddressesRecordIsRefusedAtOnceAndSendsNothing() {
+    long start = System.nanoTime();
+    // notify.send takes a NotifySend record, never its JSON: the answer is INVALID_REQUEST, not a timeout
+    assertThatThrownBy(() -> ask(Addresses.NOTIFY_SEND, NotifySend.of("user-wrong-body", NotificationType.PLAID_CONNECTION_ISSUE,
+        "conn-1", null, new JsonObject()).toJson()))
+        .isInstanceOfSatisfying(Bus.BusException.class, e -> {
+          assertThat(e.failure().code()).isEqualTo(FailureCodes.INVALID_REQUEST);
+          assertThat(e.failure().message()).isEqualTo("expected a NotifySend");
+        });
+    assertThatThrownBy(() -> ask(Addresses.NOTIFY_DEAD_LETTERS_LIST, "limit=5"))
+        .isInstanceOfSatisfying(Bus.BusException.class,
+            e -> assertThat(e.failure().code()).isEqualTo(FailureCodes.INVALID_REQUEST));
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
+    NotificationPage page = ask(Addresses.NOTIFY_LIST, new NotifyList("user-wrong-body", 10, null, false));
+    assertThat(page.notifications()).isEmpty();
+  }
+
+  @Test
   void everyMailIsDeliveredOnceWhenTheMailServerIsDownForAWhileThenBack() throws Exception {
     String user = "mail-outage";
     String address = "outage@example.com";
@@ -231,11 +249,12 @@ class NotifyVerticleTest {
     assertThat(announced.message()).isEqualTo("Bank maintenance in progress for Chase. Expected completion: 18:00 UTC");
     assertThat(announced.priority()).isEqualTo("low");
 
-    NotificationPage page = ask(Addresses.NOTIFY_LIST, new NotifyList(user, 1, 0, false));
+    NotificationPage page = ask(Addresses.NOTIFY_LIST, new NotifyList(user, 1, null, false));
     assertThat(page.total()).isEqualTo(2);
     assertThat(page.unreadCount()).isEqualTo(2);
     assertThat(page.notifications()).hasSize(1);
-    assertThat(page.nextOffset()).isEqualTo(1);
+    assertThat(page.hasMore()).isTrue();
+    assertThat(page.nextCursor()).isNotNull();
     assertThat(page.notifications().get(0).id()).isEqualTo(second.notificationId());
     assertThat(page.notifications().get(0).connectionId()).isEqualTo("conn-1");
 
@@ -243,14 +262,14 @@ class NotifyVerticleTest {
         .isInstanceOfSatisfying(Bus.BusException.class, e -> assertThat(e.failure().code()).isEqualTo(FailureCodes.NOT_FOUND));
     NotificationView read = ask(Addresses.NOTIFY_MARK_READ, new NotifyMarkRead(user, first.notificationId()));
     assertThat(read.read()).isTrue();
-    NotificationPage after = ask(Addresses.NOTIFY_LIST, new NotifyList(user, 10, 0, false));
+    NotificationPage after = ask(Addresses.NOTIFY_LIST, new NotifyList(user, 10, null, false));
     assertThat(after.unreadCount()).isEqualTo(1);
     assertThat(after.notifications()).extracting(NotificationView::read).containsExactly(false, true);
     assertThatThrownBy(() -> ask(Addresses.NOTIFY_DELIVERIES, NotifyDeliveries.query("someone-else", first.notificationId())))
         .isInstanceOfSatisfying(Bus.BusException.class, e -> assertThat(e.failure().code()).isEqualTo(FailureCodes.NOT_FOUND));
     NotifyDeliveries own = ask(Addresses.NOTIFY_DELIVERIES, NotifyDeliveries.query(user, first.notificationId()));
     assertThat(own.deliveries()).extracting(DeliveryStatus::channel).contains("in_app");
-    NotificationPage stranger = ask(Addresses.NOTIFY_LIST, new NotifyList("someone-else", 10, 0, false));
+    NotificationPage stranger = ask(Addresses.NOTIFY_LIST, new NotifyList("someone-else", 10, null, false));
     assertThat(stranger.notifications()).isEmpty();
   }
 
@@ -478,7 +497,7 @@ class NotifyVerticleTest {
     eventually("two mails", () -> mailsTo("dedupe@example.com").size() >= 2, Duration.ofSeconds(15));
     com.mingus.reliability.testsupport.Await.holds(() -> mailsTo("dedupe@example.com").size() == 2, Duration.ofMillis(300),
         "two mails and no more");
-    NotificationPage page = ask(Addresses.NOTIFY_LIST, new NotifyList(user, 10, 0, false));
+    NotificationPage page = ask(Addresses.NOTIFY_LIST, new NotifyList(user, 10, null, false));
     assertThat(page.notifications()).hasSize(2);
     assertThat(page.notifications()).extracting(NotificationView::occurrences).containsExactlyInAnyOrder(3, 1);
   }
@@ -514,7 +533,7 @@ class NotifyVerticleTest {
     assertThat(saved.getInteger("version")).isEqualTo(2);
     NotifySendResult result = ask(Addresses.NOTIFY_SEND, NotifySend.of("template-user", NotificationType.FEATURE_UPDATE,
         null, null, new JsonObject().put("detail", "budgets")));
-    NotificationPage page = ask(Addresses.NOTIFY_LIST, new NotifyList("template-user", 10, 0, false));
+    NotificationPage page = ask(Addresses.NOTIFY_LIST, new NotifyList("template-user", 10, null, false));
     assertThat(page.notifications().get(0).id()).isEqualTo(result.notificationId());
     assertThat(page.notifications().get(0).message()).isEqualTo("Fresh in MINGUS: budgets");
   }
@@ -560,9 +579,9 @@ class NotifyVerticleTest {
         + "WHERE notification_id = '" + waiting.notificationId() + "'");
     TestDatabase.execute(db, "UPDATE notifications SET created_at = now() - interval '40 days' WHERE id IN ('"
         + old.notificationId() + "', '" + waiting.notificationId() + "')");
-    eventually("old one removed", () -> ((NotificationPage) ask(Addresses.NOTIFY_LIST, new NotifyList(user, 10, 0, false)))
+    eventually("old one removed", () -> ((NotificationPage) ask(Addresses.NOTIFY_LIST, new NotifyList(user, 10, null, false)))
         .notifications().size() == 2, Duration.ofSeconds(15));
-    NotificationPage page = ask(Addresses.NOTIFY_LIST, new NotifyList(user, 10, 0, false));
+    NotificationPage page = ask(Addresses.NOTIFY_LIST, new NotifyList(user, 10, null, false));
     assertThat(page.notifications()).extracting(NotificationView::id)
         .containsExactlyInAnyOrder(waiting.notificationId(), recent.notificationId());
   }
