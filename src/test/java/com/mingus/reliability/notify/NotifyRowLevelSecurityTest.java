@@ -55,10 +55,10 @@ class NotifyRowLevelSecurityTest {
   @Test
   void aliceReadsNoneOfBobsNotificationsOrDeliveries() {
     UUID bobs = UUID.fromString(BOB_NOTIFICATION);
-    assertThat(as(ALICE, (NotifyStore s) -> s.list(BOB, 50, 0, false))).isEmpty();
+    assertThat(as(ALICE, (NotifyStore s) -> s.list(BOB, 50, null, null, false))).isEmpty();
     assertThat(as(ALICE, (NotifyStore s) -> s.counts(BOB))).containsExactly(0, 0);
     assertThat(as(ALICE, (NotifyStore s) -> s.deliveries(bobs, null))).as("bob's deliveries, no owner check").isNull();
-    assertThat(as(BOB, (NotifyStore s) -> s.list(BOB, 50, 0, false))).hasSize(1);
+    assertThat(as(BOB, (NotifyStore s) -> s.list(BOB, 50, null, null, false))).hasSize(1);
     assertThat(as(BOB, (NotifyStore s) -> s.deliveries(bobs, null))).hasSize(1);
   }
 
@@ -79,6 +79,6 @@ class NotifyRowLevelSecurityTest {
   @Test
   void operatorsReadADeliveryOfAnyUser() {
     assertThat(as(null, (NotifyStore s) -> s.deliveries(UUID.fromString(BOB_NOTIFICATION), null))).hasSize(1);
-    assertThat(as(ALICE, (NotifyStore s) -> s.list(ALICE, 50, 0, false))).hasSize(1);
+    assertThat(as(ALICE, (NotifyStore s) -> s.list(ALICE, 50, null, null, false))).hasSize(1);
   }
 }

@@ -89,7 +89,7 @@ class SyncRowLevelSecurityTest {
   @Test
   void operatorsReadEveryConnectionButNoToken() {
     assertThat(as(null, (SyncStore s) -> s.connections(null))).hasSize(2);
-    assertThat(as(null, (SyncStore s) -> s.reconciliations(null, 10))).hasSize(2);
+    assertThat(as(null, (SyncStore s) -> s.reconciliations(null, null, 10))).hasSize(2);
     assertThat(as(null, (SyncStore s) -> s.requestReconcile(BOB_CONNECTION))).isNotNull();
     assertThatThrownBy(() -> as(null, (SyncStore s) -> s.tokenRow(null, BOB_CONNECTION))).hasMessageContaining("permission denied");
     assertThatThrownBy(() -> as(null, (SyncStore s) -> s.transactions(BOB_CONNECTION, null, null, null, 10)))
