@@ -30,7 +30,9 @@ record HealthSettings(
     long syncAheadMs,
     int applyShards,
     int applyMaxBatch,
-    long applyLingerMs) {
+    long applyLingerMs,
+    long readCacheMs,
+    int readCacheEntries) {
 
   static HealthSettings from(JsonObject config) {
     JsonObject circuit = config.getJsonObject("circuit", new JsonObject());
@@ -71,7 +73,9 @@ record HealthSettings(
         nonNegative(maintenance.getLong("sync_ahead_ms", 600_000L), "maintenance.sync_ahead_ms"),
         (int) positive(apply.getLong("shards", 4L), "apply.shards"),
         (int) positive(apply.getLong("max_batch", 500L), "apply.max_batch"),
-        nonNegative(apply.getLong("linger_ms", 2L), "apply.linger_ms"));
+        nonNegative(apply.getLong("linger_ms", 2L), "apply.linger_ms"),
+        nonNegative(config.getLong("read_cache_ms", 1_000L), "read_cache_ms"),
+        (int) nonNegative(config.getLong("read_cache_entries", 50_000L), "read_cache_entries"));
   }
 
   private static long positive(Long value, String key) {

@@ -60,6 +60,7 @@ public final class HealthVerticle extends VerticleBase {
   private HealthSettings settings;
   private Pool pool;
   private HealthStore store;
+  private ReadCache reads;
   private PlaidClient plaid;
   private MeterRegistry registry;
   private final List<Meter> meters = new ArrayList<>();
@@ -112,9 +113,18 @@ public final class HealthVerticle extends VerticleBase {
         HealthVerticle.this.count(name, tags);
       }
     });
+    reads = new ReadCache(settings.readCacheMs(), settings.readCacheEntries(), System::nanoTime);
     registerMeters();
 
     List<Future<?>> started = new ArrayList<>();
+    // another node's change (this node's own are dropped as they are applied, before they are published)
+    started.add(vertx.eventBus().<Object>consumer(Addresses.HEALTH_CHANGED, message -> {
+      String changed = message.body() instanceof ConnectionHealth health ? health.connectionId()
+          : message.body() instanceof JsonObject json ? json.getString("connection_id") : null;
+      if (changed != null) {
+        reads.drop(changed);
+      }
+    }).completion());
     // Local: sync's outbox relay hands each event to its own node's health, and answers come back once the
     // event is applied and committed (docs/cluster.md); a redelivery (any node's relay, after a death) is a
     // duplicate and changes nothing.
@@ -180,6 +190,7 @@ public final class HealthVerticle extends VerticleBase {
       }
       case SyncEvent.REMOVED -> {
         return changes.submit(event.connectionId(), HealthStore.Change.removal(event.connectionId())).map(v -> {
+          reads.drop(event.connectionId());
           ConnectionHealth gone = ConnectionHealth.fresh(event.connectionId(), event.userId(), event.itemId(),
               event.institutionId(), event.institutionName(), now());
           // The user removed it: listeners see it go; nobody is told about their own removal.
@@ -340,6 +351,7 @@ public final class HealthVerticle extends VerticleBase {
       return Future.succeededFuture(false);
     }
     ConnectionHealth after = applied.after();
+    reads.drop(after.connectionId());
     if (applied.before() != null && applied.before().status() != after.status()) {
       count("mingus.health.transitions", "from", applied.before().status().wire(), "to", after.status().wire());
       log.debug("Connection {}: {} -> {}", after.connectionId(), applied.before().status().wire(), after.status().wire());
@@ -457,6 +469,9 @@ public final class HealthVerticle extends VerticleBase {
           }
           return store.insertMissing(known).compose(added -> store.deleteAbsent(ids, listedAt)
               .map(removed -> {
+                if (added > 0 || !removed.isEmpty()) {
+                  reads.dropAll();
+                }
                 log.info("Health reconciled with sync: {} connection(s), {} new, {} gone", ids.size(), added,
                     removed.size());
                 return null;
@@ -519,10 +534,16 @@ public final class HealthVerticle extends VerticleBase {
   private Future<Object> connection(JsonObject body) {
     String userId = optionalUser(body);
     String connectionId = Commands.required(body, "connection_id");
+    ConnectionHealth cached = reads.get(userId, connectionId);
+    if (cached != null) {
+      return Future.succeededFuture(cached.toJson());
+    }
+    long began = reads.begin();
     return store.asUser(userId, scoped -> scoped.get(userId, connectionId)).map(health -> {
       if (health == null) {
         throw CommandFailure.notFound("no such connection");
       }
+      reads.put(userId, connectionId, health, began);
       return health.toJson();
     });
   }

@@ -72,6 +72,8 @@ class HealthVerticleTest {
         .put("database", Pools.connectionConfig(db, 4))
         .put("coalesce_ms", 400)
         .put("institution_coalesce_ms", 0)
+        // reads kept for a minute: every test here then also shows that each write drops the read it changes
+        .put("read_cache_ms", 60_000)
         .put("notice_redrive_after_ms", 1_000).put("notice_redrive_every_ms", 200)
         .put("circuit", new JsonObject().put("window_ms", 10_000).put("min_connections", 3).put("failure_ratio", 0.5)
             .put("open_ms", 300).put("probe_timeout_ms", 2_000));
@@ -522,6 +524,48 @@ class HealthVerticleTest {
 
   private List<String> kindsOf(String connectionId) {
     return standIns.notificationsFor(connectionId).stream().map(n -> n.data().getString("kind")).toList();
+  }
+
+  // --- the read cache (reads kept 60 s in this class) -----------------------------------------------------
+
+  @Test
+  void aReadAfterAnAppliedEventShowsTheEventNotTheKeptRead() {
+    Await.result(Bus.request(vertx, Addresses.HEALTH_APPLY, registered("conn_k", "user-k", "ins_a"), 5_000));
+    assertThat(health("user-k", "conn_k").getString("status")).isEqualTo("active");
+    assertThat(health("user-k", "conn_k").getString("status")).as("kept").isEqualTo("active");
+    // the apply's answer comes after the commit; the very next read must see it, not the kept one
+    Await.result(Bus.request(vertx, Addresses.HEALTH_APPLY, loginRequired("conn_k", "user-k", "s-k1"), 5_000));
+    assertThat(health("user-k", "conn_k").getString("status")).isEqualTo("requires_reauth");
+    Await.result(Bus.request(vertx, Addresses.HEALTH_APPLY, completed("conn_k", "user-k", "ins_a", "webhook"), 5_000));
+    assertThat(health("user-k", "conn_k").getString("status")).isEqualTo("active");
+    Await.result(Bus.request(vertx, Addresses.HEALTH_APPLY, new SyncEvent(SyncEvent.REMOVED, "conn_k", "user-k",
+        "item-conn_k", "ins_a", "Bank ins_a", null, null, null, Instant.now().toString(), null, null, null, null, null,
+        null, null, null, null, null), 5_000));
+    assertThat(health("user-k", "conn_k")).as("removed: not kept").isNull();
+  }
+
+  @Test
+  void aReadKeptForItsOwnerIsNotShownToAnotherUser() {
+    Await.result(Bus.request(vertx, Addresses.HEALTH_APPLY, registered("conn_o", "user-o", "ins_a"), 5_000));
+    assertThat(health("user-o", "conn_o")).isNotNull();
+    assertThat(health("user-o", "conn_o")).as("kept for user-o").isNotNull();
+    assertThat(health("user-x", "conn_o")).as("user-x is not the owner").isNull();
+    assertThat(health(null, "conn_o")).as("the operator reads it from the database").isNotNull();
+    assertThat(health("user-x", "conn_o")).as("still not after the operator's read").isNull();
+  }
+
+  @Test
+  void anotherNodesChangeDropsTheKeptRead() {
+    Await.result(Bus.request(vertx, Addresses.HEALTH_APPLY, registered("conn_n2", "user-n2", "ins_a"), 5_000));
+    assertThat(health("user-n2", "conn_n2").getString("status")).isEqualTo("active");
+    // another node wrote the row and published the change; this node applied nothing
+    Sql.execute(db, "UPDATE health_connections SET status = 'error', version = version + 1 "
+        + "WHERE connection_id = 'conn_n2'");
+    assertThat(health("user-n2", "conn_n2").getString("status")).as("kept until told").isEqualTo("active");
+    vertx.eventBus().publish(Addresses.HEALTH_CHANGED, ConnectionHealth.fresh("conn_n2", "user-n2", "item-conn_n2",
+        "ins_a", "Bank ins_a", Instant.now()));
+    Await.until(() -> "error".equals(health("user-n2", "conn_n2").getString("status")), Duration.ofSeconds(5),
+        "health.changed from another node drops the kept read");
   }
 
 }
