@@ -35,7 +35,7 @@ final class ReadCache {
   private static final class Entry {
     final ConnectionHealth health;
     final Set<String> readers = new HashSet<>(2);
-    final long storedAt;
+    long storedAt;
 
     Entry(ConnectionHealth health, long storedAt) {
       this.health = health;
@@ -91,6 +91,8 @@ final class ReadCache {
     if (entry == null || entry.health == null || !entry.health.equals(health)) {
       entry = new Entry(health, began);
       entries.put(connectionId, entry);
+    } else {
+      entry.storedAt = began; // the same row read again: current as of this read
     }
     entry.readers.add(reader(userId));
   }

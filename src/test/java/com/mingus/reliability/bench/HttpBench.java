@@ -57,7 +57,9 @@ public final class HttpBench {
     int subscribers = args.length > 2 ? Integer.parseInt(args[2]) : 2000;
     Application app = TestApp.start(TestDatabase.fresh("httpbench"), Map.of("MINGUS_JWT_SECRET", SECRET), Map.of(
         "http.rate_limit.per_second", 1_000_000_000, "http.rate_limit.burst", 1_000_000_000,
-        "http.feed.max_pending", 100_000));
+        "http.feed.max_pending", 100_000,
+        // -Dbench.readCacheMs=0: every GET of a connection's health read from PostgreSQL (the default keeps 1 s)
+        "health.read_cache_ms", Long.getLong("bench.readCacheMs", 1_000L)));
     try {
       SandboxControl sandbox = new SandboxControl(app.sandboxPort());
       sandbox.institution("ins_bench", "Bench Bank");

@@ -39,6 +39,17 @@ class ReadCacheTest {
   }
 
   @Test
+  void theSameRowReadAgainAfterItExpiredIsKeptAgain() {
+    read("alice", "c1");
+    advanceMs(1_500);
+    assertThat(cache.get("alice", "c1")).as("expired").isNull();
+    read("alice", "c1");
+    assertThat(cache.get("alice", "c1")).as("read again: kept from this read on").isNotNull();
+    advanceMs(999);
+    assertThat(cache.get("alice", "c1")).isNotNull();
+  }
+
+  @Test
   void onlyWhoeverTheDatabaseShowedTheRowToIsServedIt() {
     read("alice", "c1");
     assertThat(cache.get("bob", "c1")).isNull();
