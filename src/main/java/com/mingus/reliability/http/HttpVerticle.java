@@ -86,8 +86,10 @@ public final class HttpVerticle extends VerticleBase {
           .setCompressionSupported(true)
           .setMaxWebSocketMessageSize(16_384)
           .setMaxWebSocketFrameSize(16_384)
-          .setIdleTimeout(120)
+          .setIdleTimeout(config.getInteger("idle_timeout_s", 120))
           .setIdleTimeoutUnit(TimeUnit.SECONDS);
+      SlowClients slow = new SlowClients(vertx, config.getLong("header_timeout_ms", 20_000L),
+          config.getLong("body_timeout_ms", 30_000L));
       return List.of(
           Bus.answerPing(vertx, "http", () -> Future.succeededFuture(PingReply.up("http"))).completion(),
           vertx.eventBus().consumer(Addresses.HEALTH_CHANGED, message -> onHealthChanged(HealthSource.json(message.body()))).completion(),
@@ -103,7 +105,8 @@ public final class HttpVerticle extends VerticleBase {
           fallbackFeed(Addresses.CONNECTION_ITEM_EVENT), fallbackFeed(Addresses.CONNECTION_REGISTERED),
           fallbackFeed(Addresses.CONNECTION_REMOVED))
           .stream().reduce(Future.succeededFuture(), (a, b) -> a.compose(v -> b.mapEmpty()), (a, b) -> a)
-          .compose(v -> vertx.createHttpServer(options).requestHandler(router).listen());
+          .compose(v -> vertx.createHttpServer(options).connectionHandler(slow::connected)
+              .requestHandler(slow.around(router)).listen());
     }).onSuccess(listening -> {
       server = listening;
       feed.start();
