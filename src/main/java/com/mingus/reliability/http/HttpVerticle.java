@@ -84,6 +84,9 @@ public final class HttpVerticle extends VerticleBase {
           .setHost(config.getString("host", "0.0.0.0"))
           .setPort(config.getInteger("port", 8080))
           .setCompressionSupported(true)
+          // with cleartext HTTP/2 on, Vert.x sets a connection up only once its first request's headers are
+          // complete, so a slowloris connection would be invisible to SlowClients
+          .setHttp2ClearTextEnabled(config.getBoolean("h2c", false))
           .setMaxWebSocketMessageSize(16_384)
           .setMaxWebSocketFrameSize(16_384)
           .setIdleTimeout(config.getInteger("idle_timeout_s", 120))

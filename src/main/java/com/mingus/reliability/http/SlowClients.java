@@ -14,7 +14,8 @@ import java.util.Map;
  * connection must complete a request's headers within {@code header_timeout_ms} of opening or of its
  * previous answer (which makes it the keep-alive timeout too), and a request's body must be complete within
  * {@code body_timeout_ms} of its headers. A connection upgraded to a WebSocket is left to the feed's own
- * authentication timeout and heartbeat. One instance per verticle instance: everything runs on its event loop.
+ * authentication timeout and heartbeat. Cleartext HTTP/2 ({@code http.h2c}) is off by default: with it on, Vert.x
+ * makes the connection only once the first request's headers are complete, out of this guard's sight. One instance per verticle instance: everything runs on its event loop.
  */
 final class SlowClients {
   private final Vertx vertx;
@@ -50,11 +51,6 @@ final class SlowClients {
 
     void look() {
       boolean busy = current != null && !current.response().ended();
-      if (busy && isUpgrade(current)) {
-        // a live WebSocket: no more HTTP requests come on this connection
-        stop();
-        return;
-      }
       if (requests == requestsAtLastLook && !busy) {
         closedSlow++;
         stop();
@@ -93,6 +89,10 @@ final class SlowClients {
       if (watch != null) {
         watch.requests++;
         watch.current = request;
+        if (isUpgrade(request)) {
+          // a WebSocket from here on (or a refused handshake, left to the idle timeout): no more requests come
+          watch.stop();
+        }
       }
       if (!request.isEnded() && !isUpgrade(request)) {
         long timer = vertx.setTimer(bodyTimeoutMs, id -> {
