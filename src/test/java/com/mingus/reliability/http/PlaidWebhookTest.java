@@ -148,14 +148,22 @@ class PlaidWebhookTest {
   }
 
   @Test
-  void aNewDataWebhookIsTakenEveryTimeSincePlaidSendsTheSameBodyForEveryChange() {
-    String[] hook = genuine();
+  void aNewDataWebhookIsTakenEveryTimeSincePlaidSendsTheSameBodyForEveryChangeButAReplayIsNot() {
+    String[] hook = fresh();
     Http.Response first = deliver(hook[0], hook[1]);
     assertThat(first.status()).as(first.body()).isEqualTo(200);
-    // the next change of the Item comes as the very same bytes: dropping it as a duplicate would lose it
-    Http.Response next = deliver(hook[0], hook[1]);
-    assertThat(next.status()).isEqualTo(200);
-    assertThat(next.json().getBoolean("duplicate")).isFalse();
+    assertThat(first.json().getBoolean("duplicate")).isFalse();
+    // the next change of the Item comes as the very same bytes, signed afresh: dropping it would lose it
+    String[] next = fresh();
+    assertThat(next[0]).isEqualTo(hook[0]);
+    assertThat(next[1]).isNotEqualTo(hook[1]);
+    Http.Response taken = deliver(next[0], next[1]);
+    assertThat(taken.status()).isEqualTo(200);
+    assertThat(taken.json().getBoolean("duplicate")).isFalse();
+    // the same signed delivery again is a replay: answered 200 and not handed on
+    Http.Response replay = deliver(hook[0], hook[1]);
+    assertThat(replay.status()).isEqualTo(200);
+    assertThat(replay.json().getBoolean("duplicate")).isTrue();
   }
 
   @Test
@@ -210,6 +218,38 @@ class PlaidWebhookTest {
     JsonObject claims = new JsonObject(new String(Base64.getUrlDecoder().decode(parts[1]), StandardCharsets.UTF_8));
     assertThat(deliver(hook[0], parts[0] + "." + b64(claims.put("iat", claims.getLong("iat") + 1)) + "." + parts[2]).status())
         .as("claims altered").isEqualTo(401);
+  }
+
+  @Test
+  void refusedWebhooksRequestNoSyncWhileTheGenuineOneDoes() {
+    String[] hook = fresh();
+    String[] parts = hook[1].split("\\.");
+    JsonObject header = new JsonObject(new String(Base64.getUrlDecoder().decode(parts[0]), StandardCharsets.UTF_8));
+    JsonObject claims = new JsonObject(new String(Base64.getUrlDecoder().decode(parts[1]), StandardCharsets.UTF_8));
+    String since = Sql.strings(db, "SELECT now()::text").get(0);
+    int at = hook[0].indexOf("SYNC_UPDATES_AVAILABLE");
+    java.util.Map<String, Http.Response> forged = new java.util.LinkedHashMap<>();
+    forged.put("changed body", deliver(hook[0].substring(0, at) + "X" + hook[0].substring(at + 1), hook[1]));
+    forged.put("HS256", deliver(hook[0], b64(header.copy().put("alg", "HS256")) + "." + parts[1] + "." + parts[2]));
+    forged.put("none", deliver(hook[0], b64(header.copy().put("alg", "none")) + "." + parts[1] + "."));
+    forged.put("unknown kid", deliver(hook[0], b64(header.copy().put("kid", "ffffffff-0000-0000-0000-000000000000")) + "."
+        + parts[1] + "." + parts[2]));
+    forged.put("no header", deliver(hook[0], null));
+    forged.put("iat moved back an hour", deliver(hook[0], parts[0] + "." + b64(claims.copy().put("iat", claims.getLong("iat") - 3_600))
+        + "." + parts[2]));
+    forged.put("body hash claim swapped", deliver("{}", parts[0] + "." + b64(claims.copy().put("request_body_sha256",
+        PlaidWebhooks.sha256Hex("{}".getBytes(StandardCharsets.UTF_8)))) + "." + parts[2]));
+    forged.forEach((what, response) -> {
+      assertThat(response.status()).as(what).isEqualTo(401);
+      assertThat(ApiCaller.errorCode(response)).as(what).isEqualTo("WEBHOOK_NOT_VERIFIED");
+    });
+    String requested = "SELECT count(*) FROM sync_schedule WHERE connection_id = ? AND requested_at > ?::timestamptz";
+    Await.holds(() -> Sql.number(db, requested, capturedConnection, since) == 0, Duration.ofSeconds(2),
+        "no refused webhook requests a sync");
+    // the control: the genuine delivery of the same webhook does
+    assertThat(deliver(hook[0], hook[1]).status()).isEqualTo(200);
+    Await.until(() -> Sql.number(db, requested, capturedConnection, since) > 0, Duration.ofSeconds(10),
+        "the genuine webhook requests a sync");
   }
 
   @Test
