@@ -253,6 +253,64 @@ class PlaidWebhookTest {
   }
 
   @Test
+  void aWebhookSignedWithAnAttackersOwnKeyIsRefusedWhicheverKeyItNamesAndRequestsNoSync() throws Exception {
+    String[] hook = fresh();
+    JsonObject genuineHeader = new JsonObject(new String(Base64.getUrlDecoder().decode(hook[1].split("\\.")[0]),
+        StandardCharsets.UTF_8));
+    java.security.KeyPairGenerator generator = java.security.KeyPairGenerator.getInstance("EC");
+    generator.initialize(new java.security.spec.ECGenParameterSpec("secp256r1"));
+    java.security.KeyPair mallory = generator.generateKeyPair();
+    java.security.interfaces.ECPublicKey publicKey = (java.security.interfaces.ECPublicKey) mallory.getPublic();
+    JsonObject jwk = new JsonObject().put("kty", "EC").put("crv", "P-256").put("alg", "ES256").put("use", "sig")
+        .put("x", coordinate(publicKey.getW().getAffineX())).put("y", coordinate(publicKey.getW().getAffineY()));
+    // everything a genuine delivery has (ES256, fresh iat, the body's hash), only the key is the attacker's
+    JsonObject claims = new JsonObject().put("iat", System.currentTimeMillis() / 1000)
+        .put("request_body_sha256", PlaidWebhooks.sha256Hex(hook[0].getBytes(StandardCharsets.UTF_8)));
+    JsonObject base = new JsonObject().put("alg", "ES256").put("typ", "JWT");
+    String since = Sql.strings(db, "SELECT now()::text").get(0);
+    java.util.Map<String, Http.Response> forged = new java.util.LinkedHashMap<>();
+    forged.put("unknown kid", deliver(hook[0], es256(mallory, base.copy().put("kid", java.util.UUID.randomUUID().toString()),
+        claims)));
+    forged.put("Plaid's own kid", deliver(hook[0], es256(mallory, base.copy().put("kid", genuineHeader.getString("kid")),
+        claims)));
+    forged.put("embedded jwk, unknown kid", deliver(hook[0], es256(mallory, base.copy()
+        .put("kid", java.util.UUID.randomUUID().toString()).put("jwk", jwk), claims)));
+    forged.put("embedded jwk, Plaid's kid", deliver(hook[0], es256(mallory, base.copy()
+        .put("kid", genuineHeader.getString("kid")).put("jwk", jwk), claims)));
+    forged.put("jku to the attacker's key set", deliver(hook[0], es256(mallory, base.copy()
+        .put("kid", genuineHeader.getString("kid")).put("jku", "http://127.0.0.1:" + capture.actualPort() + "/jwks"), claims)));
+    forged.put("an hour old, unknown kid", deliver(hook[0], es256(mallory, base.copy()
+        .put("kid", java.util.UUID.randomUUID().toString()), claims.copy().put("iat", claims.getLong("iat") - 3_600))));
+    forged.forEach((what, response) -> {
+      assertThat(response.status()).as(what).isEqualTo(401);
+      assertThat(ApiCaller.errorCode(response)).as(what).isEqualTo("WEBHOOK_NOT_VERIFIED");
+    });
+    String requested = "SELECT count(*) FROM sync_schedule WHERE connection_id = ? AND requested_at > ?::timestamptz";
+    Await.holds(() -> Sql.number(db, requested, capturedConnection, since) == 0, Duration.ofSeconds(2),
+        "no forged webhook requests a sync");
+    // the control: the same body with Plaid's signature is taken
+    assertThat(deliver(hook[0], hook[1]).status()).isEqualTo(200);
+    Await.until(() -> Sql.number(db, requested, capturedConnection, since) > 0, Duration.ofSeconds(10),
+        "the genuine webhook requests a sync");
+  }
+
+  /** A JWS signed with {@code key} as Plaid signs (ES256, JOSE R||S). */
+  private static String es256(java.security.KeyPair key, JsonObject header, JsonObject claims) throws Exception {
+    String input = b64(header) + "." + b64(claims);
+    java.security.Signature signature = java.security.Signature.getInstance("SHA256withECDSAinP1363Format");
+    signature.initSign(key.getPrivate());
+    signature.update(input.getBytes(StandardCharsets.US_ASCII));
+    return input + "." + Base64.getUrlEncoder().withoutPadding().encodeToString(signature.sign());
+  }
+
+  private static String coordinate(java.math.BigInteger value) {
+    byte[] bytes = value.toByteArray();
+    byte[] out = new byte[32];
+    System.arraycopy(bytes, Math.max(0, bytes.length - 32), out, Math.max(0, 32 - bytes.length), Math.min(32, bytes.length));
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(out);
+  }
+
+  @Test
   void aWebhookOlderThanFiveMinutesIsRefused() {
     String[] hook = genuine();
     JsonObject plaid = app.settings().raw().getJsonObject("plaid").copy()
