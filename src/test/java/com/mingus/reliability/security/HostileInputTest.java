@@ -301,6 +301,64 @@ class HostileInputTest {
     stillServes();
   }
 
+  @Test
+  void aHundredThousandNestedArraysAreRefusedWhereverTheyCanBeSentAndNothingOverflows() throws Exception {
+    byte[] arrays = ("[".repeat(100_000) + "]".repeat(100_000)).getBytes(StandardCharsets.US_ASCII);
+    byte[] objects = ("{\"a\":".repeat(100_000) + "1" + "}".repeat(100_000)).getBytes(StandardCharsets.US_ASCII);
+    String user = "deep-json";
+    // the API: over the 64 KB limit, refused before any parser runs, with a length or chunked without one
+    assertThat(refused("100,000 nested arrays", send("PUT", PREFERENCES, token(user), "application/json", arrays), 413))
+        .isEqualTo("BODY_TOO_LARGE");
+    Http.Response chunked = Http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + app.httpPort() + PREFERENCES))
+        .header("Authorization", "Bearer " + token(user)).header("Content-Type", "application/json")
+        .PUT(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(arrays))));
+    assertThat(refused("100,000 nested arrays, chunked", chunked, 413)).isEqualTo("BODY_TOO_LARGE");
+    assertThat(refused("100,000 nested objects to the Plaid webhook", send("POST", "/api/plaid/webhook", null,
+        "application/json", objects), 413)).isEqualTo("BODY_TOO_LARGE");
+    // the deepest that fits in 64 KB: 32,768 arrays, refused by the depth check on the raw bytes (no parser)
+    byte[] deepest = ("[".repeat(32_768) + "]".repeat(32_768)).getBytes(StandardCharsets.US_ASCII);
+    refused("32,768 nested arrays", send("PUT", PREFERENCES, token(user), "application/json", deepest), 400);
+    refused("32,768 nested arrays to the Plaid webhook", send("POST", "/api/plaid/webhook", null, "application/json",
+        deepest), 400);
+    assertThat(storedPreferences(user)).isZero();
+
+    // the feed: 100,000 arrays are over its 16 KB frame limit; 8,000 (16,000 bytes) reach the parser as the
+    // auth message and are answered like any other bad first message
+    WebSocketClient ws = clients.createWebSocketClient();
+    assertThat(feedAnswerTo(ws, new String(arrays, StandardCharsets.US_ASCII))).as("100,000 arrays").isIn((short) 1009, (short) 1006);
+    assertThat(feedAnswerTo(ws, "[".repeat(8_000) + "]".repeat(8_000))).as("8,000 arrays").isEqualTo((short) 4401);
+    assertThat(feedAnswerTo(ws, "{\"type\":\"auth\",\"token\":" + "[".repeat(7_000) + "]".repeat(7_000) + "}"))
+        .as("a token of 7,000 arrays").isEqualTo((short) 4401);
+
+    // the sandbox, which takes bodies up to 1 MB: both parse to a Plaid INVALID_REQUEST, not a stack overflow
+    for (byte[] body : List.of(arrays, objects)) {
+      Http.Response plaid = Http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + app.sandboxPort()
+          + "/transactions/sync")).header("Content-Type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofByteArray(body)));
+      assertThat(plaid.status()).as(plaid.body()).isEqualTo(400);
+      assertThat(plaid.json().getString("error_type")).isEqualTo("INVALID_REQUEST");
+    }
+    assertThat(Http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + app.sandboxPort() + "/__control/stats")))
+        .status()).as("the sandbox still serves").isEqualTo(200);
+    stillServes();
+  }
+
+  /** Opens the feed, sends one text message and waits for the close; the close code (1006 if none was sent). */
+  private static short feedAnswerTo(WebSocketClient ws, String message) {
+    return Await.result(ws.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(app.httpPort())
+        .setURI("/api/reliability/feed")).compose(socket -> {
+          io.vertx.core.Promise<Short> closed = io.vertx.core.Promise.promise();
+          socket.textMessageHandler(text -> {
+            if (text.contains("\"snapshot\"")) {
+              closed.tryFail("accepted: " + text.substring(0, Math.min(80, text.length())));
+            }
+          });
+          socket.closeHandler(v -> closed.tryComplete(socket.closeStatusCode() == null ? (short) 1006 : socket.closeStatusCode()));
+          socket.writeTextMessage(message);
+          return closed.future();
+        }), Duration.ofSeconds(20));
+  }
+
   private static byte[] concat(byte[]... parts) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     for (byte[] part : parts) {
