@@ -80,10 +80,15 @@ public final class HttpVerticle extends VerticleBase {
           .setHost(config.getString("host", "0.0.0.0"))
           .setPort(config.getInteger("port", 8080))
           .setCompressionSupported(true)
+          // with cleartext HTTP/2 on, Vert.x sets a connection up only once its first request's headers are
+          // complete, so a slowloris connection would be invisible to SlowClients
+          .setHttp2ClearTextEnabled(config.getBoolean("h2c", false))
           .setMaxWebSocketMessageSize(16_384)
           .setMaxWebSocketFrameSize(16_384)
-          .setIdleTimeout(120)
+          .setIdleTimeout(config.getInteger("idle_timeout_s", 120))
           .setIdleTimeoutUnit(TimeUnit.SECONDS);
+      SlowClients slow = new SlowClients(vertx, config.getLong("header_timeout_ms", 20_000L),
+          config.getLong("body_timeout_ms", 30_000L));
       return List.of(
           Bus.answerPing(vertx, "http", () -> Future.succeededFuture(PingReply.up("http"))).completion(),
           vertx.eventBus().consumer(Addresses.HEALTH_CHANGED, message -> {
@@ -99,7 +104,8 @@ public final class HttpVerticle extends VerticleBase {
             feed.notificationCreated(body.getString("user_id"), body.getJsonObject("notification", new JsonObject()));
           }).completion())
           .stream().reduce(Future.succeededFuture(), (a, b) -> a.compose(v -> b.mapEmpty()), (a, b) -> a)
-          .compose(v -> vertx.createHttpServer(options).requestHandler(router).listen());
+          .compose(v -> vertx.createHttpServer(options).connectionHandler(slow::connected)
+              .requestHandler(slow.around(router)).listen());
     }).onSuccess(listening -> {
       server = listening;
       feed.start();

@@ -39,7 +39,8 @@ import org.slf4j.LoggerFactory;
  * A verified webhook is handed to sync over the bus and answered 200 once sync has recorded it in
  * PostgreSQL (503 when that could not be done in time, so Plaid sends it again); an ITEM webhook seen
  * before (same body hash, within the duplicate window, after it was recorded) is answered 200 and not
- * handed on again, while a TRANSACTIONS webhook always is (its body repeats for every change). Anything else is a 401 and a log
+ * handed on again, while a TRANSACTIONS webhook is handed on each time Plaid signs it (its body repeats for every
+ * change) but not when the very same signed delivery comes again (a replay). Anything else is a 401 and a log
  * line that names the reason, never the body.
  */
 final class PlaidWebhooks {
@@ -109,6 +110,13 @@ final class PlaidWebhooks {
       // others (ITEM: a replayed ERROR must not park a repaired connection again) are deduplicated.
       boolean dedupe = !"TRANSACTIONS".equals(webhook.getString("webhook_type"));
       Long before = dedupe ? seen.get(hash) : null;
+      // the same Plaid-Verification twice is a replay whatever the type (Plaid signs every attempt afresh):
+      // without this, one captured TRANSACTIONS webhook could be replayed for five minutes, a sync each time
+      String replayKey = "jwt:" + sha256Hex(header.getBytes(StandardCharsets.US_ASCII));
+      Long replayed = seen.get(replayKey);
+      if (replayed != null && (before == null || replayed > before)) {
+        before = replayed;
+      }
       if (before != null && System.currentTimeMillis() - before < duplicateWindowMs) {
         Responses.json(ctx, 200, new JsonObject().put("success", true).put("received", true).put("duplicate", true));
         return;
@@ -122,6 +130,7 @@ final class PlaidWebhooks {
           if (dedupe) {
             seen.put(hash, System.currentTimeMillis());
           }
+          seen.put(replayKey, System.currentTimeMillis());
           Responses.json(ctx, 200, new JsonObject().put("success", true).put("received", true).put("duplicate", false));
         } else {
           log.warn("Plaid webhook {}/{} for item {} not taken by sync ({}); answered 503 so that Plaid sends it again",

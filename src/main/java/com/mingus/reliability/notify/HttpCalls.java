@@ -65,7 +65,10 @@ final class HttpCalls {
   }
 
   private static Future<Answer> send(HttpClient client, RequestOptions options, Buffer body) {
-    return client.request(options).compose(request -> request.send(body)).compose(HttpCalls::read);
+    // read is a listener of send's own future, so it runs in the task that delivers the response head, before
+    // the end can arrive; one stage later (on another context, e.g. a caller off the event loop) a body-less
+    // answer such as a 302 could have ended already and the handler would throw
+    return client.request(options).compose(request -> request.send(body).compose(HttpCalls::read));
   }
 
   private static Future<Answer> read(HttpClientResponse response) {

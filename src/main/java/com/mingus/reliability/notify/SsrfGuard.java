@@ -29,7 +29,7 @@ import java.util.regex.Pattern;
  * {@code allowedTargets} hook lets exact {@code ip:port} pairs through, for tests that need a local server.
  */
 final class SsrfGuard {
-  private static final Set<String> BLOCKED_NAMES = Set.of("metadata.google.internal", "metadata.goog", "metadata",
+  private static final Set<String> BLOCKED_NAMES = Set.of("localhost", "metadata.google.internal", "metadata.goog", "metadata",
       "instance-data", "instance-data.ec2.internal", "metadata.azure.internal", "kubernetes.default",
       "kubernetes.default.svc");
   private static final List<String> BLOCKED_SUFFIXES = List.of(".internal", ".local", ".localhost", ".localdomain",
@@ -157,6 +157,15 @@ final class SsrfGuard {
       portText = colon < 0 ? null : authority.substring(colon + 1);
       if (host.contains(":")) {
         throw new Refused("malformed authority");
+      }
+    }
+    if (!host.chars().allMatch(c -> c < 0x80)) {
+      // an IDN: checked (and later resolved) in its ASCII form, so that fullwidth digits, ideographic dots
+      // and circled letters cannot spell a private address or an internal name past the checks below
+      try {
+        host = java.net.IDN.toASCII(host, java.net.IDN.USE_STD3_ASCII_RULES);
+      } catch (IllegalArgumentException e) {
+        throw new Refused("malformed international host name");
       }
     }
     host = host.toLowerCase(Locale.ROOT);

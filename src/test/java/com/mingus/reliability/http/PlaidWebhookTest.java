@@ -148,14 +148,22 @@ class PlaidWebhookTest {
   }
 
   @Test
-  void aNewDataWebhookIsTakenEveryTimeSincePlaidSendsTheSameBodyForEveryChange() {
-    String[] hook = genuine();
+  void aNewDataWebhookIsTakenEveryTimeSincePlaidSendsTheSameBodyForEveryChangeButAReplayIsNot() {
+    String[] hook = fresh();
     Http.Response first = deliver(hook[0], hook[1]);
     assertThat(first.status()).as(first.body()).isEqualTo(200);
-    // the next change of the Item comes as the very same bytes: dropping it as a duplicate would lose it
-    Http.Response next = deliver(hook[0], hook[1]);
-    assertThat(next.status()).isEqualTo(200);
-    assertThat(next.json().getBoolean("duplicate")).isFalse();
+    assertThat(first.json().getBoolean("duplicate")).isFalse();
+    // the next change of the Item comes as the very same bytes, signed afresh: dropping it would lose it
+    String[] next = fresh();
+    assertThat(next[0]).isEqualTo(hook[0]);
+    assertThat(next[1]).isNotEqualTo(hook[1]);
+    Http.Response taken = deliver(next[0], next[1]);
+    assertThat(taken.status()).isEqualTo(200);
+    assertThat(taken.json().getBoolean("duplicate")).isFalse();
+    // the same signed delivery again is a replay: answered 200 and not handed on
+    Http.Response replay = deliver(hook[0], hook[1]);
+    assertThat(replay.status()).isEqualTo(200);
+    assertThat(replay.json().getBoolean("duplicate")).isTrue();
   }
 
   @Test
@@ -210,6 +218,96 @@ class PlaidWebhookTest {
     JsonObject claims = new JsonObject(new String(Base64.getUrlDecoder().decode(parts[1]), StandardCharsets.UTF_8));
     assertThat(deliver(hook[0], parts[0] + "." + b64(claims.put("iat", claims.getLong("iat") + 1)) + "." + parts[2]).status())
         .as("claims altered").isEqualTo(401);
+  }
+
+  @Test
+  void refusedWebhooksRequestNoSyncWhileTheGenuineOneDoes() {
+    String[] hook = fresh();
+    String[] parts = hook[1].split("\\.");
+    JsonObject header = new JsonObject(new String(Base64.getUrlDecoder().decode(parts[0]), StandardCharsets.UTF_8));
+    JsonObject claims = new JsonObject(new String(Base64.getUrlDecoder().decode(parts[1]), StandardCharsets.UTF_8));
+    String since = Sql.strings(db, "SELECT now()::text").get(0);
+    int at = hook[0].indexOf("SYNC_UPDATES_AVAILABLE");
+    java.util.Map<String, Http.Response> forged = new java.util.LinkedHashMap<>();
+    forged.put("changed body", deliver(hook[0].substring(0, at) + "X" + hook[0].substring(at + 1), hook[1]));
+    forged.put("HS256", deliver(hook[0], b64(header.copy().put("alg", "HS256")) + "." + parts[1] + "." + parts[2]));
+    forged.put("none", deliver(hook[0], b64(header.copy().put("alg", "none")) + "." + parts[1] + "."));
+    forged.put("unknown kid", deliver(hook[0], b64(header.copy().put("kid", "ffffffff-0000-0000-0000-000000000000")) + "."
+        + parts[1] + "." + parts[2]));
+    forged.put("no header", deliver(hook[0], null));
+    forged.put("iat moved back an hour", deliver(hook[0], parts[0] + "." + b64(claims.copy().put("iat", claims.getLong("iat") - 3_600))
+        + "." + parts[2]));
+    forged.put("body hash claim swapped", deliver("{}", parts[0] + "." + b64(claims.copy().put("request_body_sha256",
+        PlaidWebhooks.sha256Hex("{}".getBytes(StandardCharsets.UTF_8)))) + "." + parts[2]));
+    forged.forEach((what, response) -> {
+      assertThat(response.status()).as(what).isEqualTo(401);
+      assertThat(ApiCaller.errorCode(response)).as(what).isEqualTo("WEBHOOK_NOT_VERIFIED");
+    });
+    String requested = "SELECT count(*) FROM sync_schedule WHERE connection_id = ? AND requested_at > ?::timestamptz";
+    Await.holds(() -> Sql.number(db, requested, capturedConnection, since) == 0, Duration.ofSeconds(2),
+        "no refused webhook requests a sync");
+    // the control: the genuine delivery of the same webhook does
+    assertThat(deliver(hook[0], hook[1]).status()).isEqualTo(200);
+    Await.until(() -> Sql.number(db, requested, capturedConnection, since) > 0, Duration.ofSeconds(10),
+        "the genuine webhook requests a sync");
+  }
+
+  @Test
+  void aWebhookSignedWithAnAttackersOwnKeyIsRefusedWhicheverKeyItNamesAndRequestsNoSync() throws Exception {
+    String[] hook = fresh();
+    JsonObject genuineHeader = new JsonObject(new String(Base64.getUrlDecoder().decode(hook[1].split("\\.")[0]),
+        StandardCharsets.UTF_8));
+    java.security.KeyPairGenerator generator = java.security.KeyPairGenerator.getInstance("EC");
+    generator.initialize(new java.security.spec.ECGenParameterSpec("secp256r1"));
+    java.security.KeyPair mallory = generator.generateKeyPair();
+    java.security.interfaces.ECPublicKey publicKey = (java.security.interfaces.ECPublicKey) mallory.getPublic();
+    JsonObject jwk = new JsonObject().put("kty", "EC").put("crv", "P-256").put("alg", "ES256").put("use", "sig")
+        .put("x", coordinate(publicKey.getW().getAffineX())).put("y", coordinate(publicKey.getW().getAffineY()));
+    // everything a genuine delivery has (ES256, fresh iat, the body's hash), only the key is the attacker's
+    JsonObject claims = new JsonObject().put("iat", System.currentTimeMillis() / 1000)
+        .put("request_body_sha256", PlaidWebhooks.sha256Hex(hook[0].getBytes(StandardCharsets.UTF_8)));
+    JsonObject base = new JsonObject().put("alg", "ES256").put("typ", "JWT");
+    String since = Sql.strings(db, "SELECT now()::text").get(0);
+    java.util.Map<String, Http.Response> forged = new java.util.LinkedHashMap<>();
+    forged.put("unknown kid", deliver(hook[0], es256(mallory, base.copy().put("kid", java.util.UUID.randomUUID().toString()),
+        claims)));
+    forged.put("Plaid's own kid", deliver(hook[0], es256(mallory, base.copy().put("kid", genuineHeader.getString("kid")),
+        claims)));
+    forged.put("embedded jwk, unknown kid", deliver(hook[0], es256(mallory, base.copy()
+        .put("kid", java.util.UUID.randomUUID().toString()).put("jwk", jwk), claims)));
+    forged.put("embedded jwk, Plaid's kid", deliver(hook[0], es256(mallory, base.copy()
+        .put("kid", genuineHeader.getString("kid")).put("jwk", jwk), claims)));
+    forged.put("jku to the attacker's key set", deliver(hook[0], es256(mallory, base.copy()
+        .put("kid", genuineHeader.getString("kid")).put("jku", "http://127.0.0.1:" + capture.actualPort() + "/jwks"), claims)));
+    forged.put("an hour old, unknown kid", deliver(hook[0], es256(mallory, base.copy()
+        .put("kid", java.util.UUID.randomUUID().toString()), claims.copy().put("iat", claims.getLong("iat") - 3_600))));
+    forged.forEach((what, response) -> {
+      assertThat(response.status()).as(what).isEqualTo(401);
+      assertThat(ApiCaller.errorCode(response)).as(what).isEqualTo("WEBHOOK_NOT_VERIFIED");
+    });
+    String requested = "SELECT count(*) FROM sync_schedule WHERE connection_id = ? AND requested_at > ?::timestamptz";
+    Await.holds(() -> Sql.number(db, requested, capturedConnection, since) == 0, Duration.ofSeconds(2),
+        "no forged webhook requests a sync");
+    // the control: the same body with Plaid's signature is taken
+    assertThat(deliver(hook[0], hook[1]).status()).isEqualTo(200);
+    Await.until(() -> Sql.number(db, requested, capturedConnection, since) > 0, Duration.ofSeconds(10),
+        "the genuine webhook requests a sync");
+  }
+
+  /** A JWS signed with {@code key} as Plaid signs (ES256, JOSE R||S). */
+  private static String es256(java.security.KeyPair key, JsonObject header, JsonObject claims) throws Exception {
+    String input = b64(header) + "." + b64(claims);
+    java.security.Signature signature = java.security.Signature.getInstance("SHA256withECDSAinP1363Format");
+    signature.initSign(key.getPrivate());
+    signature.update(input.getBytes(StandardCharsets.US_ASCII));
+    return input + "." + Base64.getUrlEncoder().withoutPadding().encodeToString(signature.sign());
+  }
+
+  private static String coordinate(java.math.BigInteger value) {
+    byte[] bytes = value.toByteArray();
+    byte[] out = new byte[32];
+    System.arraycopy(bytes, Math.max(0, bytes.length - 32), out, Math.max(0, 32 - bytes.length), Math.min(32, bytes.length));
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(out);
   }
 
   @Test
