@@ -216,7 +216,7 @@ class ClusterSecurityTest {
       socket.handler(data -> answered.set(true));
       // any bytes at all: a real peer would now send a framed message
       socket.write(Buffer.buffer(new byte[] {0, 0, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8}));
-      Await.until(closed::get, Duration.ofSeconds(10), "the event bus closes an unauthenticated connection");
+      Await.until(closed::get, Duration.ofSeconds(30), "the event bus closes an unauthenticated connection");
       return !answered.get();
     } finally {
       client.close();
