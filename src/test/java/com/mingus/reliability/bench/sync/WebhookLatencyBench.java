@@ -51,9 +51,15 @@ import org.junit.jupiter.api.Test;
  * learns of the change at once (no webhook, no queue) and calls {@code /transactions/sync} with its cursor
  * until the transaction is in hand, through the same Plaid client against the same sandbox.
  *
+ * <p>Where the time goes, per change: the webhook verified and handed to sync, recorded (the schedule row
+ * written), the row due, the delivering sync's start and end, readable; plus the driver's lateness, the
+ * hand-offs in flight and the webhooks queued at the sandbox, and the sandbox's record of its deliveries
+ * (docs/bench/sync.md, "Webhook to readable").
+ *
  * <p>Not part of {@code mvn verify}. Run: {@code mvn -B test -Dtest=WebhookLatencyBench
  * -Dsurefire.failIfNoSpecifiedTests=false} (knobs {@code -Dbench.connections=200 -Dbench.perMinute=1000
- * -Dbench.seconds=60}, and {@code -Dbench.coalesceMs=} to run with another {@code sync.webhook_coalesce_ms}).
+ * -Dbench.seconds=60}, {@code -Dbench.coalesceMs=} to run with another {@code sync.webhook_coalesce_ms} and
+ * {@code -Dbench.sandboxWebhookConnections=} with another {@code sandbox.webhook_max_connections}).
  */
 class WebhookLatencyBench {
   private static final int CONNECTIONS = Integer.getInteger("bench.connections", 200);
