@@ -6,6 +6,7 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.PoolOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -22,7 +23,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Config (the {@code sandbox} section): {@code port}, {@code host}, {@code seed}, {@code client_id},
  * {@code secret}, {@code default_transactions}, {@code today}, {@code rate_limit_window_ms},
- * {@code rate_limits}, {@code webhook_time_scale}, {@code webhook_timeout_ms}, {@code hang_ms},
+ * {@code rate_limits}, {@code webhook_time_scale}, {@code webhook_timeout_ms}, {@code webhook_max_connections},
+ * {@code hang_ms},
  * {@code body_limit_bytes}.
  */
 public final class SandboxVerticle extends VerticleBase {
@@ -34,9 +36,11 @@ public final class SandboxVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     JsonObject config = config();
+    // Plaid sends each webhook on its own, not queued behind the others: with Vert.x's default of 5
+    // connections a receiver answering in 200 ms held webhooks back for seconds (docs/bench/sync.md)
     client = WebClient.create(vertx, new WebClientOptions()
         .setUserAgent("Plaid Verifier")
-        .setConnectTimeout(5_000));
+        .setConnectTimeout(5_000), new PoolOptions().setHttp1MaxSize(config.getInteger("webhook_max_connections", 100)));
     Webhooks webhooks = new Webhooks(vertx, client, new WebhookSigner(Instant.now().getEpochSecond()),
         config.getDouble("webhook_time_scale", 1.0), config.getLong("webhook_timeout_ms", 10_000L));
     Sandbox sandbox = new Sandbox(vertx, config, webhooks);

@@ -277,6 +277,37 @@ class SandboxBehaviourTest {
   }
 
   @Test
+  void webhooksToASlowReceiverGoOutTogetherNotQueuedBehindEachOther() {
+    // a receiver that answers nothing until 20 webhooks are in: with the HTTP client's default pool of 5
+    // connections the sixth would wait for an answer that never comes (as Plaid does not: each is sent on its own)
+    int webhooks = 20;
+    java.util.List<io.vertx.core.http.HttpServerRequest> held = new java.util.concurrent.CopyOnWriteArrayList<>();
+    io.vertx.core.http.HttpServer slow = SandboxHarness.await(vertx.createHttpServer().requestHandler(request -> {
+      held.add(request);
+      if (held.size() == webhooks) {
+        held.forEach(r -> r.response().setStatusCode(200).end());
+      }
+    }).listen(0, "127.0.0.1"));
+    try {
+      JsonObject item = sandbox.newItem(5, "http://127.0.0.1:" + slow.actualPort() + "/api/plaid/webhook");
+      String itemId = item.getString("item_id");
+      sandbox.sync(item.getString("access_token"), null, 100);
+      for (int i = 0; i < webhooks; i++) {
+        sandbox.control(HttpMethod.POST, "/__control/items/" + itemId + "/transactions", new JsonObject().put("added", 1));
+      }
+      Supplier<JsonArray> deliveries = () -> sandbox.control(HttpMethod.GET, "/__control/items/" + itemId + "/webhooks", null)
+          .json().getJsonArray("webhooks");
+      // well inside the 10 s webhook timeout, so no attempt can have timed out and been sent again
+      Await.until(() -> deliveries.get().stream().filter(d -> "delivered".equals(((JsonObject) d).getString("state")))
+          .count() == webhooks, Duration.ofSeconds(8), "all 20 webhooks answered together");
+      assertThat(held).hasSize(webhooks);
+      assertThat(deliveries.get()).allSatisfy(d -> assertThat(((JsonObject) d).getJsonArray("attempts")).hasSize(1));
+    } finally {
+      SandboxHarness.await(slow.close());
+    }
+  }
+
+  @Test
   void aFailingReceiverGetsRedeliveriesOnPlaidsScheduleUntilItAnswers200() throws Exception {
     receiver.failuresLeft.set(3);
     JsonObject item = sandbox.newItem(1, receiver.url());

@@ -102,6 +102,47 @@ class SyncTest {
   }
 
   @Test
+  void aWebhookDuringARunningSyncIsStoredByOneFollowUpRightAfterItEnds() {
+    // the first sync's balance call is held 2 s by the sandbox: its transaction pages are already read, so a
+    // change made now is not in it and only a follow-up sync can store it
+    JsonObject item = sandbox.item("ins_sync_test", "user-i", 30);
+    String itemId = item.getString("item_id");
+    String faultId = sandbox.fault(new JsonObject().put("scope", new JsonObject().put("item_id", itemId)
+        .put("endpoint", "/accounts/balance/get")).put("latency_ms", 2_000).put("count", 1)).getString("fault_id");
+    JsonObject connection = Await.result(Bus.request(app.vertx(), Addresses.SYNC_REGISTER,
+        new JsonObject().put("user_id", "user-i").put("public_token", item.getString("public_token")), 15_000));
+    String id = connection.getString("connection_id");
+    Await.until(() -> sandbox.get("/__control/faults").getJsonArray("faults").stream()
+            .map(JsonObject.class::cast).anyMatch(f -> faultId.equals(f.getString("fault_id")) && f.getLong("fired") == 1),
+        Duration.ofSeconds(20), "the first sync is in its balance call");
+    JsonObject change = sandbox.mutate(itemId, 2, 0, 0);
+    Await.result(Bus.request(app.vertx(), Addresses.SYNC_WEBHOOK, new JsonObject().put("webhook_type", "TRANSACTIONS")
+        .put("webhook_code", "SYNC_UPDATES_AVAILABLE").put("item_id", itemId), 5_000));
+    assertThat(completed(id)).as("the webhook was recorded while the first sync ran").isEmpty();
+
+    Await.until(() -> completed(id).size() >= 2, Duration.ofSeconds(20), "the follow-up sync completes");
+    Await.holds(() -> completed(id).size() == 2, Duration.ofMillis(1_500), "one follow-up, no more");
+    SyncEvent first = completed(id).get(0);
+    SyncEvent followUp = completed(id).get(1);
+    assertThat(followUp.trigger()).isEqualTo("webhook");
+    SyncEvent followUpStarted = events.stream().filter(e -> e.kind().equals(SyncEvent.STARTED)
+        && e.syncId().equals(followUp.syncId())).findFirst().orElseThrow();
+    // due the moment the first one's finish commits (not at its next periodic time): claimed right after it
+    java.time.Instant firstEnded = java.time.Instant.parse(first.at()).plusMillis(first.durationMs());
+    assertThat(java.time.Duration.between(firstEnded, java.time.Instant.parse(followUpStarted.at())).toMillis())
+        .isLessThan(1_000);
+    assertThat(first.added()).isEqualTo(30);
+    assertThat(followUp.added()).isEqualTo(2);
+
+    JsonObject page = Await.result(Bus.request(app.vertx(), Addresses.SYNC_TRANSACTIONS,
+        new JsonObject().put("user_id", "user-i").put("connection_id", id).put("limit", 500), 5_000));
+    List<String> listed = page.getJsonArray("transactions").stream()
+        .map(t -> ((JsonObject) t).getString("transaction_id")).toList();
+    assertThat(listed).containsAll(change.getJsonArray("added").getList()).doesNotHaveDuplicates();
+    assertThat(new HashSet<>(listed)).isEqualTo(sandbox.truthIds(itemId));
+  }
+
+  @Test
   void itemLoginRequiredParksTheConnectionUntilTheUserReconnects() {
     JsonObject connection = register("user-c", 20);
     String id = connection.getString("connection_id");

@@ -51,15 +51,22 @@ import org.junit.jupiter.api.Test;
  * learns of the change at once (no webhook, no queue) and calls {@code /transactions/sync} with its cursor
  * until the transaction is in hand, through the same Plaid client against the same sandbox.
  *
+ * <p>Where the time goes, per change: the webhook verified and handed to sync, recorded (the schedule row
+ * written), the row due, the delivering sync's start and end, readable; plus the driver's lateness, the
+ * hand-offs in flight and the webhooks queued at the sandbox, and the sandbox's record of its deliveries
+ * (docs/bench/sync.md, "Webhook to readable").
+ *
  * <p>Not part of {@code mvn verify}. Run: {@code mvn -B test -Dtest=WebhookLatencyBench
  * -Dsurefire.failIfNoSpecifiedTests=false} (knobs {@code -Dbench.connections=200 -Dbench.perMinute=1000
- * -Dbench.seconds=60}, and {@code -Dbench.coalesceMs=} to run with another {@code sync.webhook_coalesce_ms}).
+ * -Dbench.seconds=60}, {@code -Dbench.coalesceMs=} to run with another {@code sync.webhook_coalesce_ms} and
+ * {@code -Dbench.sandboxWebhookConnections=} with another {@code sandbox.webhook_max_connections}).
  */
 class WebhookLatencyBench {
   private static final int CONNECTIONS = Integer.getInteger("bench.connections", 200);
   private static final int PER_MINUTE = Integer.getInteger("bench.perMinute", 1_000);
   private static final int SECONDS = Integer.getInteger("bench.seconds", 60);
   private static final String COALESCE_MS = System.getProperty("bench.coalesceMs");
+  private static final String SANDBOX_WEBHOOK_CONNECTIONS = System.getProperty("bench.sandboxWebhookConnections");
   private static final String JWT_SECRET = "bench-jwt-secret-0123456789-0123456789";
   /** The embedded sandbox's credentials (conf/config.json, section sandbox). */
   private static final String SANDBOX_CLIENT = "mingus-sandbox-client";
@@ -75,6 +82,9 @@ class WebhookLatencyBench {
     config.put("sandbox.rate_limits", BenchConfig.unboundSandboxLimits());
     config.put("http.rate_limit.per_second", 10_000);
     config.put("http.rate_limit.burst", 10_000);
+    if (SANDBOX_WEBHOOK_CONNECTIONS != null) {
+      config.put("sandbox.webhook_max_connections", Integer.parseInt(SANDBOX_WEBHOOK_CONNECTIONS));
+    }
     if (COALESCE_MS != null) {
       config.put("sync.webhook_coalesce_ms", Long.parseLong(COALESCE_MS));
     }
@@ -113,24 +123,60 @@ class WebhookLatencyBench {
         peerItems.add(new String[] {item.getString("item_id"), exchanged.accessToken(), cursor});
       }
 
-      // where the time goes: from a change to its connection's next sync.started and sync.completed
-      Map<String, Long> changedAt = new ConcurrentHashMap<>();
-      ConcurrentLinkedQueue<Long> toStarted = new ConcurrentLinkedQueue<>();
-      ConcurrentLinkedQueue<Long> toCompleted = new ConcurrentLinkedQueue<>();
-      Map<String, Long> startedFor = new ConcurrentHashMap<>();
-      app.vertx().eventBus().<SyncEvent>consumer(Addresses.SYNC_STARTED, m -> {
-        Long at = changedAt.remove(m.body().connectionId());
+      // where the time goes, per change: stamped in this JVM as each stage happens (wall-clock ms)
+      Map<String, ConcurrentLinkedQueue<Change>> awaitingRecord = new ConcurrentHashMap<>();
+      Map<String, ConcurrentLinkedQueue<Change>> awaitingHand = new ConcurrentHashMap<>();
+      Map<String, ConcurrentLinkedQueue<Long>> handedAt = new ConcurrentHashMap<>();
+      ConcurrentLinkedQueue<Long> handOffMs = new ConcurrentLinkedQueue<>();
+      AtomicInteger handOffs = new AtomicInteger();
+      AtomicInteger recordedCount = new AtomicInteger();
+      Map<String, long[]> running = new ConcurrentHashMap<>();
+      Map<String, List<long[]>> syncsOf = new ConcurrentHashMap<>();
+      // the webhook verified by our endpoint and handed to sync (each attempt of the hand-off)
+      app.vertx().eventBus().addOutboundInterceptor(dc -> {
+        if (Addresses.SYNC_WEBHOOK.equals(dc.message().address()) && dc.message().body() instanceof JsonObject body
+            && body.getString("item_id") != null) {
+          long now = System.currentTimeMillis();
+          handOffs.incrementAndGet();
+          handedAt.computeIfAbsent(body.getString("item_id"), k -> new ConcurrentLinkedQueue<>()).add(now);
+          ConcurrentLinkedQueue<Change> waiting = awaitingHand.get(body.getString("item_id"));
+          Change change = waiting == null ? null : waiting.poll();
+          if (change != null) {
+            change.handed = now;
+          }
+        }
+        dc.next();
+      });
+      // sync has written the schedule row (the endpoint answers 200 now): the item's oldest change waiting for it
+      app.vertx().eventBus().<JsonObject>consumer(Addresses.PLAID_WEBHOOK_RECEIVED, m -> {
+        long now = System.currentTimeMillis();
+        String item = m.body().getString("item_id");
+        if (item == null || !"TRANSACTIONS".equals(m.body().getString("webhook_type"))) {
+          return;
+        }
+        recordedCount.incrementAndGet();
+        ConcurrentLinkedQueue<Long> handed = handedAt.get(item);
+        Long at = handed == null ? null : handed.poll();
         if (at != null) {
-          toStarted.add(System.nanoTime() - at);
-          startedFor.put(m.body().connectionId(), at);
+          handOffMs.add(now - at);
+        }
+        ConcurrentLinkedQueue<Change> waiting = awaitingRecord.get(item);
+        Change change = waiting == null ? null : waiting.poll();
+        if (change != null) {
+          change.recorded = now;
         }
       });
+      app.vertx().eventBus().<SyncEvent>consumer(Addresses.SYNC_STARTED,
+          m -> running.put(m.body().syncId(), new long[] {System.currentTimeMillis(), 0}));
       app.vertx().eventBus().<SyncEvent>consumer(Addresses.SYNC_COMPLETED, m -> {
-        Long at = startedFor.remove(m.body().connectionId());
-        if (at != null) {
-          toCompleted.add(System.nanoTime() - at);
+        long[] sync = running.remove(m.body().syncId());
+        if (sync != null) {
+          sync[1] = System.currentTimeMillis();
+          syncsOf.computeIfAbsent(m.body().connectionId(), k -> java.util.Collections.synchronizedList(new ArrayList<>()))
+              .add(sync);
         }
       });
+      List<Change> all = java.util.Collections.synchronizedList(new ArrayList<>());
       HttpClient http = HttpClient.newBuilder().executor(Executors.newFixedThreadPool(32)).build();
       ScheduledExecutorService driver = Executors.newScheduledThreadPool(4);
       ScheduledExecutorService pollers = Executors.newScheduledThreadPool(16);
@@ -141,18 +187,40 @@ class WebhookLatencyBench {
       Random random = new Random(7);
       long periodNanos = 60_000_000_000L / PER_MINUTE;
       int changes = PER_MINUTE * SECONDS / 60;
-      AtomicInteger fired = new AtomicInteger();
       long deadlineNanos = System.nanoTime() + (SECONDS + 60) * 1_000_000_000L;
+      long runStartMs = System.currentTimeMillis();
+      // every 100 ms: webhooks sent by the sandbox and not yet verified by our endpoint, and hand-offs in flight
+      int[] most = new int[2];
+      ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
+      sampler.scheduleAtFixedRate(() -> {
+        int queued = 0;
+        int handing = 0;
+        synchronized (all) {
+          for (Change c : all) {
+            if (c.mutated > 0 && c.handed == 0) {
+              queued++;
+            } else if (c.handed > 0 && c.recorded == 0) {
+              handing++;
+            }
+          }
+        }
+        most[0] = Math.max(most[0], queued);
+        most[1] = Math.max(most[1], handing);
+      }, 100, 100, TimeUnit.MILLISECONDS);
       for (int n = 0; n < changes; n++) {
         Linked target = linked.get(random.nextInt(linked.size()));
         String[] peer = peerItems.get(n % peerItems.size());
+        long scheduledMs = runStartMs + n * periodNanos / 1_000_000;
         driver.schedule(() -> {
-          fired.incrementAndGet();
           long start = System.nanoTime();
-          changedAt.putIfAbsent(target.connectionId(), start);
-          JsonObject change = sandbox.mutate(target.itemId(), 1, 0, 0);
-          String added = change.getJsonArray("added").getString(0);
-          watcher(watchers, http, pollers, app.httpPort(), target, deadlineNanos, ours, lost).expect(added, start);
+          Change change = new Change(target.connectionId(), scheduledMs, System.currentTimeMillis());
+          all.add(change);
+          awaitingRecord.computeIfAbsent(target.itemId(), k -> new ConcurrentLinkedQueue<>()).add(change);
+          awaitingHand.computeIfAbsent(target.itemId(), k -> new ConcurrentLinkedQueue<>()).add(change);
+          JsonObject mutated = sandbox.mutate(target.itemId(), 1, 0, 0);
+          change.mutated = System.currentTimeMillis();
+          String added = mutated.getJsonArray("added").getString(0);
+          watcher(watchers, http, pollers, app.httpPort(), target, deadlineNanos, ours, lost).expect(added, start, change);
           synchronized (peer) {
             long peerStart = System.nanoTime();
             String peerAdded = sandbox.mutate(peer[0], 1, 0, 0).getJsonArray("added").getString(0);
@@ -163,8 +231,10 @@ class WebhookLatencyBench {
       }
       Await.until(() -> ours.size() + lost.get() >= changes && floor.size() >= changes,
           Duration.ofSeconds(SECONDS + 120), "every change readable or given up");
+      long driverDoneMs = all.stream().mapToLong(c -> c.t0).max().orElse(runStartMs);
       driver.shutdownNow();
       pollers.shutdownNow();
+      sampler.shutdownNow();
 
       long[] o = sorted(ours);
       long[] f = sorted(floor);
@@ -174,11 +244,14 @@ class WebhookLatencyBench {
               + "/transactions/sync until it is in hand): p50 %.1f ms, p99 %.1f ms. Ratio p50 ours/peer %.1f",
           changes, PER_MINUTE, CONNECTIONS, COALESCE_MS == null ? "default" : COALESCE_MS, ms(pct(o, 50)), ms(pct(o, 90)),
           ms(pct(o, 99)), ms(o[o.length - 1]), lost.get(), ms(pct(f, 50)), ms(pct(f, 99)), pct(o, 50) / (double) pct(f, 50));
-      long[] st = sorted(toStarted);
-      long[] co = sorted(toCompleted);
-      line += String.format(Locale.ROOT, ". Stages from the change: sync.started p50 %.0f ms p99 %.0f ms; sync.completed "
-          + "p50 %.0f ms p99 %.0f ms (%d syncs)", ms(pct(st, 50)), ms(pct(st, 99)), ms(pct(co, 50)), ms(pct(co, 99)),
-          co.length);
+      line += stages(all, syncsOf, COALESCE_MS == null ? 250 : Long.parseLong(COALESCE_MS), runStartMs, driverDoneMs);
+      line += String.format(Locale.ROOT, ". Hand-off (verified webhook sent to sync until recorded) p50 %d ms p99 %d ms; "
+              + "%d hand-off attempts, %d recorded, for %d changes", pctMs(handOffMs, 50), pctMs(handOffMs, 99),
+          handOffs.get(), recordedCount.get(), changes);
+      line += String.format(Locale.ROOT, "; at most %d webhooks sent and not yet verified by our endpoint, at most %d "
+          + "hand-offs in flight (sampled every 100 ms); %d reads by the watchers", most[0], most[1], Watcher.READS.get());
+      line += deliveries(sandbox, linked, runStartMs);
+      line += ". Load average at the end: " + loadAverage();
       BenchResults.record("webhook-latency", line);
       assertThat(lost.get()).as("changes never readable").isZero();
     }
@@ -196,6 +269,7 @@ class WebhookLatencyBench {
    * grow with the number of changes in flight, and do not become the load they measure).
    */
   private static final class Watcher {
+    static final AtomicInteger READS = new AtomicInteger();
     private final HttpClient http;
     private final ScheduledExecutorService pollers;
     private final HttpRequest request;
@@ -203,6 +277,7 @@ class WebhookLatencyBench {
     private final ConcurrentLinkedQueue<Long> out;
     private final AtomicInteger lost;
     private final Map<String, Long> awaited = new HashMap<>();
+    private final Map<String, Change> changes = new HashMap<>();
     private boolean polling;
 
     Watcher(HttpClient http, ScheduledExecutorService pollers, int port, Linked target, long deadlineNanos,
@@ -217,8 +292,9 @@ class WebhookLatencyBench {
           .timeout(Duration.ofSeconds(10)).GET().build();
     }
 
-    synchronized void expect(String transactionId, long start) {
+    synchronized void expect(String transactionId, long start, Change change) {
       awaited.put(transactionId, start);
+      changes.put(transactionId, change);
       if (!polling) {
         polling = true;
         poll();
@@ -226,17 +302,21 @@ class WebhookLatencyBench {
     }
 
     private void poll() {
+      READS.incrementAndGet();
       http.sendAsync(request, HttpResponse.BodyHandlers.ofString()).whenComplete((response, failure) -> {
         long now = System.nanoTime();
+        long nowMs = System.currentTimeMillis();
         Set<String> listed = failure == null && response.statusCode() == 200 ? ids(response.body()) : Set.of();
         synchronized (this) {
           awaited.entrySet().removeIf(entry -> {
             if (listed.contains(entry.getKey())) {
               out.add(now - entry.getValue());
+              changes.remove(entry.getKey()).readable = nowMs;
               return true;
             }
             if (now > deadlineNanos) {
               lost.incrementAndGet();
+              changes.remove(entry.getKey());
               return true;
             }
             return false;
@@ -248,6 +328,174 @@ class WebhookLatencyBench {
         }
         pollers.schedule(this::poll, 50, TimeUnit.MILLISECONDS);
       });
+    }
+  }
+
+  /** One change of an Item and when each stage of its way to the API happened (wall-clock ms; 0: not seen). */
+  private static final class Change {
+    final String connectionId;
+    final long scheduled;
+    final long t0;
+    volatile long mutated;
+    volatile long handed;
+    volatile long recorded;
+    volatile long readable;
+
+    Change(String connectionId, long scheduled, long t0) {
+      this.connectionId = connectionId;
+      this.scheduled = scheduled;
+      this.t0 = t0;
+    }
+  }
+
+  /**
+   * Per-stage figures. The sync that made a change readable is the connection's last sync completed before
+   * the first read that listed it; the schedule row was due {@code coalesceMs} after the webhook was
+   * recorded, or, when the webhook came while a sync of the connection ran, when that sync ended (its
+   * finish makes the follow-up due at once).
+   */
+  private static String stages(List<Change> all, Map<String, List<long[]>> syncsOf, long coalesceMs, long runStartMs,
+      long driverDoneMs) {
+    List<Long> late = new ArrayList<>();
+    List<Long> mutate = new ArrayList<>();
+    List<Long> handed = new ArrayList<>();
+    List<Long> recorded = new ArrayList<>();
+    List<Long> due = new ArrayList<>();
+    List<Long> started = new ArrayList<>();
+    List<Long> completed = new ArrayList<>();
+    List<Long> readable = new ArrayList<>();
+    List<Long> claimLag = new ArrayList<>();
+    List<Long> syncMs = new ArrayList<>();
+    List<Long> readerLag = new ArrayList<>();
+    List<long[]> rows = new ArrayList<>();
+    int duringSync = 0;
+    int unexplained = 0;
+    synchronized (all) {
+      for (Change c : all) {
+        late.add(c.t0 - c.scheduled);
+        if (c.mutated > 0) {
+          mutate.add(c.mutated - c.t0);
+        }
+        if (c.handed > 0) {
+          handed.add(c.handed - c.t0);
+        }
+        if (c.readable == 0 || c.recorded == 0) {
+          continue;
+        }
+        List<long[]> syncs = syncsOf.getOrDefault(c.connectionId, List.of());
+        long[] delivering = null;
+        long[] runningAtRecord = null;
+        synchronized (syncs) {
+          for (long[] sync : syncs) {
+            if (sync[1] <= c.readable && sync[1] >= c.t0 && (delivering == null || sync[1] > delivering[1])) {
+              delivering = sync;
+            }
+            if (sync[0] <= c.recorded && sync[1] > c.recorded) {
+              runningAtRecord = sync;
+            }
+          }
+        }
+        if (delivering == null) {
+          unexplained++;
+          continue;
+        }
+        long dueAt = runningAtRecord != null ? runningAtRecord[1] : c.recorded + coalesceMs;
+        if (runningAtRecord != null) {
+          duringSync++;
+        }
+        recorded.add(c.recorded - c.t0);
+        due.add(dueAt - c.t0);
+        started.add(delivering[0] - c.t0);
+        completed.add(delivering[1] - c.t0);
+        readable.add(c.readable - c.t0);
+        claimLag.add(delivering[0] - dueAt);
+        syncMs.add(delivering[1] - delivering[0]);
+        readerLag.add(c.readable - delivering[1]);
+        rows.add(new long[] {c.readable - c.t0, c.recorded - c.t0, dueAt - c.recorded, delivering[0] - dueAt,
+            delivering[1] - delivering[0], c.readable - delivering[1], runningAtRecord != null ? 1 : 0});
+      }
+    }
+    // the slowest tenth: where their time went (medians of each part)
+    rows.sort((a, b) -> Long.compare(b[0], a[0]));
+    List<long[]> tail = rows.subList(0, Math.max(1, rows.size() / 10));
+    long tailDuring = tail.stream().filter(r -> r[6] == 1).count();
+    double seconds = (driverDoneMs - runStartMs) / 1000.0;
+    return String.format(Locale.ROOT, ". Driver: %d changes made in %.1f s (%.0f/min), late to its schedule p50 %d ms "
+            + "p99 %d ms max %d ms; sandbox mutate call p50 %d ms p99 %d ms"
+            + ". Stages from the change (p50 / p99 / max ms): webhook handed to sync %s; recorded (schedule row written, "
+            + "200) %s; row due %s; sync started %s; completed %s; readable %s. Between stages: due to started (claim) %s; "
+            + "sync %s; completed to readable (reader) %s. Webhooks that came while the connection's sync ran: %d of %d "
+            + "(%d not matched to a sync). Slowest tenth (%d, readable >= %d ms), medians: change to recorded %d, "
+            + "recorded to due %d, due to started %d, sync %d, completed to readable %d; %d of them came during a sync",
+        all.size(), seconds, all.size() / seconds * 60, pct(late, 50), pct(late, 99), pct(late, 100), pct(mutate, 50),
+        pct(mutate, 99), three(handed), three(recorded), three(due), three(started), three(completed), three(readable),
+        three(claimLag), three(syncMs), three(readerLag), duringSync, rows.size(), unexplained, tail.size(),
+        tail.isEmpty() ? 0 : tail.get(tail.size() - 1)[0], col(tail, 1), col(tail, 2), col(tail, 3), col(tail, 4),
+        col(tail, 5), tailDuring);
+  }
+
+  private static long col(List<long[]> rows, int column) {
+    List<Long> values = new ArrayList<>();
+    rows.forEach(r -> values.add(r[column]));
+    return pct(values, 50);
+  }
+
+  private static String three(List<Long> values) {
+    return pct(values, 50) + " / " + pct(values, 99) + " / " + pct(values, 100);
+  }
+
+  private static long pct(List<Long> values, int p) {
+    if (values.isEmpty()) {
+      return -1;
+    }
+    long[] sorted = values.stream().mapToLong(Long::longValue).sorted().toArray();
+    return sorted[Math.min(sorted.length - 1, Math.max(0, (int) Math.ceil(p / 100.0 * sorted.length) - 1))];
+  }
+
+  private static long pctMs(ConcurrentLinkedQueue<Long> values, int p) {
+    return pct(new ArrayList<>(values), p);
+  }
+
+  /** The sandbox's own record of the run's webhook deliveries: attempts, statuses, failures. */
+  private static String deliveries(SandboxControl sandbox, List<Linked> linked, long runStartMs) {
+    int total = 0;
+    int retried = 0;
+    int undelivered = 0;
+    Map<String, Integer> failures = new java.util.TreeMap<>();
+    for (Linked l : linked) {
+      JsonArray webhooks = sandbox.get("/__control/items/" + l.itemId() + "/webhooks").getJsonArray("webhooks");
+      for (int i = 0; i < webhooks.size(); i++) {
+        JsonObject delivery = webhooks.getJsonObject(i);
+        JsonArray attempts = delivery.getJsonArray("attempts");
+        if (attempts.isEmpty() || java.time.Instant.parse(attempts.getJsonObject(0).getString("at")).toEpochMilli() < runStartMs) {
+          continue;
+        }
+        total++;
+        if (attempts.size() > 1) {
+          retried++;
+        }
+        if (!"delivered".equals(delivery.getString("state"))) {
+          undelivered++;
+        }
+        for (int a = 0; a < attempts.size(); a++) {
+          JsonObject attempt = attempts.getJsonObject(a);
+          if (attempt.getInteger("status", 0) != 200) {
+            String why = attempt.containsKey("status") ? "HTTP " + attempt.getInteger("status")
+                : String.valueOf(attempt.getString("error"));
+            failures.merge(why.length() > 60 ? why.substring(0, 60) : why, 1, Integer::sum);
+          }
+        }
+      }
+    }
+    return String.format(Locale.ROOT, ". Sandbox deliveries in the run (its last 1,000 kept): %d, %d retried, %d not "
+        + "delivered at the end; failed attempts %s", total, retried, undelivered, failures);
+  }
+
+  private static String loadAverage() {
+    try {
+      return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).trim();
+    } catch (java.io.IOException e) {
+      return "unknown";
     }
   }
 
