@@ -37,9 +37,10 @@ import org.slf4j.LoggerFactory;
  * {@code kid} names (fetched through the Plaid client and cached), issued at most five minutes ago, whose
  * {@code request_body_sha256} equals the SHA-256 of the exact body bytes (compared in constant time).
  * A verified webhook is handed to sync over the bus and answered 200 once sync has recorded it in
- * PostgreSQL (503 when that could not be done in time, so Plaid sends it again); an ITEM webhook seen
- * before (same body hash, within the duplicate window, after it was recorded) is answered 200 and not
- * handed on again, while a TRANSACTIONS webhook is handed on each time Plaid signs it (its body repeats for every
+ * PostgreSQL (503 when that could not be done in time, so Plaid sends it again); an ITEM webhook whose
+ * body is the Item's last one taken (a resend of it, within the duplicate window, after it was recorded) is
+ * answered 200 and not handed on again, while the same body after another one (a second LOGIN_REPAIRED after
+ * a second ERROR) is new news and taken; while a TRANSACTIONS webhook is handed on each time Plaid signs it (its body repeats for every
  * change) but not when the very same signed delivery comes again (a replay). Anything else is a 401 and a log
  * line that names the reason, never the body.
  */
@@ -59,6 +60,8 @@ final class PlaidWebhooks {
   private final long handOffTotalMs;
   private final Map<String, CachedKey> keys = new HashMap<>();
   private final LocalMap<String, Long> seen;
+  /** Per Item, the body hash of the last ITEM webhook taken and when: {@code <hash> <millis>}. */
+  private final LocalMap<String, String> lastItemBody;
   private static final ECParameterSpec P256 = p256();
 
   private record CachedKey(Future<PublicKey> key, long fetchedAtMs, boolean failed) {}
@@ -81,6 +84,7 @@ final class PlaidWebhooks {
     this.handOffAttemptMs = config.getLong("handoff_attempt_ms", 3_000L);
     this.handOffTotalMs = config.getLong("handoff_total_ms", 7_000L);
     this.seen = vertx.sharedData().getLocalMap(SEEN_MAP);
+    this.lastItemBody = vertx.sharedData().getLocalMap(SEEN_MAP + ".last-item");
   }
 
   void handle(RoutingContext ctx) {
@@ -106,10 +110,13 @@ final class PlaidWebhooks {
         return;
       }
       // A TRANSACTIONS webhook says "new data": Plaid's body for the next change of the same Item is the
-      // same bytes, so it is never a duplicate, and handing it on again costs one coalesced sync. Only the
-      // others (ITEM: a replayed ERROR must not park a repaired connection again) are deduplicated.
-      boolean dedupe = !"TRANSACTIONS".equals(webhook.getString("webhook_type"));
-      Long before = dedupe ? seen.get(hash) : null;
+      // same bytes, so it is never a duplicate, and handing it on again costs one coalesced sync. The others
+      // (ITEM) are states: a resend of the Item's last one changes nothing and is not handed on, but the same
+      // state again after another (ERROR, LOGIN_REPAIRED, ERROR, LOGIN_REPAIRED) is news: dropping the second
+      // LOGIN_REPAIRED would leave a repaired connection parked for good.
+      String itemId = webhook.getString("item_id");
+      boolean dedupe = !"TRANSACTIONS".equals(webhook.getString("webhook_type")) && itemId != null;
+      Long before = dedupe ? lastTaken(itemId, hash) : null;
       // the same Plaid-Verification twice is a replay whatever the type (Plaid signs every attempt afresh):
       // without this, one captured TRANSACTIONS webhook could be replayed for five minutes, a sync each time
       String replayKey = "jwt:" + sha256Hex(header.getBytes(StandardCharsets.US_ASCII));
@@ -128,7 +135,7 @@ final class PlaidWebhooks {
           // a death here: recorded, never answered; Plaid sends it again and the hand-off is idempotent
           CrashPoints.reach("webhook.recorded");
           if (dedupe) {
-            seen.put(hash, System.currentTimeMillis());
+            lastItemBody.put(itemId, hash + " " + System.currentTimeMillis());
           }
           seen.put(replayKey, System.currentTimeMillis());
           Responses.json(ctx, 200, new JsonObject().put("success", true).put("received", true).put("duplicate", false));
@@ -149,9 +156,25 @@ final class PlaidWebhooks {
         .onSuccess(recorded -> vertx.eventBus().publish(Addresses.PLAID_WEBHOOK_RECEIVED, webhook));
   }
 
+  /** When this body was taken as the Item's last ITEM webhook; null when the Item's last one was another. */
+  private Long lastTaken(String itemId, String hash) {
+    String last = lastItemBody.get(itemId);
+    if (last == null) {
+      return null;
+    }
+    int space = last.indexOf(' ');
+    return last.substring(0, space).equals(hash) ? Long.valueOf(last.substring(space + 1)) : null;
+  }
+
   /** Drops duplicate marks and cached keys that have aged out; called periodically. */
   void prune() {
     long now = System.currentTimeMillis();
+    for (String itemId : lastItemBody.keySet()) {
+      String last = lastItemBody.get(itemId);
+      if (last != null && now - Long.parseLong(last.substring(last.indexOf(' ') + 1)) > duplicateWindowMs) {
+        lastItemBody.remove(itemId);
+      }
+    }
     for (String hash : seen.keySet()) {
       Long at = seen.get(hash);
       if (at != null && now - at > duplicateWindowMs) {

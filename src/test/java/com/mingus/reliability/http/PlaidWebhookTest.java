@@ -188,6 +188,59 @@ class PlaidWebhookTest {
     assertThat(again.json().getBoolean("duplicate")).isTrue();
   }
 
+  /** The next webhook of {@code code} about {@code itemId} the sandbox sends to the capture server after {@code action}. */
+  private static String[] next(String itemId, String code, Runnable action) {
+    deliveries.clear();
+    action.run();
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    try {
+      while (System.nanoTime() < deadline) {
+        String[] delivery = deliveries.poll(200, java.util.concurrent.TimeUnit.MILLISECONDS);
+        if (delivery != null && delivery[0].contains("\"" + code + "\"") && delivery[0].contains(itemId)) {
+          return delivery;
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+    throw new AssertionError("the sandbox sends " + code + " for " + itemId);
+  }
+
+  @Test
+  void aSecondLoginRepairedAfterASecondErrorIsTakenAndTheConnectionSyncsAgain() {
+    JsonObject item = sandbox.post("/__control/items", new JsonObject().put("institution_id", "ins_hook")
+        .put("user_id", "alice").put("transactions", 5)
+        .put("webhook", "http://127.0.0.1:" + capture.actualPort() + "/hook"));
+    String itemId = item.getString("item_id");
+    ApiCaller alice = ApiCaller.user(app, "alice");
+    String connection = alice.post("/api/reliability/connections", new JsonObject().put("public_token", item.getString("public_token")))
+        .json().getJsonObject("connection").getString("connection_id");
+    awaitFirstSync(alice, connection);
+    java.util.function.Supplier<String> paused = () -> String.valueOf(Sql.strings(db,
+        "SELECT paused FROM sync_schedule WHERE connection_id = ?", connection).get(0));
+    String[] repaired = null;
+    for (int round = 1; round <= 2; round++) {
+      String[] error = next(itemId, "ERROR", () -> sandbox.post("/__control/items/" + itemId + "/reset-login", new JsonObject()));
+      Http.Response taken = deliver(error[0], error[1]);
+      assertThat(taken.json().getBoolean("duplicate")).as("ERROR of round " + round).isFalse();
+      Await.until(() -> "needs_user".equals(paused.get()), Duration.ofSeconds(10), "the ERROR parks the connection");
+      String[] again = next(itemId, "LOGIN_REPAIRED",
+          () -> sandbox.post("/__control/items/" + itemId + "/repair-login", new JsonObject()));
+      if (repaired != null) {
+        assertThat(again[0]).as("Plaid's LOGIN_REPAIRED is the same bytes every time").isEqualTo(repaired[0]);
+      }
+      repaired = again;
+      Http.Response repair = deliver(again[0], again[1]);
+      assertThat(repair.status()).isEqualTo(200);
+      assertThat(repair.json().getBoolean("duplicate")).as("LOGIN_REPAIRED of round " + round).isFalse();
+      Await.until(() -> "null".equals(paused.get()), Duration.ofSeconds(10),
+          "LOGIN_REPAIRED of round " + round + " resumes the connection");
+    }
+    // the very same signed delivery again is a replay
+    assertThat(deliver(repaired[0], repaired[1]).json().getBoolean("duplicate")).isTrue();
+  }
+
   @Test
   void oneChangedByteOfTheBodyIsRefused() {
     String[] hook = genuine();
