@@ -71,8 +71,8 @@ import org.slf4j.LoggerFactory;
  * resets and latency, and a quiet phase. 1,000 authenticated feed clients stay connected throughout
  * (reconnecting when dropped, counted).
  *
- * <p>Every {@code soak.sampleSeconds} a row goes to target/bench/soak.csv: heap used, heap used after
- * {@code System.gc()} (once a minute), live threads, open file descriptors, database sessions of our
+ * <p>Every {@code soak.sampleSeconds} a row goes to target/bench/soak.csv: heap used, heap used after a full
+ * GC (once a minute, by taking a live class histogram, which also says what grew), live threads, open file descriptors, database sessions of our
  * database ({@code pg_stat_activity}, the sampler's own included) and SQL pool connections in use, the
  * largest event-loop lag, syncs completed and failed, webhooks fired, feed messages received. The JVM
  * measured holds the server, the sandbox and the feed clients (PostgreSQL is its own process).

@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -29,15 +30,19 @@ public final class SoakPlot {
   public static final class Table {
     private final Map<String, double[]> columns = new HashMap<>();
     private final double[] time;
+    private final String[] phases;
 
     Table(List<String> lines) {
       String[] header = lines.get(0).split(",");
       int rows = lines.size() - 1;
+      phases = new String[rows];
+      int phaseColumn = Arrays.asList(header).indexOf("phase");
       for (String name : header) {
         columns.put(name, new double[rows]);
       }
       for (int r = 0; r < rows; r++) {
         String[] cells = lines.get(r + 1).split(",", -1);
+        phases[r] = phaseColumn >= 0 && phaseColumn < cells.length ? cells[phaseColumn] : "";
         for (int c = 0; c < header.length; c++) {
           double value;
           try {
@@ -63,6 +68,16 @@ public final class SoakPlot {
         }
       }
       return new Points(out);
+    }
+
+    /** The time of the first row in the given phase, or NaN. */
+    double firstTimeOf(String phase) {
+      for (int i = 0; i < phases.length; i++) {
+        if (phase.equals(phases[i])) {
+          return time[i];
+        }
+      }
+      return Double.NaN;
     }
 
     double lastTime() {
@@ -126,7 +141,7 @@ public final class SoakPlot {
 
   private static final List<Panel> PANELS = List.of(
       new Panel("Heap (MB)", new String[] {"heap_used_mb", "heap_after_gc_mb"}, new String[] {"#9ab", "#c33"},
-          new String[] {"used", "after System.gc() (once a minute)"}),
+          new String[] {"used", "after a full GC (live histogram, once a minute)"}),
       new Panel("Live threads", new String[] {"threads"}, new String[] {"#36c"}, new String[] {"ThreadMXBean"}),
       new Panel("Open file descriptors", new String[] {"fds"}, new String[] {"#393"},
           new String[] {"/proc/self/fd (1,000 feed sockets each end in this JVM)"}),
@@ -136,6 +151,7 @@ public final class SoakPlot {
   public static void write(Path csv, Path svg) throws IOException {
     Table table = read(csv);
     double end = Math.max(1, table.lastTime());
+    double settle = table.firstTimeOf("settle");
     int width = 900;
     int panelHeight = 200;
     int left = 70;
@@ -148,7 +164,8 @@ public final class SoakPlot {
         + "font-family=\"sans-serif\" font-size=\"12\">%n", width, height));
     s.append(String.format(Locale.ROOT, "<rect width=\"%d\" height=\"%d\" fill=\"white\"/>%n", width, height));
     s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"22\" font-size=\"15\" font-weight=\"bold\">SoakBench: "
-        + "%.0f min, one node, faults in rotation (x: minutes since the soak began)</text>%n", left, end / 60));
+        + "%.0f min of faults, then settling (x: minutes since the soak began)</text>%n", left,
+        Double.isNaN(settle) ? end / 60 : settle / 60));
     for (int i = 0; i < PANELS.size(); i++) {
       Panel panel = PANELS.get(i);
       int y0 = top + i * (panelHeight + gap) + 20;
@@ -187,6 +204,12 @@ public final class SoakPlot {
         double x = left + plotWidth * (m * 60 / end);
         s.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>%n", x,
             y0 + panelHeight + 15, label(m)));
+      }
+      if (!Double.isNaN(settle)) {
+        double x = left + plotWidth * settle / end;
+        s.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#666\" "
+            + "stroke-dasharray=\"4,3\"/><text x=\"%.1f\" y=\"%d\" text-anchor=\"end\" fill=\"#666\">faults stop</text>%n",
+            x, y0, x, y0 + panelHeight, x - 4, y0 + panelHeight - 6));
       }
       for (int k = 0; k < series.size(); k++) {
         Points p = series.get(k);
