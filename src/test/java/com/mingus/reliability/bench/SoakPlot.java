@@ -141,12 +141,12 @@ public final class SoakPlot {
 
   private static final List<Panel> PANELS = List.of(
       new Panel("Heap (MB)", new String[] {"heap_used_mb", "heap_after_gc_mb"}, new String[] {"#9ab", "#c33"},
-          new String[] {"used", "after a full GC (live histogram, once a minute)"}),
+          new String[] {"used", "after a full GC, once a minute"}),
       new Panel("Live threads", new String[] {"threads"}, new String[] {"#36c"}, new String[] {"ThreadMXBean"}),
       new Panel("Open file descriptors", new String[] {"fds"}, new String[] {"#393"},
           new String[] {"/proc/self/fd (1,000 feed sockets each end in this JVM)"}),
       new Panel("Database sessions", new String[] {"db_connections", "db_active"}, new String[] {"#a6c", "#e90"},
-          new String[] {"pg_stat_activity (the sampler's own included)", "of them active"}));
+          new String[] {"pg_stat_activity (sampler's own included)", "of them active"}));
 
   public static void write(Path csv, Path svg) throws IOException {
     Table table = read(csv);
@@ -221,9 +221,9 @@ public final class SoakPlot {
         }
         s.append(String.format(Locale.ROOT, "<path d=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\"/>%n",
             path, panel.colours()[k]));
-        int lx = left + 10 + k * 330;
+        int lx = left + 10 + k * 380;
         s.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"3\" fill=\"%s\"/>"
-            + "<text x=\"%d\" y=\"%d\">%s (start %s, end %s, max %s)</text>%n", lx, y0 + 10, panel.colours()[k],
+            + "<text x=\"%d\" y=\"%d\">%s (first %s, last %s, max %s)</text>%n", lx, y0 + 10, panel.colours()[k],
             lx + 16, y0 + 15, escape(panel.labels()[k]), label(p.first()), label(p.last()), label(p.max())));
       }
     }
