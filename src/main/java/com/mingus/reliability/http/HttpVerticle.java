@@ -17,6 +17,7 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.StaticHandler;
 import io.vertx.micrometer.PrometheusScrapingHandler;
+import io.vertx.micrometer.backends.BackendRegistries;
 import io.vertx.openapi.contract.OpenAPIContract;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
@@ -67,8 +68,10 @@ public final class HttpVerticle extends VerticleBase {
     auth = Auth.create(vertx, config.getJsonObject("auth", new JsonObject()).getJsonObject("jwt", new JsonObject()));
     health = new HealthSource(vertx, busTimeoutMs);
     JsonObject feedConfig = config.getJsonObject("feed", new JsonObject());
+    String registryName = config.getString("metrics_registry");
     feed = new Feed(vertx, auth, health, new Origins(config.getJsonArray("allowed_origins", new JsonArray()),
-        feedConfig.getBoolean("allow_same_origin", true)), feedConfig, pingTimeoutMs);
+        feedConfig.getBoolean("allow_same_origin", true)), feedConfig, pingTimeoutMs,
+        registryName == null ? null : BackendRegistries.getNow(registryName));
     plaid = PlaidClient.create(vertx, config.getJsonObject("plaid", new JsonObject()));
     webhooks = new PlaidWebhooks(vertx, plaid, config.getJsonObject("webhooks", new JsonObject()));
     Api api = new Api(vertx, health, feed, busTimeoutMs, config.getLong("send_test_timeout_ms", 20_000L));
@@ -100,9 +103,12 @@ public final class HttpVerticle extends VerticleBase {
           }).completion())
           .stream().reduce(Future.succeededFuture(), (a, b) -> a.compose(v -> b.mapEmpty()), (a, b) -> a)
           .compose(v -> vertx.createHttpServer(options).requestHandler(router).listen());
-    }).onSuccess(listening -> {
+    }).compose(listening -> {
       server = listening;
-      feed.start();
+      // this instance's number on the node, for the feed's gauges
+      return vertx.sharedData().getLocalCounter("http.feed.verticles").compose(counter -> counter.getAndIncrement());
+    }).onSuccess(instance -> {
+      feed.start(Long.toString(instance));
       timers.add(vertx.setPeriodic(60_000, id -> {
         limiter.prune(System.nanoTime());
         webhooks.prune();
