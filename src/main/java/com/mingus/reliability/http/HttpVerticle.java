@@ -82,9 +82,15 @@ public final class HttpVerticle extends VerticleBase {
       HttpServerOptions options = new HttpServerOptions()
           .setHost(config.getString("host", "0.0.0.0"))
           .setPort(config.getInteger("port", 8080))
-          .setCompressionSupported(true)
+          // gzip for REST answers; it also puts a compressor and a chunked writer into every connection's
+          // pipeline, feed sockets included, which each of their frames passes (docs/bench/http.md)
+          .setCompressionSupported(config.getBoolean("compression", true))
           .setMaxWebSocketMessageSize(16_384)
           .setMaxWebSocketFrameSize(16_384)
+          // permessage-deflate (which browsers ask for) keeps a compressor per socket and compresses each change
+          // once per socket; the feed's messages are small, so by default it is refused (http.feed.compression)
+          .setPerMessageWebSocketCompressionSupported(feedConfig.getBoolean("compression", false))
+          .setPerFrameWebSocketCompressionSupported(feedConfig.getBoolean("compression", false))
           .setIdleTimeout(120)
           .setIdleTimeoutUnit(TimeUnit.SECONDS);
       return List.of(

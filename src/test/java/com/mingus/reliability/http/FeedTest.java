@@ -150,6 +150,18 @@ class FeedTest {
   }
 
   @Test
+  void theFeedRefusesPerMessageCompressionWhichWouldCostACompressorPerSocket() {
+    // browsers offer permessage-deflate; with http.feed.compression off (the default) the server does not take it
+    io.vertx.core.http.WebSocketClient client = app.vertx().createWebSocketClient(
+        new io.vertx.core.http.WebSocketClientOptions().setTryUsePerMessageCompression(true));
+    io.vertx.core.http.WebSocket ws = Await.result(client.connect(new io.vertx.core.http.WebSocketConnectOptions()
+        .setHost("127.0.0.1").setPort(app.httpPort()).setURI("/api/reliability/feed").setAllowOriginHeader(false)));
+    assertThat(ws.headers().get("Sec-WebSocket-Extensions")).isNull();
+    ws.close();
+    client.close();
+  }
+
+  @Test
   void aTicketOpensTheFeedOnceAndOnlyOnce() {
     String ticket = alice.post("/api/reliability/feed/ticket", null).json().getString("ticket");
     FeedClient feed = Await.result(FeedClient.open(app.vertx(), app.httpPort(), "http://localhost:8080", ticket));
