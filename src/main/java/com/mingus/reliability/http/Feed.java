@@ -502,6 +502,7 @@ final class Feed {
       }
       if (snapshot != null) {
         ws.writeTextMessage(snapshot);
+        metrics.messages.increment();
       }
       ready = true;
       flush();
