@@ -1,5 +1,7 @@
 package com.mingus.reliability.http;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.ServerWebSocket;
@@ -29,9 +31,16 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A slow client never slows the others: each client has its own pending map keyed by what a message is
  * about, so while its socket's write queue is full a newer health change of a connection replaces the
- * older one; a client whose backlog stays for {@code max_behind_ms}, or grows past {@code max_pending},
- * is closed with a reason. Changes arrive over the event bus, so every HTTP instance on every node serves
- * its own clients.
+ * older one (counted in {@code mingus_feed_coalesced_total}); a client whose backlog stays for
+ * {@code max_behind_ms}, or grows past {@code max_pending}, is closed with a reason (counted in
+ * {@code mingus_feed_slow_closed_total}, what it had waiting in {@code mingus_feed_dropped_total}). Nothing
+ * else waits for a slow socket: a change is encoded once and written to each ready socket in turn, and a
+ * full socket costs one look at its write queue. Changes arrive over the event bus, so every HTTP instance on
+ * every node serves its own clients, on its own event loop.
+ *
+ * <p>Snapshots are read through {@link SnapshotReads}: shared by the clients that need the same one and
+ * bounded in number, so thousands of clients arriving at once (or getting a new snapshot when health answers
+ * again) do not bury health tracking, and its ping, under thousands of requests.
  */
 final class Feed {
   private static final Logger log = LoggerFactory.getLogger(Feed.class);
@@ -49,9 +58,14 @@ final class Feed {
   private final long maxBehindMs;
   private final long ticketTtlMs;
   private final int writeQueueMaxBytes;
-  private final Map<String, Set<Client>> byUser = new HashMap<>();
-  private final Set<Client> operators = new HashSet<>();
-  private final Set<Client> all = new HashSet<>();
+  /** Authenticated clients by user id, the operators' among them, and every socket: who hears what. */
+  private final Map<String, Clients> byUser = new HashMap<>();
+  private final Clients operators = new Clients();
+  private final Clients all = new Clients();
+  private final SnapshotReads reads;
+  private final FeedMetrics metrics;
+  /** Messages waiting in every client's pending map, for the gauge (read from other threads: a stale value will do). */
+  private int pendingTotal;
   private final long healthCheckMs;
   private final long pingTimeoutMs;
   private long heartbeatTimer = -1;
@@ -59,7 +73,8 @@ final class Feed {
   /** What the last look found: health tracking answers its ping. */
   private boolean healthAnswers = true;
 
-  Feed(Vertx vertx, Auth auth, HealthSource health, Origins origins, JsonObject config, long pingTimeoutMs) {
+  Feed(Vertx vertx, Auth auth, HealthSource health, Origins origins, JsonObject config, long pingTimeoutMs,
+      MeterRegistry registry) {
     this.vertx = vertx;
     this.auth = auth;
     this.health = health;
@@ -72,9 +87,13 @@ final class Feed {
     this.writeQueueMaxBytes = config.getInteger("write_queue_max_bytes", 262_144);
     this.healthCheckMs = config.getLong("health_check_ms", 5_000L);
     this.pingTimeoutMs = pingTimeoutMs;
+    this.reads = new SnapshotReads(config.getInteger("snapshot_concurrency", 16));
+    this.metrics = new FeedMetrics(registry);
   }
 
-  void start() {
+  /** Starts the heartbeat and the watch on health tracking; {@code verticle} tags this instance's gauges. */
+  void start(String verticle) {
+    metrics.gauges(verticle, all::size, () -> pendingTotal);
     heartbeatTimer = vertx.setPeriodic(heartbeatMs, id -> heartbeat());
     healthTimer = vertx.setPeriodic(healthCheckMs, id -> watchHealth());
   }
@@ -82,9 +101,10 @@ final class Feed {
   void stop() {
     vertx.cancelTimer(heartbeatTimer);
     vertx.cancelTimer(healthTimer);
-    for (Client client : new ArrayList<>(all)) {
+    for (Client client : all.array()) {
       client.close((short) 1001, "server shutting down");
     }
+    metrics.close();
   }
 
   int clients() {
@@ -170,7 +190,7 @@ final class Feed {
     client.ws.textMessageHandler(text -> { });
     // registered before the snapshot is read: a change arriving while it is read waits (coalesced) and is sent
     // right after it, in order, so the client's last word on each thing is the newest, and none is lost
-    byUser.computeIfAbsent(principal.userId(), id -> new HashSet<>()).add(client);
+    byUser.computeIfAbsent(principal.userId(), id -> new Clients()).add(client);
     if (principal.admin()) {
       operators.add(client);
     }
@@ -186,8 +206,11 @@ final class Feed {
     Principal principal = client.principal;
     client.stale = false;
     client.hold();
-    Future<JsonObject> connections = health.connections(principal.admin() ? null : principal.userId());
-    Future<JsonArray> institutions = health.institutions();
+    // shared with the other clients that need the same read, and sent only after this client was registered
+    String owner = principal.admin() ? null : principal.userId();
+    Future<JsonObject> connections = reads.read(owner == null ? "connections" : "connections:" + owner,
+        () -> health.connections(owner));
+    Future<JsonArray> institutions = reads.read("institutions", health::institutions);
     Future.join(connections, institutions).onComplete(done -> {
       if (client.closed) {
         return;
@@ -230,20 +253,22 @@ final class Feed {
         }
         healthAnswers = false;
         String text = unavailable();
-        for (Client client : new ArrayList<>(all)) {
+        int written = 0;
+        for (Client client : all.array()) {
           if (client.principal != null && !client.told) {
             client.stale = true;
             client.told = true;
-            client.send("unavailable", text);
+            written += client.send("unavailable", text) ? 1 : 0;
           }
         }
+        metrics.messages.increment(written);
         return;
       }
       if (!healthAnswers) {
         log.info("Health tracking answers again: new snapshots for the feed's clients");
       }
       healthAnswers = true;
-      for (Client client : new ArrayList<>(all)) {
+      for (Client client : all.array()) {
         if (client.principal != null && client.stale && !client.closed) {
           snapshot(client);
         }
@@ -256,7 +281,7 @@ final class Feed {
     all.remove(client);
     operators.remove(client);
     if (client.principal != null) {
-      Set<Client> set = byUser.get(client.principal.userId());
+      Clients set = byUser.get(client.principal.userId());
       if (set != null) {
         set.remove(client);
         if (set.isEmpty()) {
@@ -305,57 +330,109 @@ final class Feed {
     if (id == null) {
       return;
     }
+    Clients owners = owner == null ? null : byUser.get(owner);
+    if (owners == null && operators.isEmpty()) {
+      return;
+    }
+    // encoded once for every recipient; the key says what a waiting message is about, for coalescing
     String text = new JsonObject().put("type", "health").put("connection", connection).encode();
     String key = "health:" + id;
-    Set<Client> owners = owner == null ? null : byUser.get(owner);
+    int written = 0;
     if (owners != null) {
-      for (Client client : owners) {
-        client.send(key, text);
+      for (Client client : owners.array()) {
+        written += client.send(key, text) ? 1 : 0;
       }
     }
-    for (Client client : operators) {
+    for (Client client : operators.array()) {
       if (owners == null || !owners.contains(client)) {
-        client.send(key, text);
+        written += client.send(key, text) ? 1 : 0;
       }
     }
+    metrics.messages.increment(written);
   }
 
   /** An institution's health or circuit changed: not anyone's data, every client hears of it. */
   void institutionChanged(JsonObject institution) {
-    String id = institution.getString("institution_id", "?");
+    String key = "institution:" + institution.getString("institution_id", "?");
     String text = new JsonObject().put("type", "institution").put("institution", institution).encode();
-    for (Client client : all) {
+    int written = 0;
+    for (Client client : all.array()) {
       if (client.principal != null) {
-        client.send("institution:" + id, text);
+        written += client.send(key, text) ? 1 : 0;
       }
     }
+    metrics.messages.increment(written);
   }
 
   /** A user's new notification: only that user's clients. */
   void notificationCreated(String userId, JsonObject notification) {
-    Set<Client> owners = userId == null ? null : byUser.get(userId);
+    Clients owners = userId == null ? null : byUser.get(userId);
     if (owners == null) {
       return;
     }
     String text = new JsonObject().put("type", "notification").put("notification", notification).encode();
     String key = "notification:" + notification.getString("id", String.valueOf(System.nanoTime()));
-    for (Client client : owners) {
-      client.send(key, text);
+    int written = 0;
+    for (Client client : owners.array()) {
+      written += client.send(key, text) ? 1 : 0;
     }
+    metrics.messages.increment(written);
   }
 
   private void heartbeat() {
     long now = System.currentTimeMillis();
     String text = new JsonObject().put("type", "heartbeat").put("at", Instant.ofEpochMilli(now).toString()).encode();
-    for (Client client : new ArrayList<>(all)) {
+    int written = 0;
+    for (Client client : all.array()) {
       if (client.principal == null) {
         continue;
       }
       if (client.behindSince > 0 && now - client.behindSince > maxBehindMs) {
-        client.close(CLOSE_TOO_SLOW, "client too slow: behind for more than " + maxBehindMs / 1000 + " s");
+        client.tooSlow(metrics.closedBehind, "client too slow: behind for more than " + maxBehindMs / 1000 + " s");
         continue;
       }
-      client.send("heartbeat", text);
+      written += client.send("heartbeat", text) ? 1 : 0;
+    }
+    metrics.messages.increment(written);
+  }
+
+  /**
+   * A set of clients that a fan-out walks as an array: made again only on the first walk after the set
+   * changed (not on every arrival, which would be quadratic when thousands connect at once), and safe to
+   * walk while a client closed on the way (too slow) leaves the set.
+   */
+  private final class Clients {
+    private static final Client[] NONE = new Client[0];
+    private final Set<Client> set = new HashSet<>();
+    private Client[] array = NONE;
+    private boolean changed;
+
+    void add(Client client) {
+      changed |= set.add(client);
+    }
+
+    void remove(Client client) {
+      changed |= set.remove(client);
+    }
+
+    boolean contains(Client client) {
+      return set.contains(client);
+    }
+
+    boolean isEmpty() {
+      return set.isEmpty();
+    }
+
+    int size() {
+      return set.size();
+    }
+
+    Client[] array() {
+      if (changed) {
+        array = set.toArray(NONE);
+        changed = false;
+      }
+      return array;
     }
   }
 
@@ -378,23 +455,29 @@ final class Feed {
       this.ws = ws;
     }
 
-    void send(String key, String text) {
+    /** Writes the message now when the socket has room (true), or leaves it waiting, coalesced by key (false). */
+    boolean send(String key, String text) {
       if (closed) {
-        return;
+        return false;
       }
       if (ready && pending.isEmpty() && !ws.writeQueueFull()) {
         ws.writeTextMessage(text);
-        return;
+        return true;
       }
       // a newer message about the same thing replaces the waiting one, keeping its place in line
-      pending.put(key, text);
+      if (pending.put(key, text) == null) {
+        pendingTotal++;
+      } else {
+        metrics.coalesced.increment();
+      }
       if (ready && behindSince == 0) {
         behindSince = System.currentTimeMillis();
         ws.drainHandler(v -> flush());
       }
       if (pending.size() > maxPending) {
-        close(CLOSE_TOO_SLOW, "client too slow: more than " + maxPending + " changes waiting");
+        tooSlow(metrics.closedPending, "client too slow: more than " + maxPending + " changes waiting");
       }
+      return false;
     }
 
     /**
@@ -405,7 +488,11 @@ final class Feed {
       ready = false;
       behindSince = 0;
       ws.drainHandler(null);
+      int before = pending.size();
       pending.keySet().removeIf(key -> !key.startsWith("notification:"));
+      // superseded by the snapshot about to be read
+      metrics.coalesced.increment(before - pending.size());
+      pendingTotal -= before - pending.size();
     }
 
     /** The snapshot goes first, then whatever changed while it was read. */
@@ -415,6 +502,7 @@ final class Feed {
       }
       if (snapshot != null) {
         ws.writeTextMessage(snapshot);
+        metrics.messages.increment();
       }
       ready = true;
       flush();
@@ -422,10 +510,14 @@ final class Feed {
 
     void flush() {
       var it = pending.entrySet().iterator();
-      while (it.hasNext() && !ws.writeQueueFull() && !closed) {
+      int written = 0;
+      while (it.hasNext() && !closed && !ws.writeQueueFull()) {
         ws.writeTextMessage(it.next().getValue());
         it.remove();
+        written++;
       }
+      pendingTotal -= written;
+      metrics.messages.increment(written);
       if (pending.isEmpty()) {
         behindSince = 0;
         ws.drainHandler(null);
@@ -435,11 +527,21 @@ final class Feed {
       }
     }
 
+    /** Closed as too slow: counted with its reason, and what it had waiting is dropped. */
+    void tooSlow(Counter reason, String text) {
+      if (!closed) {
+        reason.increment();
+        metrics.dropped.increment(pending.size());
+        close(CLOSE_TOO_SLOW, text);
+      }
+    }
+
     void close(short code, String reason) {
       if (closed) {
         return;
       }
       closed = true;
+      pendingTotal -= pending.size();
       pending.clear();
       forget(this);
       ws.close(code, reason).onFailure(failure -> log.debug("Feed close failed: {}", failure.getMessage()));

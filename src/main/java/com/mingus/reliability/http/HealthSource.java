@@ -21,6 +21,8 @@ final class HealthSource {
 
   private final Vertx vertx;
   private final long timeoutMs;
+  /** When health tracking last answered one of this source's requests (System.nanoTime()). */
+  private volatile long lastAnswerNanos;
 
   HealthSource(Vertx vertx, long timeoutMs) {
     this.vertx = vertx;
@@ -38,7 +40,13 @@ final class HealthSource {
   }
 
   private Future<JsonObject> ask(String address, JsonObject body) {
-    return Bus.handOff(vertx, address, body, timeoutMs, timeoutMs, true).map(HealthSource::json)
+    return Bus.handOff(vertx, address, body, timeoutMs, timeoutMs, true)
+        .onComplete(answer -> {
+          if (answer.succeeded() || !absent(answer.cause())) {
+            lastAnswerNanos = System.nanoTime();
+          }
+        })
+        .map(HealthSource::json)
         .recover(failure -> Future.failedFuture(absent(failure) ? unavailable() : failure));
   }
 
@@ -51,11 +59,17 @@ final class HealthSource {
     return new Bus.BusException(new BusFailure(BusFailure.Kind.RECIPIENT_FAILURE, FailureCodes.UNAVAILABLE, UNAVAILABLE));
   }
 
-  /** Whether health tracking answers at all (its ping; a reply saying its database is down still counts). */
+  /**
+   * Whether health tracking answers at all (its ping; a reply saying its database is down still counts). A
+   * ping that times out while health answered other requests of ours meanwhile counts too: health is busy
+   * (thousands of feed clients asking for snapshots), not gone; calling it gone would have every client ask
+   * for a new snapshot, and keep it busier still.
+   */
   Future<Boolean> answers(long pingTimeoutMs) {
+    long asked = System.nanoTime();
     return Bus.request(vertx, Addresses.HEALTH_PING, new JsonObject(), pingTimeoutMs)
         .map(reply -> true)
-        .otherwise(failure -> !absent(failure));
+        .otherwise(failure -> !absent(failure) || lastAnswerNanos - asked > 0);
   }
 
   /**

@@ -17,6 +17,7 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.StaticHandler;
 import io.vertx.micrometer.PrometheusScrapingHandler;
+import io.vertx.micrometer.backends.BackendRegistries;
 import io.vertx.openapi.contract.OpenAPIContract;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
@@ -67,8 +68,10 @@ public final class HttpVerticle extends VerticleBase {
     auth = Auth.create(vertx, config.getJsonObject("auth", new JsonObject()).getJsonObject("jwt", new JsonObject()));
     health = new HealthSource(vertx, busTimeoutMs);
     JsonObject feedConfig = config.getJsonObject("feed", new JsonObject());
+    String registryName = config.getString("metrics_registry");
     feed = new Feed(vertx, auth, health, new Origins(config.getJsonArray("allowed_origins", new JsonArray()),
-        feedConfig.getBoolean("allow_same_origin", true)), feedConfig, pingTimeoutMs);
+        feedConfig.getBoolean("allow_same_origin", true)), feedConfig, pingTimeoutMs,
+        registryName == null ? null : BackendRegistries.getNow(registryName));
     plaid = PlaidClient.create(vertx, config.getJsonObject("plaid", new JsonObject()));
     webhooks = new PlaidWebhooks(vertx, plaid, config.getJsonObject("webhooks", new JsonObject()));
     Api api = new Api(vertx, health, feed, busTimeoutMs, config.getLong("send_test_timeout_ms", 20_000L));
@@ -79,12 +82,18 @@ public final class HttpVerticle extends VerticleBase {
       HttpServerOptions options = new HttpServerOptions()
           .setHost(config.getString("host", "0.0.0.0"))
           .setPort(config.getInteger("port", 8080))
-          .setCompressionSupported(true)
+          // gzip for REST answers; it also puts a compressor and a chunked writer into every connection's
+          // pipeline, feed sockets included, which each of their frames passes (docs/bench/http.md)
+          .setCompressionSupported(config.getBoolean("compression", true))
           // with cleartext HTTP/2 on, Vert.x sets a connection up only once its first request's headers are
           // complete, so a slowloris connection would be invisible to SlowClients
           .setHttp2ClearTextEnabled(config.getBoolean("h2c", false))
           .setMaxWebSocketMessageSize(16_384)
           .setMaxWebSocketFrameSize(16_384)
+          // permessage-deflate (which browsers ask for) keeps a compressor per socket and compresses each change
+          // once per socket; the feed's messages are small, so by default it is refused (http.feed.compression)
+          .setPerMessageWebSocketCompressionSupported(feedConfig.getBoolean("compression", false))
+          .setPerFrameWebSocketCompressionSupported(feedConfig.getBoolean("compression", false))
           .setIdleTimeout(config.getInteger("idle_timeout_s", 120))
           .setIdleTimeoutUnit(TimeUnit.SECONDS);
       SlowClients slow = new SlowClients(vertx, config.getLong("header_timeout_ms", 20_000L),
@@ -106,9 +115,12 @@ public final class HttpVerticle extends VerticleBase {
           .stream().reduce(Future.succeededFuture(), (a, b) -> a.compose(v -> b.mapEmpty()), (a, b) -> a)
           .compose(v -> vertx.createHttpServer(options).connectionHandler(slow::connected)
               .requestHandler(slow.around(router)).listen());
-    }).onSuccess(listening -> {
+    }).compose(listening -> {
       server = listening;
-      feed.start();
+      // this instance's number on the node, for the feed's gauges
+      return vertx.sharedData().getLocalCounter("http.feed.verticles").compose(counter -> counter.getAndIncrement());
+    }).onSuccess(instance -> {
+      feed.start(Long.toString(instance));
       timers.add(vertx.setPeriodic(60_000, id -> {
         limiter.prune(System.nanoTime());
         webhooks.prune();

@@ -150,6 +150,18 @@ class FeedTest {
   }
 
   @Test
+  void theFeedRefusesPerMessageCompressionWhichWouldCostACompressorPerSocket() {
+    // browsers offer permessage-deflate; with http.feed.compression off (the default) the server does not take it
+    io.vertx.core.http.WebSocketClient client = app.vertx().createWebSocketClient(
+        new io.vertx.core.http.WebSocketClientOptions().setTryUsePerMessageCompression(true));
+    io.vertx.core.http.WebSocket ws = Await.result(client.connect(new io.vertx.core.http.WebSocketConnectOptions()
+        .setHost("127.0.0.1").setPort(app.httpPort()).setURI("/api/reliability/feed").setAllowOriginHeader(false)));
+    assertThat(ws.headers().get("Sec-WebSocket-Extensions")).isNull();
+    ws.close();
+    client.close();
+  }
+
+  @Test
   void aTicketOpensTheFeedOnceAndOnlyOnce() {
     String ticket = alice.post("/api/reliability/feed/ticket", null).json().getString("ticket");
     FeedClient feed = Await.result(FeedClient.open(app.vertx(), app.httpPort(), "http://localhost:8080", ticket));
@@ -170,13 +182,15 @@ class FeedTest {
   void aSlowClientGetsChangesOfOneConnectionCoalescedAndEndsOnTheLatest() {
     FeedClient slow = FeedClient.authenticated(app.vertx(), app.httpPort(), alice.token);
     slow.ws.pause();
+    double coalesced = coalescedTotal();
     String padding = "x".repeat(1_000);
     int changes = 20_000;
     for (int i = 0; i < changes; i++) {
       app.vertx().eventBus().publish(Addresses.HEALTH_CHANGED, new JsonObject().put("connection_id", "conn_busy")
           .put("user_id", "alice").put("status", "degraded").put("seq", i).put("padding", padding));
     }
-    sleep(1_000);
+    // the paused socket is full and the feed coalesces for it (mingus_feed_coalesced_total) before it reads again
+    Await.until(() -> coalescedTotal() > coalesced, Duration.ofSeconds(20), "changes are coalesced for the paused client");
     slow.ws.resume();
     JsonObject last = slow.await(m -> "health".equals(m.getString("type"))
         && m.getJsonObject("connection").getInteger("seq", -1) == changes - 1, Duration.ofSeconds(20));
@@ -211,6 +225,12 @@ class FeedTest {
     assertThat(fast.messages.stream().filter(m -> "health".equals(m.getString("type"))
         && m.getJsonObject("connection").getString("connection_id").startsWith("conn_many_")).count()).isEqualTo(changes);
     fast.close();
+  }
+
+  private static double coalescedTotal() {
+    java.util.regex.Matcher line = java.util.regex.Pattern.compile("^mingus_feed_coalesced_total ([0-9.eE+-]+)$",
+        java.util.regex.Pattern.MULTILINE).matcher(com.mingus.reliability.testsupport.Http.get(app.httpPort(), "/metrics").body());
+    return line.find() ? Double.parseDouble(line.group(1)) : 0;
   }
 
   private static void sleep(long ms) {
