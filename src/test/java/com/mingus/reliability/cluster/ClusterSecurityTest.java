@@ -205,15 +205,18 @@ class ClusterSecurityTest {
     NetClient client = vertx.createNetClient(options);
     try {
       NetSocket socket;
+      AtomicBoolean closed = new AtomicBoolean();
+      AtomicBoolean answered = new AtomicBoolean();
       try {
-        socket = Await.result(client.connect(port, "127.0.0.1"), Duration.ofSeconds(10));
+        // the handlers go on in the connect's own callback, on the socket's event loop: set from this thread
+        // afterwards, a close that came in between (the server refusing at once) would never be seen
+        socket = Await.result(client.connect(port, "127.0.0.1").onSuccess(connected -> {
+          connected.closeHandler(v -> closed.set(true));
+          connected.handler(data -> answered.set(true));
+        }), Duration.ofSeconds(10));
       } catch (AssertionError | RuntimeException e) {
         return true;
       }
-      AtomicBoolean closed = new AtomicBoolean();
-      AtomicBoolean answered = new AtomicBoolean();
-      socket.closeHandler(v -> closed.set(true));
-      socket.handler(data -> answered.set(true));
       // any bytes at all: a real peer would now send a framed message
       socket.write(Buffer.buffer(new byte[] {0, 0, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8}));
       Await.until(closed::get, Duration.ofSeconds(30), "the event bus closes an unauthenticated connection");
